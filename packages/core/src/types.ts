@@ -1,0 +1,89 @@
+/**
+ * The application interface: ASGI 3 in TypeScript. Scope and event keys keep ASGI's
+ * snake_case spelling; see ../../../docs and the API contract.
+ */
+
+/** A header list: lower-case names and latin-1 values, in arrival order. */
+export type Headers = Array<[name: string, value: string]>
+
+/** An event or channel-layer message: a plain object with a dotted `type`. Mirrors an ASGI event dict. */
+export interface Message {
+  type: string
+  [key: string]: unknown
+}
+
+/** What `URLRouter` puts in `scope.url_route`. */
+export interface UrlRoute {
+  args: string[]
+  kwargs: Record<string, string>
+}
+
+/** Keys every connection scope may carry, plus whatever middleware adds. */
+export interface BaseScope {
+  type: string
+  /** `{ version: '3.0', spec_version? }`, set by the protocol server. */
+  asgi?: { version: string; spec_version?: string }
+  url_route?: UrlRoute
+  path_remaining?: string
+  [key: string]: unknown
+}
+
+/** Keys shared by HTTP and WebSocket scopes. Mirrors the ASGI HTTP/WebSocket connection scope. */
+export interface ConnectionScope extends BaseScope {
+  /** The URL path, percent-decoded as UTF-8. */
+  path: string
+  /** The path as sent, a latin-1 string. */
+  raw_path?: string
+  /** The query string as sent (without `?`), a latin-1 string. */
+  query_string: string
+  root_path?: string
+  headers: Headers
+  /** `[host, port]` of the peer, when known. */
+  client?: [host: string, port: number] | null
+  /** `[host, port]` of the listening socket, when known. */
+  server?: [host: string, port: number] | null
+  http_version?: string
+  scheme?: string
+}
+
+/** The scope of one HTTP request. */
+export interface HttpScope extends ConnectionScope {
+  type: 'http'
+  method: string
+}
+
+/** The scope of one WebSocket connection. */
+export interface WebSocketScope extends ConnectionScope {
+  type: 'websocket'
+  subprotocols: string[]
+}
+
+/** The scope of the server's lifespan (startup and shutdown events). */
+export interface LifespanScope extends BaseScope {
+  type: 'lifespan'
+}
+
+/** The scope of a worker consumer bound to a named channel. Mirrors Channels' `runworker` scope. */
+export interface ChannelScope extends BaseScope {
+  type: 'channel'
+  channel: string
+}
+
+/** Any scope an application can be called with. */
+export type Scope = HttpScope | WebSocketScope | LifespanScope | ChannelScope
+
+/** Returns the next incoming event. */
+export type Receive = () => Promise<Message>
+
+/** Emits an outgoing event. */
+export type Send = (message: Message) => Promise<void>
+
+/** An ASGI-style application: one call per connection. */
+export type Application = (scope: Scope, receive: Receive, send: Send) => Promise<void>
+
+/**
+ * Where the protocol server puts the raw Node `req`/`res` of an HTTP request, so that an
+ * application wrapping a Node request listener (Express, Connect) can serve it directly.
+ * The key is a symbol, so it never appears in a copied or serialised scope by accident.
+ */
+export const kNodeHttp: unique symbol = Symbol.for('node-channels.node-http')

@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const source = (file: string) => fileURLToPath(new URL(`./packages/${file}`, import.meta.url))
+
+// Tests import the packages' TypeScript sources directly, so `vitest run` needs no build.
+export default defineConfig({
+  resolve: {
+    alias: [
+      {
+        find: /^@node-channels\/testing\/layer-contract$/,
+        replacement: source('testing/src/layer-contract.ts'),
+      },
+      ...['core', 'router', 'testing', 'server', 'redis'].map((name) => ({
+        find: new RegExp(`^@node-channels/${name}$`),
+        replacement: source(`${name}/src/index.ts`),
+      })),
+    ],
+  },
+  test: {
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'tests/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+})
