@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
+import type { ChannelLayer, ReceiveOptions } from '../channel-layer.js'
+import { ChannelFull, InvalidChannelLayerError } from '../errors.js'
+import type { Message } from '../types.js'
+import { CapacityTable, type ChannelCapacity } from './capacity.js'
+import { copyMessage, requireLayerMessage } from './message.js'
+import { requireValidChannelName, requireValidGroupName } from './names.js'
+
+/** Options of `new InMemoryChannelLayer()`. Mirrors `InMemoryChannelLayer(expiry, group_expiry, capacity, channel_capacity)`. */
+export interface InMemoryChannelLayerOptions {
+  /** How long an unread message lives. @default 60_000 */
+  expiryMs?: number
+  /** How long a group membership lives after its last `groupAdd`. @default 86_400_000 */
+  groupExpiryMs?: number
+  /** Messages a channel holds before `send()` throws `ChannelFull`. @default 100 */
+  capacity?: number
+  /** Per-channel capacities by glob pattern or RegExp; the first match wins. */
+  channelCapacity?: ChannelCapacity
+}
+
+const optionsSchema = z.strictObject({
+  expiryMs: z.number().positive().finite().optional(),
+  groupExpiryMs: z.number().positive().finite().optional(),
+  capacity: z.number().int().positive().optional(),
+  channelCapacity: z.unknown().optional(),
+})
+
+interface Entry {
+  expiresAt: number
+  message: Message
+}
+
+interface Waiter {
+  resolve(message: Message): void
+  reject(reason: unknown): void
+}
+
+/** One channel: queued messages, or receivers waiting for the next one. */
+class ChannelQueue {
+  readonly items: Entry[] = []
+  readonly waiters: Waiter[] = []
+}
+
+/**
+ * A channel layer inside one process: for development, tests and single-process servers.
+ * Mirrors `channels.layers.InMemoryChannelLayer`, with its expiry, capacity and group rules.
+ */
+export class InMemoryChannelLayer implements ChannelLayer {
+  readonly extensions: readonly string[] = ['groups', 'flush']
+  /** How long an unread message lives, in milliseconds. */
+  readonly expiryMs: number
+  /** How long a group membership lives, in milliseconds. */
+  readonly groupExpiryMs: number
+  /** The default per-channel capacity. */
+  readonly capacity: number
+  readonly #capacities: CapacityTable
+  #channels = new Map<string, ChannelQueue>()
+  #groups = new Map<string, Map<string, number>>()
+  /** The earliest time a queued message or a group membership can expire: cleaning before it is useless. */
+  #nextExpiryAt = Number.POSITIVE_INFINITY
+  #closed = false
+
+  constructor(options: InMemoryChannelLayerOptions = {}) {
+    const parsed = optionsSchema.safeParse(options)
+    if (!parsed.success) {
+      throw new TypeError(`Invalid InMemoryChannelLayer options: ${z.prettifyError(parsed.error)}`)
+    }
+    this.expiryMs = options.expiryMs ?? 60_000
+    this.groupExpiryMs = options.groupExpiryMs ?? 86_400_000
+    this.capacity = options.capacity ?? 100
+    this.#capacities = new CapacityTable(this.capacity, options.channelCapacity)
+  }
+
+  /** The channels that currently hold messages or receivers, for inspection in tests. */
+  get channels(): ReadonlyMap<string, { readonly size: number }> {
+    return new Map([...this.#channels].map(([name, queue]) => [name, { size: queue.items.length }]))
+  }
+
+  /** Group memberships (group -> channel names), for inspection in tests. */
+  get groups(): ReadonlyMap<string, readonly string[]> {
+    return new Map([...this.#groups].map(([name, members]) => [name, [...members.keys()]]))
+  }
+
+  async send(channel: string, message: Message): Promise<void> {
+    this.#assertOpen()
+    requireLayerMessage(message)
+    requireValidChannelName(channel)
+    if (!this.#deliver(channel, copyMessage(message))) throw new ChannelFull(channel)
+  }
+
+  receive(channel: string, options: ReceiveOptions = {}): Promise<Message> {
+    try {
+      this.#assertOpen()
+      requireValidChannelName(channel)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    this.#cleanExpired()
+    const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
+    const entry = queue.items.shift()
+    if (entry) {
+      this.#releaseIfIdle(channel, queue)
+      return Promise.resolve(entry.message)
+    }
+    const { signal } = options
+    if (signal?.aborted) {
+      this.#releaseIfIdle(channel, queue)
+      return Promise.reject(signal.reason)
+    }
+    return new Promise<Message>((resolve, reject) => {
+      const onAbort = () => {
+        const index = queue.waiters.indexOf(waiter)
+        if (index !== -1) queue.waiters.splice(index, 1)
+        this.#releaseIfIdle(channel, queue)
+        reject(signal?.reason)
+      }
+      const waiter: Waiter = {
+        resolve: (message) => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(message)
+        },
+        reject: (reason) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(reason)
+        },
+      }
+      queue.waiters.push(waiter)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  async newChannel(prefix = 'specific.'): Promise<string> {
+    this.#assertOpen()
+    const name = `${prefix}.inmemory!${randomLetters(12)}`
+    return requireValidChannelName(name)
+  }
+
+  async groupAdd(group: string, channel: string): Promise<void> {
+    this.#assertOpen()
+    requireValidGroupName(group)
+    requireValidChannelName(channel)
+    let members = this.#groups.get(group)
+    if (!members) {
+      members = new Map()
+      this.#groups.set(group, members)
+    }
+    // Re-adding refreshes the membership: delete first so iteration order stays "oldest first".
+    members.delete(channel)
+    const now = Date.now()
+    members.set(channel, now)
+    this.#nextExpiryAt = Math.min(this.#nextExpiryAt, now + this.groupExpiryMs)
+  }
+
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    this.#assertOpen()
+    requireValidChannelName(channel)
+    requireValidGroupName(group)
+    const members = this.#groups.get(group)
+    if (!members) return
+    members.delete(channel)
+    if (members.size === 0) this.#groups.delete(group)
+  }
+
+  async groupSend(group: string, message: Message): Promise<void> {
+    this.#assertOpen()
+    requireLayerMessage(message)
+    requireValidGroupName(group)
+    this.#cleanExpired()
+    const members = this.#groups.get(group)
+    if (!members) return
+    // Check the message once: a message that cannot be copied fails the whole send, clearly.
+    const first = copyMessage(message)
+    let copy: Message | undefined = first
+    for (const channel of members.keys()) {
+      // ChannelFull is never raised by groupSend: a full member simply misses the message.
+      this.#deliver(channel, copy ?? structuredClone(message))
+      copy = undefined
+    }
+  }
+
+  async flush(): Promise<void> {
+    // Receivers already waiting keep waiting on a fresh, empty channel.
+    for (const [name, queue] of this.#channels) {
+      queue.items.length = 0
+      if (queue.waiters.length === 0) this.#channels.delete(name)
+    }
+    this.#groups = new Map()
+    this.#nextExpiryAt = Number.POSITIVE_INFINITY
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    this.#closed = true
+    const error = new InvalidChannelLayerError('The channel layer was closed.')
+    for (const queue of this.#channels.values()) {
+      for (const waiter of queue.waiters.splice(0)) waiter.reject(error)
+    }
+    this.#channels = new Map()
+  }
+
+  /** Hands a message to a waiting receiver or queues it; false when the channel is full. */
+  #deliver(channel: string, message: Message): boolean {
+    const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
+    const waiter = queue.waiters.shift()
+    if (waiter) {
+      waiter.resolve(message)
+      return true
+    }
+    if (queue.items.length >= this.#capacities.get(channel)) return false
+    const expiresAt = Date.now() + this.expiryMs
+    queue.items.push({ expiresAt, message })
+    if (expiresAt < this.#nextExpiryAt) this.#nextExpiryAt = expiresAt
+    return true
+  }
+
+  #openChannel(channel: string): ChannelQueue {
+    const queue = new ChannelQueue()
+    this.#channels.set(channel, queue)
+    return queue
+  }
+
+  #releaseIfIdle(channel: string, queue: ChannelQueue): void {
+    if (
+      queue.items.length === 0 &&
+      queue.waiters.length === 0 &&
+      this.#channels.get(channel) === queue
+    ) {
+      this.#channels.delete(channel)
+    }
+  }
+
+  /**
+   * Drops expired messages (and, as the channel layer spec asks, the groups memberships of
+   * their channels) and expired group memberships. Mirrors `InMemoryChannelLayer._clean_expired`,
+   * but only walks the channels once something can actually have expired.
+   */
+  #cleanExpired(): void {
+    const now = Date.now()
+    if (now < this.#nextExpiryAt) return
+    let next = Number.POSITIVE_INFINITY
+    for (const [name, queue] of this.#channels) {
+      let expired = false
+      while (queue.items.length > 0 && (queue.items[0]?.expiresAt ?? now) < now) {
+        queue.items.shift()
+        expired = true
+      }
+      if (expired) this.#removeFromGroups(name)
+      const head = queue.items[0]
+      if (head) next = Math.min(next, head.expiresAt)
+      this.#releaseIfIdle(name, queue)
+    }
+    const joinedBefore = now - this.groupExpiryMs
+    for (const [group, members] of this.#groups) {
+      for (const [channel, joinedAt] of members) {
+        if (joinedAt < joinedBefore) members.delete(channel)
+        else next = Math.min(next, joinedAt + this.groupExpiryMs)
+      }
+      // Unlike Channels, a group emptied by expiry is removed too, so groups never leak.
+      if (members.size === 0) this.#groups.delete(group)
+    }
+    this.#nextExpiryAt = next
+  }
+
+  #removeFromGroups(channel: string): void {
+    for (const [group, members] of this.#groups) {
+      if (members.delete(channel) && members.size === 0) this.#groups.delete(group)
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidChannelLayerError('The channel layer was closed.')
+  }
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+function randomLetters(count: number): string {
+  const bytes = randomBytes(count)
+  let text = ''
+  for (const byte of bytes) text += LETTERS.charAt(byte % LETTERS.length)
+  return text
+}
