@@ -34,4 +34,4 @@ export type {
   UrlRoute,
   WebSocketScope,
 } from './types.js'
-export { kNodeHttp } from './types.js'
+export { kNodeHttp, kPathRouting } from './types.js'

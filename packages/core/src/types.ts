@@ -87,3 +87,10 @@ export type Application = (scope: Scope, receive: Receive, send: Send) => Promis
  * The key is a symbol, so it never appears in a copied or serialised scope by accident.
  */
 export const kNodeHttp: unique symbol = Symbol.for('node-channels.node-http')
+
+/**
+ * Marks an application that routes on `scope.path` (a `URLRouter`), so that an outer
+ * `URLRouter` matches its route as a prefix. Middleware copies the marker from the
+ * application it wraps. Mirrors Channels' `_path_routing` attribute.
+ */
+export const kPathRouting: unique symbol = Symbol.for('node-channels.path-routing')
