@@ -1,1 +1,9 @@
-export {}
+export type { ChannelNameRouterApplications } from './channel-name-router.js'
+export { ChannelNameRouter } from './channel-name-router.js'
+export type { ProtocolTypeRouterApplications } from './protocol-type-router.js'
+export { ProtocolTypeRouter } from './protocol-type-router.js'
+export type { NodeRequestListener } from './request-listener.js'
+export { fromRequestListener } from './request-listener.js'
+export { RouteNotFound } from './route-not-found.js'
+export type { Route, RouteOptions } from './url-router.js'
+export { kPathRouting, markPathRouting, path, rePath, URLRouter } from './url-router.js'

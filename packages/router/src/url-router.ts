@@ -1,0 +1,197 @@
+import type { Application, Receive, Scope, Send } from '@node-channels/core'
+import { describe, quote } from './quote.js'
+import { RouteNotFound } from './route-not-found.js'
+import type { RoutePattern } from './route-pattern.js'
+import { compilePathRoute, compileRegexRoute } from './route-pattern.js'
+
+/** Options of `path()` and `rePath()`. Mirrors the `kwargs=` and `name=` arguments of Django's. */
+export interface RouteOptions {
+  /** Extra `url_route.kwargs`; they override captured values of the same name, as in Django. */
+  kwargs?: Record<string, string>
+  /** A name for the route. Kept for reference; URLRouter does not use it (nor does Channels). */
+  name?: string
+}
+
+/** One entry of a `URLRouter`, made by `path()` or `rePath()`. Mirrors Django's `URLPattern`. */
+export class Route {
+  /** The compiled pattern. */
+  readonly pattern: RoutePattern
+  /** The application the route leads to. */
+  readonly app: Application
+  /** Default kwargs, merged over the captured ones. */
+  readonly kwargs: Readonly<Record<string, string>>
+  /** The route's name, if it was given one. */
+  readonly name: string | undefined
+
+  constructor(pattern: RoutePattern, app: Application, options: RouteOptions) {
+    this.pattern = pattern
+    this.app = app
+    this.kwargs = Object.freeze({ ...options.kwargs })
+    this.name = options.name
+  }
+}
+
+/**
+ * Marks an application as a nested router, so an outer `URLRouter` matches its route as a
+ * prefix and passes the rest on in `scope.path_remaining`. `URLRouter` sets it on itself;
+ * set it on middleware that wraps a router with `markPathRouting()`. Mirrors Channels'
+ * `_path_routing = True`.
+ */
+export const kPathRouting: unique symbol = Symbol.for('node-channels.path-routing')
+
+/**
+ * Marks middleware that wraps a `URLRouter` as a nested router (see `kPathRouting`), and
+ * returns it. Without the mark the route must match the whole path (Channels issue #1428).
+ */
+export function markPathRouting<T extends Application>(app: T): T {
+  if (typeof app !== 'function') {
+    throw new TypeError(`markPathRouting() expects an application function, got ${describe(app)}.`)
+  }
+  Object.defineProperty(app, kPathRouting, { value: true, configurable: true })
+  return app
+}
+
+/**
+ * A route in path-to-regexp 8 syntax: `path('ws/chat/:room_name/', ChatConsumer.asAsgi())`.
+ * Values land in `scope.url_route.kwargs` as strings: Django's converters (`<int:year>`) do
+ * not exist here, so coerce in the consumer (with zod, say). Mirrors `django.urls.path`.
+ */
+export function path(route: string, app: Application, options?: RouteOptions): Route {
+  const pattern = compilePathRoute(route)
+  return new Route(pattern, checkApplication('path', route, app), checkOptions('path', options))
+}
+
+/**
+ * A route as a regular expression: `rePath(/^ws\/(?<id>\d+)\/$/, app)`; named groups
+ * become kwargs, and without any, the groups become args. Searched for anywhere in the path
+ * unless it ends with `$`, as Django does. Mirrors `django.urls.re_path`.
+ */
+export function rePath(regex: RegExp | string, app: Application, options?: RouteOptions): Route {
+  const pattern = compileRegexRoute(regex)
+  return new Route(pattern, checkApplication('rePath', regex, app), checkOptions('rePath', options))
+}
+
+/**
+ * Routes a connection on `scope.path` to the first matching route, with the captured values in
+ * `scope.url_route` (on a copy of the scope). As in Channels: `root_path` is removed by the
+ * outermost router only, leading slashes are ignored at every level, a nested router (or
+ * middleware marked with `markPathRouting()`) matches a prefix and routes `path_remaining`,
+ * and a nested router that finds nothing lets the outer router try its next route.
+ * No match at all: `RouteNotFound`. Mirrors `channels.routing.URLRouter`.
+ *
+ * Paths are matched as given (percent-decoded, never normalised): `..` is an ordinary segment
+ * and an encoded slash (`%2F`) is a slash, so a `:param` never spans two segments.
+ */
+export function URLRouter(routes: readonly Route[]): Application {
+  if (!Array.isArray(routes)) {
+    throw new TypeError(`URLRouter() expects an array of routes, got ${describe(routes)}.`)
+  }
+  const table = routes.map((route: unknown, index) => {
+    if (!(route instanceof Route)) {
+      throw new TypeError(
+        `URLRouter() expects routes made by path() or rePath(), got ${describe(route)} at index ${index}.`,
+      )
+    }
+    // Decided here, as Channels does in URLRouter.__init__: nested routers match a prefix.
+    return { route, endpoint: Reflect.get(route.app, kPathRouting) !== true }
+  })
+
+  const router = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+    const nested = scope.path_remaining !== undefined
+    let path: unknown = nested ? scope.path_remaining : scope.path
+    if (path === undefined || path === null) {
+      throw new TypeError("No 'path' key in connection scope, cannot route URLs")
+    }
+    if (typeof path !== 'string') {
+      throw new TypeError(`URLRouter needs a string path in the scope, got ${describe(path)}.`)
+    }
+    if (!nested) {
+      const rootPath = scope.root_path ?? ''
+      if (typeof rootPath !== 'string') {
+        throw new TypeError(`URLRouter needs a string root_path, got ${describe(rootPath)}.`)
+      }
+      if (!path.startsWith(rootPath)) throw new RouteNotFound(path)
+      path = path.slice(rootPath.length)
+    }
+    const remaining = (path as string).replace(/^\/+/, '')
+    const outer = scope.url_route ?? { args: [], kwargs: {} }
+
+    for (const { route, endpoint } of table) {
+      const found = route.pattern.match(remaining, endpoint)
+      if (!found) continue
+      const attempt = {}
+      const inner: Scope = {
+        ...scope,
+        path_remaining: found.remaining,
+        url_route: {
+          args: [...outer.args, ...found.args],
+          kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
+        },
+        [kAttempt]: attempt,
+      }
+      try {
+        return await route.app(inner, receive, send)
+      } catch (error) {
+        // Only the not-found of a router that got this very scope (directly or through
+        // middleware) falls through to the next route, like Channels' Resolver404.
+        if (error instanceof RouteNotFound && failedAttempts.get(error) === attempt) continue
+        throw error
+      }
+    }
+
+    const error = new RouteNotFound(remaining)
+    const attempt: unknown = Reflect.get(scope, kAttempt)
+    if (typeof attempt === 'object' && attempt !== null) failedAttempts.set(error, attempt)
+    throw error
+  }
+  return markPathRouting(router)
+}
+
+// --- helpers ---
+
+// The scope key through which a router tells a nested router which attempt it is; a plain
+// `{...scope}` copy in middleware carries it along.
+const kAttempt: unique symbol = Symbol('node-channels.route-attempt')
+
+// The not-found errors of nested routers, with the attempt they answer.
+const failedAttempts = new WeakMap<RouteNotFound, object>()
+
+function checkApplication(caller: string, route: RegExp | string, app: unknown): Application {
+  const where = typeof route === 'string' ? quote(route) : describe(String(route))
+  if (Array.isArray(app)) {
+    throw new TypeError(
+      `${caller}() got an array for the route ${where}: include() is not supported in URLRouter. ` +
+        'Use nested URLRouter instances instead.',
+    )
+  }
+  if (typeof app !== 'function') {
+    throw new TypeError(
+      `${caller}() expects an application function for the route ${where}, got ${describe(app)}.`,
+    )
+  }
+  return app as Application
+}
+
+function checkOptions(caller: string, options: unknown): RouteOptions {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${caller}() expects an options object, got ${describe(options)}.`)
+  }
+  const { kwargs, name } = options as Record<string, unknown>
+  if (kwargs !== undefined) {
+    if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) {
+      throw new TypeError(`${caller}() expects kwargs to be an object, got ${describe(kwargs)}.`)
+    }
+    for (const [key, value] of Object.entries(kwargs)) {
+      if (typeof value !== 'string') {
+        throw new TypeError(
+          `${caller}() expects string kwargs (url_route.kwargs holds strings), got ${describe(value)} for ${quote(key)}.`,
+        )
+      }
+    }
+  }
+  if (name !== undefined && typeof name !== 'string') {
+    throw new TypeError(`${caller}() expects name to be a string, got ${describe(name)}.`)
+  }
+  return { kwargs: kwargs as Record<string, string> | undefined, name }
+}
