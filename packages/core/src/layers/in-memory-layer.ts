@@ -86,7 +86,11 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#assertOpen()
     requireLayerMessage(message)
     requireValidChannelName(channel)
-    if (!this.#deliver(channel, copyMessage(message))) throw new ChannelFull(channel)
+    const copy = copyMessage(message)
+    // Unlike Channels, send() drops expired messages first, so a channel whose receiver went
+    // away is not reported full for ever by messages nobody can read any more.
+    this.#cleanExpired()
+    if (!this.#deliver(channel, copy)) throw new ChannelFull(channel)
   }
 
   receive(channel: string, options: ReceiveOptions = {}): Promise<Message> {
@@ -96,17 +100,15 @@ export class InMemoryChannelLayer implements ChannelLayer {
     } catch (error) {
       return Promise.reject(error)
     }
+    const { signal } = options
+    // An already-aborted receive must not take a message that its caller will never read.
+    if (signal?.aborted) return Promise.reject(signal.reason)
     this.#cleanExpired()
     const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
     const entry = queue.items.shift()
     if (entry) {
       this.#releaseIfIdle(channel, queue)
       return Promise.resolve(entry.message)
-    }
-    const { signal } = options
-    if (signal?.aborted) {
-      this.#releaseIfIdle(channel, queue)
-      return Promise.reject(signal.reason)
     }
     return new Promise<Message>((resolve, reject) => {
       const onAbort = () => {
@@ -166,11 +168,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#assertOpen()
     requireLayerMessage(message)
     requireValidGroupName(group)
+    // Check the message once, even for an empty group: a message that cannot be copied fails
+    // the whole send, clearly, whoever happens to be a member.
+    const first = copyMessage(message)
     this.#cleanExpired()
     const members = this.#groups.get(group)
     if (!members) return
-    // Check the message once: a message that cannot be copied fails the whole send, clearly.
-    const first = copyMessage(message)
     let copy: Message | undefined = first
     for (const channel of members.keys()) {
       // ChannelFull is never raised by groupSend: a full member simply misses the message.

@@ -22,14 +22,47 @@ export function requireLayerMessage(message: unknown): Message {
   return message as Message
 }
 
-/** Deep-copies a message, turning a non-serialisable value into a TypeError that says what was wrong. */
+/** Deep-copies a message, turning a non-serialisable value into a TypeError that says where it is. */
 export function copyMessage(message: Message): Message {
   try {
     return structuredClone(message)
   } catch (error) {
+    const found = findUncloneable(message)
+    const reason = String(error instanceof Error ? error.message : error)
+    const detail = found
+      ? `${found.path} is a ${found.kind}`
+      : `it could not be copied (${reason.length > 120 ? `${reason.slice(0, 117)}...` : reason})`
     throw new TypeError(
-      `A channel layer message must contain only serialisable values (${(error as Error).message}).`,
+      `A channel layer message must contain only serialisable values, but ${detail}.`,
       { cause: error },
     )
   }
+}
+
+// --- helpers ---
+
+const MAX_VISITS = 10_000
+
+/** Finds the first function or symbol inside a message, as a path such as `message.data[2].callback`. */
+function findUncloneable(message: Message): { path: string; kind: string } | undefined {
+  const seen = new Set<object>()
+  const pending: Array<[value: unknown, path: string]> = [[message, 'message']]
+  for (let visits = 0; visits < MAX_VISITS; visits++) {
+    const next = pending.shift()
+    if (!next) return undefined
+    const [value, path] = next
+    if (typeof value === 'function' || typeof value === 'symbol')
+      return { path, kind: typeof value }
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue
+    seen.add(value)
+    if (ArrayBuffer.isView(value)) continue
+    const entries: Array<[string, unknown]> = Array.isArray(value)
+      ? value.map((item, index) => [`[${index}]`, item])
+      : Object.entries(value).map(([key, item]) => [
+          /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`,
+          item,
+        ])
+    for (const [step, item] of entries) pending.push([item, `${path}${step}`])
+  }
+  return undefined
 }

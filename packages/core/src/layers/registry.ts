@@ -42,6 +42,11 @@ export function setChannelLayer(layer: ChannelLayer | null, alias: string = DEFA
     )
   }
   if (layer !== null) {
+    if (typeof layer !== 'object' && typeof layer !== 'function') {
+      throw new InvalidChannelLayerError(
+        `The channel layer for alias ${JSON.stringify(alias)} must be an object or null, not ${JSON.stringify(layer) ?? String(layer)}.`,
+      )
+    }
     const missing = LAYER_METHODS.filter(
       (method) => typeof (layer as unknown as Record<string, unknown>)[method] !== 'function',
     )
