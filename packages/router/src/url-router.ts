@@ -98,22 +98,24 @@ export function URLRouter(routes: readonly Route[]): Application {
 
   const router = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
     const nested = scope.path_remaining !== undefined
-    let path: unknown = nested ? scope.path_remaining : scope.path
-    if (path === undefined || path === null) {
+    const given: unknown = nested ? scope.path_remaining : scope.path
+    if (given === undefined || given === null) {
       throw new TypeError("No 'path' key in connection scope, cannot route URLs")
     }
-    if (typeof path !== 'string') {
-      throw new TypeError(`URLRouter needs a string path in the scope, got ${describe(path)}.`)
+    if (typeof given !== 'string') {
+      throw new TypeError(`URLRouter needs a string path in the scope, got ${describe(given)}.`)
     }
+    let path = given
     if (!nested) {
-      const rootPath = scope.root_path ?? ''
+      // Only the outermost router removes root_path; nested ones route path_remaining.
+      const rootPath: unknown = scope.root_path ?? ''
       if (typeof rootPath !== 'string') {
         throw new TypeError(`URLRouter needs a string root_path, got ${describe(rootPath)}.`)
       }
       if (!path.startsWith(rootPath)) throw new RouteNotFound(path)
       path = path.slice(rootPath.length)
     }
-    const remaining = (path as string).replace(/^\/+/, '')
+    const remaining = path.replace(/^\/+/, '')
     const outer = scope.url_route ?? { args: [], kwargs: {} }
 
     for (const { route, endpoint } of table) {
@@ -157,7 +159,7 @@ const kAttempt: unique symbol = Symbol('node-channels.route-attempt')
 const failedAttempts = new WeakMap<RouteNotFound, object>()
 
 function checkApplication(caller: string, route: RegExp | string, app: unknown): Application {
-  const where = typeof route === 'string' ? quote(route) : describe(String(route))
+  const where = typeof route === 'string' ? quote(route) : String(route)
   if (Array.isArray(app)) {
     throw new TypeError(
       `${caller}() got an array for the route ${where}: include() is not supported in URLRouter. ` +
