@@ -1,4 +1,4 @@
-import type { Application, Receive, Scope, Send } from '@node-channels/core'
+import type { Application, Receive, Scope, Send, UrlRoute } from '@node-channels/core'
 import { describe, quote } from './quote.js'
 import { RouteNotFound } from './route-not-found.js'
 import type { RoutePattern } from './route-pattern.js'
@@ -121,29 +121,27 @@ export function URLRouter(routes: readonly Route[]): Application {
     for (const { route, endpoint } of table) {
       const found = route.pattern.match(remaining, endpoint)
       if (!found) continue
-      const attempt = {}
-      const inner: Scope = {
-        ...scope,
-        path_remaining: found.remaining,
-        url_route: {
-          args: [...outer.args, ...found.args],
-          kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
-        },
-        [kAttempt]: attempt,
+      // A fresh url_route per attempt also identifies the attempt: middleware copies the
+      // scope with spread, so a nested router sees this very object (see failedAttempts).
+      const urlRoute: UrlRoute = {
+        args: [...outer.args, ...found.args],
+        kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
       }
+      const inner: Scope = { ...scope, path_remaining: found.remaining, url_route: urlRoute }
       try {
         return await route.app(inner, receive, send)
       } catch (error) {
-        // Only the not-found of a router that got this very scope (directly or through
+        // Only the not-found of a router that got this very attempt (directly or through
         // middleware) falls through to the next route, like Channels' Resolver404.
-        if (error instanceof RouteNotFound && failedAttempts.get(error) === attempt) continue
+        if (error instanceof RouteNotFound && failedAttempts.get(error) === urlRoute) continue
         throw error
       }
     }
 
     const error = new RouteNotFound(remaining)
-    const attempt: unknown = Reflect.get(scope, kAttempt)
-    if (typeof attempt === 'object' && attempt !== null) failedAttempts.set(error, attempt)
+    if (typeof scope.url_route === 'object' && scope.url_route !== null) {
+      failedAttempts.set(error, scope.url_route)
+    }
     throw error
   }
   return markPathRouting(router)
@@ -151,11 +149,8 @@ export function URLRouter(routes: readonly Route[]): Application {
 
 // --- helpers ---
 
-// The scope key through which a router tells a nested router which attempt it is; a plain
-// `{...scope}` copy in middleware carries it along.
-const kAttempt: unique symbol = Symbol('node-channels.route-attempt')
-
-// The not-found errors of nested routers, with the attempt they answer.
+// The not-found errors of routers, with the url_route of the attempt they answer: the outer
+// router that made that url_route object tries its next route, nobody else does.
 const failedAttempts = new WeakMap<RouteNotFound, object>()
 
 function checkApplication(caller: string, route: RegExp | string, app: unknown): Application {
