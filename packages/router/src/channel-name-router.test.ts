@@ -49,6 +49,9 @@ describe('ChannelNameRouter (test_channel_name_router)', () => {
           "Did you make sure it's only being used for 'channel' type messages?",
       ),
     )
+    await expect(router(undefined as unknown as Scope, receive, send)).rejects.toThrow(
+      new TypeError('ChannelNameRouter expects a scope object, got undefined.'),
+    )
   })
 
   it('routes the thumbnails-generate example', async () => {

@@ -29,6 +29,9 @@ export function ChannelNameRouter(applications: ChannelNameRouterApplications): 
   }
 
   return async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+    if (typeof scope !== 'object' || scope === null) {
+      throw new TypeError(`ChannelNameRouter expects a scope object, got ${describe(scope)}.`)
+    }
     const channel: unknown = scope.channel
     if (channel === undefined) {
       throw new TypeError(

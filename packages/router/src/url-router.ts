@@ -97,6 +97,9 @@ export function URLRouter(routes: readonly Route[]): Application {
   })
 
   const router = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+    if (typeof scope !== 'object' || scope === null) {
+      throw new TypeError(`URLRouter expects a scope object, got ${describe(scope)}.`)
+    }
     const nested = scope.path_remaining !== undefined
     const given: unknown = nested ? scope.path_remaining : scope.path
     if (given === undefined || given === null) {
