@@ -1,7 +1,8 @@
 import type { Application, Receive, Scope, Send } from '@node-channels/core'
+import { kPathRouting } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { RouteNotFound } from './route-not-found.js'
-import { kPathRouting, markPathRouting, path, rePath, URLRouter } from './url-router.js'
+import { markPathRouting, path, rePath, URLRouter } from './url-router.js'
 
 /** Records the scope it was called with and returns a value, like Channels' MockApplication. */
 class MockApplication {
@@ -178,6 +179,9 @@ describe('URLRouter nesting with path() (test_url_router_nesting_path)', () => {
     expect(Reflect.get(wrapped, kPathRouting)).toBeUndefined()
     expect(markPathRouting(wrapped)).toBe(wrapped)
     expect(Reflect.get(wrapped, kPathRouting)).toBe(true)
+    // Marked already, as core's middleware marks itself: left as it is.
+    const premarked = Object.defineProperty(middleware(inner), kPathRouting, { value: true })
+    expect(markPathRouting(premarked)).toBe(premarked)
     expect(() => markPathRouting('app' as unknown as Application)).toThrow(
       new TypeError("markPathRouting() expects an application function, got 'app'."),
     )

@@ -1,4 +1,5 @@
 import type { Application, Receive, Scope, Send, UrlRoute } from '@node-channels/core'
+import { kPathRouting } from '@node-channels/core'
 import { describe, quote } from './quote.js'
 import { RouteNotFound } from './route-not-found.js'
 import type { RoutePattern } from './route-pattern.js'
@@ -32,22 +33,20 @@ export class Route {
 }
 
 /**
- * Marks an application as a nested router, so an outer `URLRouter` matches its route as a
- * prefix and passes the rest on in `scope.path_remaining`. `URLRouter` sets it on itself;
- * set it on middleware that wraps a router with `markPathRouting()`. Mirrors Channels'
- * `_path_routing = True`.
- */
-export const kPathRouting: unique symbol = Symbol.for('node-channels.path-routing')
-
-/**
- * Marks middleware that wraps a `URLRouter` as a nested router (see `kPathRouting`), and
- * returns it. Without the mark the route must match the whole path (Channels issue #1428).
+ * Marks an application (middleware that wraps a `URLRouter`) as a nested router, so an outer
+ * `URLRouter` matches its route as a prefix and routes the rest as `path_remaining`; returns it.
+ * Sets `kPathRouting` from @node-channels/core, which core's middleware copies on its own.
+ * Without the mark the route must match the whole path (Channels issue #1428).
+ * Mirrors setting Channels' `_path_routing = True`.
  */
 export function markPathRouting<T extends Application>(app: T): T {
   if (typeof app !== 'function') {
     throw new TypeError(`markPathRouting() expects an application function, got ${describe(app)}.`)
   }
-  Object.defineProperty(app, kPathRouting, { value: true, configurable: true })
+  // Core's middleware may have copied the mark already, as a non-configurable property.
+  if (Reflect.get(app, kPathRouting) !== true) {
+    Object.defineProperty(app, kPathRouting, { value: true, enumerable: true })
+  }
   return app
 }
 
