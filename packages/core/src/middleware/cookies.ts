@@ -91,7 +91,6 @@ export function setCookie(
   }
   const { path = '/', domain = null, secure = false, httpOnly = false, sameSite = 'lax' } = options
   const { maxAgeMs = null, now = Date.now } = options
-  const headers = responseHeaders(message)
 
   let expires: string | null = null
   if (options.expires instanceof Date) {
@@ -123,7 +122,8 @@ export function setCookie(
   if (path !== null) parts.push(`Path=${requireAttribute('path', path)}`)
   if (sameSite !== null) parts.push(`SameSite=${sameSite}`)
   if (secure) parts.push('Secure')
-  headers.push(['set-cookie', parts.join('; ')])
+  // Only now, once everything was checked: a refused cookie leaves the message untouched.
+  responseHeaders(message).push(['set-cookie', parts.join('; ')])
 }
 
 /**
