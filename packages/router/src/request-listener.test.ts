@@ -35,14 +35,10 @@ async function serve(app: Application): Promise<{ port: number; next: () => Prom
       headers: [],
       [kNodeHttp]: { req, res },
     } as Scope
+    // Like the protocol server once scope[kNodeHttp] was read, this never touches the response.
     const outcome = app(scope, receive, send).then(
       () => ({ ok: true as const }),
-      (error: unknown) => {
-        // The protocol server would answer 500; do the same so the client is not left hanging.
-        if (!res.headersSent) res.writeHead(500)
-        res.end()
-        return { ok: false as const, error }
-      },
+      (error: unknown) => ({ ok: false as const, error }),
     )
     const served = { req, res, outcome }
     const waiter = waiting.shift()
@@ -69,21 +65,25 @@ async function serve(app: Application): Promise<{ port: number; next: () => Prom
   return { port, next }
 }
 
-/** Sends one request and resolves with the status and body of the response. */
+/** Sends one request and resolves with the response once its connection is done with it. */
 function fetchText(
   port: number,
   options: { method?: string; path?: string; body?: string } = {},
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/' },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        res.on('error', () => {}) // An aborted response: reported as complete: false below.
+        res.on('close', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            complete: res.complete,
+          }),
         )
-        res.on('error', reject)
       },
     )
     req.on('error', reject)
@@ -106,7 +106,7 @@ describe('fromRequestListener', () => {
     const { port, next } = await serve(fromRequestListener(listener))
     const response = fetchText(port, { method: 'POST', path: '/echo?x=1', body: 'hello' })
     const served = await next()
-    expect(await response).toEqual({ status: 200, body: 'POST /echo?x=1 hello' })
+    expect(await response).toEqual({ status: 200, body: 'POST /echo?x=1 hello', complete: true })
     expect(await served.outcome).toEqual({ ok: true })
     expect(seen).toHaveLength(1)
     expect(seen[0]?.[0]).toBe(served.req)
@@ -153,7 +153,7 @@ describe('fromRequestListener', () => {
     await clientClosed
   })
 
-  it('rejects with the error a listener throws', async () => {
+  it('rejects with the error a listener throws, and answers 500 itself', async () => {
     const { port, next } = await serve(
       fromRequestListener(() => {
         throw new RangeError('listener failed')
@@ -162,7 +162,11 @@ describe('fromRequestListener', () => {
     const response = fetchText(port)
     const served = await next()
     expect(await served.outcome).toEqual({ ok: false, error: new RangeError('listener failed') })
-    expect((await response).status).toBe(500)
+    expect(await response).toEqual({
+      status: 500,
+      body: 'Internal Server Error\n',
+      complete: true,
+    })
   })
 
   it('rejects with the error of a listener promise that rejects before the response ends', async () => {
@@ -177,6 +181,49 @@ describe('fromRequestListener', () => {
     expect((await response).status).toBe(500)
   })
 
+  it('cuts a response that had begun when the listener failed', async () => {
+    let clientGotPartial: () => void = () => {}
+    const partialArrived = new Promise<void>((resolve) => {
+      clientGotPartial = resolve
+    })
+    const { port, next } = await serve(
+      fromRequestListener(async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.write('partial')
+        await partialArrived
+        throw new Error('failed halfway')
+      }),
+    )
+    const response = new Promise<{ body: string; complete: boolean }>((resolve, reject) => {
+      const client = request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8')
+          clientGotPartial()
+        })
+        res.on('error', () => {}) // "aborted": what this test causes on purpose.
+        res.on('close', () => resolve({ body, complete: res.complete }))
+      })
+      client.on('error', reject)
+      client.end()
+    })
+    const served = await next()
+    expect(await served.outcome).toEqual({ ok: false, error: new Error('failed halfway') })
+    expect(await response).toEqual({ body: 'partial', complete: false })
+  })
+
+  it('ignores a rejection that comes after the response has ended', async () => {
+    const { port, next } = await serve(
+      fromRequestListener(async (_req, res) => {
+        await new Promise<void>((resolve) => res.end('ok', resolve))
+        throw new Error('too late to matter')
+      }),
+    )
+    const response = fetchText(port)
+    expect(await (await next()).outcome).toEqual({ ok: true })
+    expect(await response).toEqual({ status: 200, body: 'ok', complete: true })
+  })
+
   it('serves a listener routed by URLRouter under ProtocolTypeRouter (the scope is copied)', async () => {
     const listener: NodeRequestListener = (req, res) => {
       res.end(`api saw ${req.url}`)
@@ -187,7 +234,7 @@ describe('fromRequestListener', () => {
     const { port, next } = await serve(application)
     const response = fetchText(port, { path: '/api/users/7' })
     expect(await (await next()).outcome).toEqual({ ok: true })
-    expect(await response).toEqual({ status: 200, body: 'api saw /api/users/7' })
+    expect(await response).toEqual({ status: 200, body: 'api saw /api/users/7', complete: true })
   })
 
   it('needs the node-channels protocol server', async () => {

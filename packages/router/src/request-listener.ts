@@ -13,7 +13,8 @@ export type NodeRequestListener = (req: IncomingMessage, res: ServerResponse) =>
  * `scope[kNodeHttp]`, and resolves once the response has finished or its connection closed.
  * The server reads the request body only when an application calls `receive()`, which this
  * wrapper never does, so the listener reads `req` itself. A listener that throws, or returns a
- * promise that rejects before the response is over, rejects the application with that error.
+ * promise that rejects before the response is over, rejects the application with that error,
+ * and the response is answered with a plain 500 (or cut, if it had already begun).
  * No Channels counterpart (Django serves its own views).
  */
 export function fromRequestListener(listener: NodeRequestListener): Application {
@@ -25,29 +26,54 @@ export function fromRequestListener(listener: NodeRequestListener): Application 
   return async (scope: Scope): Promise<void> => {
     const { req, res } = nodeHttpOf(scope)
     await new Promise<void>((resolve, reject) => {
-      const settle = (error?: unknown): void => {
+      let settled = false
+      const settle = (error?: { error: unknown }): void => {
+        if (settled) return
+        settled = true
         res.off('finish', onEnd)
         res.off('close', onEnd)
         if (error === undefined) resolve()
-        else reject(error)
+        else reject(error.error)
       }
       const onEnd = (): void => settle()
+      // Once the listener has failed, nobody else will answer: the server hands the request
+      // over to whoever reads scope[kNodeHttp], so end the response here rather than let the
+      // client hang.
+      const fail = (error: unknown): void => {
+        if (settled) return // The response is over; there is no one left to tell.
+        settle({ error })
+        abandon(res)
+      }
       res.once('finish', onEnd)
       res.once('close', onEnd)
       if (res.writableFinished || res.closed) settle()
       try {
         const result = listener(req, res)
-        // A rejection after the response ended has no one left to tell: reject() ignores it.
-        if (isPromiseLike(result))
-          result.then(undefined, (error: unknown) => settle(error ?? new Error(String(error))))
+        if (isPromiseLike(result)) result.then(undefined, fail)
       } catch (error) {
-        settle(error ?? new Error(String(error)))
+        fail(error)
       }
     })
   }
 }
 
 // --- helpers ---
+
+const internalErrorBody = 'Internal Server Error\n'
+
+// Answers 500 if nothing was sent yet; cuts a response that had already begun.
+function abandon(res: ServerResponse): void {
+  if (res.writableEnded || res.destroyed) return
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  res.writeHead(500, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(internalErrorBody),
+  })
+  res.end(internalErrorBody)
+}
 
 interface NodeHttp {
   req: IncomingMessage
