@@ -1,1 +1,12 @@
-export {}
+// @node-channels/server: the protocol server (what Daphne is to Channels) and its CLI.
+
+export type { AccessLogEntry, AccessLogTarget } from './access-log.js'
+export { formatAccessLogLine } from './access-log.js'
+export { CancelledError } from './app-instance.js'
+export type { NodeHttp } from './http-handler.js'
+export type { ServeOptions, ServerLogger } from './options.js'
+export type { Address, ForwardedHeaderNames } from './proxy-headers.js'
+export { parseXForwardedFor } from './proxy-headers.js'
+export { ROOT_PATH_HEADER } from './scope.js'
+export type { ServerHandle } from './serve.js'
+export { serve } from './serve.js'

@@ -1,0 +1,13 @@
+import type { Application } from '@node-channels/core'
+import type { AccessLog } from './access-log.js'
+import type { InstanceRegistry } from './app-instance.js'
+import type { ResolvedOptions } from './options.js'
+
+/** What the HTTP and WebSocket handlers share with the server that runs them. */
+export interface ServerContext {
+  readonly application: Application
+  readonly options: ResolvedOptions
+  readonly accessLog: AccessLog | null
+  /** Every running application instance, so shutdown can wait for them. */
+  readonly registry: InstanceRegistry
+}

@@ -1,0 +1,161 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { WebSocketScope } from '@node-channels/core'
+import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
+import { BadRequest, buildWebSocketScope, describePeer } from './scope.js'
+import type { ServerContext } from './server-context.js'
+import { WebSocketConnection } from './websocket-connection.js'
+import type { AcceptDecision } from './websocket-messages.js'
+
+/**
+ * How long a server-initiated close waits for the client's close frame before the socket is
+ * destroyed (autobahn's `closeHandshakeTimeout`, 1 s; ws's default is 30 s).
+ */
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 1000
+
+/*
+ * The life of one WebSocket connection (Daphne's, with the differences marked *):
+ *
+ *   upgrade request ──bad handshake──────────────────────────────► 400/405 (no application)
+ *        │ scope built, application started, {websocket.connect} queued, WSCONNECTING
+ *        ▼
+ *   CONNECTING (101 held) ── app sends websocket.close ─────────► 403 Access denied ──┐
+ *        │                ── app throws RouteNotFound ──────────► 404 *              │
+ *        │                ── app throws / invalid message ──────► 500                │
+ *        │                ── app returns without answering ─────► 500 *              │
+ *        │                ── websocketConnectTimeoutMs passes ──► 504 * (Daphne: RST) │
+ *        │                ── server shutting down ──────────────► 503 *              │
+ *        │                ── client goes away ──────────────────────────────────────┤
+ *        │ app sends websocket.accept (subprotocol offered by the client, headers*)   │
+ *        ▼ 101, WSCONNECT                                                             │
+ *   OPEN ◄── text/binary frames both ways; pings after pingIntervalMs idle            │
+ *        │ client close frame (code or 1005) ─┐   app websocket.close (code, reason*) │
+ *        │ lost / ping unanswered (1006) ─────┤   app throws → 1011; app returns → 1000*
+ *        │ bad UTF-8 → 1007, too big → 1009 ──┤   shutdown → 1001; lifetime → 1000     │
+ *        │ output over maxBufferedBytes → 1008*                                       │
+ *        ▼                                    ▼                                       ▼
+ *   CLOSED: {websocket.disconnect, code, reason*} delivered exactly once (1006 when no
+ *        │  WebSocket was ever open), WSDISCONNECT / WSREJECT logged
+ *        ▼ applicationCloseTimeoutMs
+ *   application returned, or abandoned (its receive() rejects with CancelledError)
+ */
+
+/** Serves WebSocket upgrades: validates the handshake and runs one connection per socket. */
+export class WebSocketHandler {
+  readonly #context: ServerContext
+  readonly #wss: WebSocketServer
+  readonly #decisions = new WeakMap<IncomingMessage, AcceptDecision>()
+  readonly #connections = new Set<WebSocketConnection>()
+  #closing = false
+
+  constructor(context: ServerContext) {
+    this.#context = context
+    // `closeTimeout` (ws >= 8.18) is not in @types/ws yet.
+    const wsOptions: ServerOptions & { closeTimeout: number } = {
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: context.options.websocketMaxMessageSize,
+      closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS,
+      handleProtocols: (_offered, req) => this.#decisions.get(req)?.subprotocol ?? false,
+    }
+    this.#wss = new WebSocketServer(wsOptions)
+    this.#wss.on('headers', (headers: string[], req: IncomingMessage) => {
+      const extra = this.#decisions.get(req)?.headers ?? []
+      const { serverName } = context.options
+      if (serverName && !extra.some(([name]) => name.toLowerCase() === 'server')) {
+        headers.push(`Server: ${serverName}`)
+      }
+      for (const [name, value] of extra) headers.push(`${name}: ${value}`)
+    })
+  }
+
+  /** Open and pending connections. */
+  get size(): number {
+    return this.#connections.size
+  }
+
+  /** The `'upgrade'` listener of the http.Server. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Until ws owns the socket, a reset would otherwise be an unhandled 'error'.
+    socket.on('error', () => socket.destroy())
+    const { logger } = this.#context.options
+    if (this.#closing) {
+      this.#refuse(socket, 503, 'Service Unavailable')
+      return
+    }
+    let scope: WebSocketScope
+    try {
+      scope = buildWebSocketScope(req, checkHandshake(req), this.#context.options)
+    } catch (error) {
+      if (!(error instanceof BadRequest)) throw error
+      logger.debug(`Bad WebSocket handshake from ${describePeer(req)}: ${error.message}`)
+      this.#refuse(socket, error.status, error.message, error.message)
+      return
+    }
+    const connection = new WebSocketConnection({
+      context: this.#context,
+      req,
+      socket,
+      head,
+      scope,
+      upgrade: (decision, buffered, onOpen) => {
+        this.#decisions.set(req, decision)
+        this.#wss.handleUpgrade(req, socket, buffered, (ws: WebSocket) => onOpen(ws))
+      },
+      refuse: (target, status, reason) => this.#refuse(target, status, reason),
+    })
+    this.#connections.add(connection)
+    void connection.closed.then(() => this.#connections.delete(connection))
+  }
+
+  /** Refuses new handshakes, answers pending ones 503, closes open sockets with 1001, and waits. */
+  async closeAll(): Promise<void> {
+    this.#closing = true
+    const connections = [...this.#connections]
+    for (const connection of connections) connection.shutdown()
+    await Promise.all(connections.map((connection) => connection.closed))
+  }
+
+  /** Writes a body-less (or short text) HTTP response on a raw socket and closes it. */
+  #refuse(socket: Duplex, status: number, reason: string, body = ''): void {
+    if (socket.destroyed) return
+    const { serverName } = this.#context.options
+    const payload = Buffer.from(body)
+    const lines = [`HTTP/1.1 ${status} ${reason}`, 'Connection: close']
+    if (serverName) lines.push(`Server: ${serverName}`)
+    if (payload.length > 0) lines.push('Content-Type: text/plain; charset=utf-8')
+    lines.push(`Content-Length: ${payload.length}`, '', '')
+    socket.once('finish', () => socket.destroy())
+    socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), payload]))
+  }
+}
+
+const KEY = /^[+/0-9A-Za-z]{22}==$/
+const TOKEN = /^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$/
+
+/**
+ * The checks ws's `handleUpgrade` makes, done before the application runs so that a bad
+ * handshake never starts one. Returns the offered subprotocols, in order.
+ */
+function checkHandshake(req: IncomingMessage): string[] {
+  if (req.method !== 'GET') throw new BadRequest('Invalid HTTP method', 405)
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    throw new BadRequest('Invalid Upgrade header')
+  }
+  const key = req.headers['sec-websocket-key']
+  if (key === undefined || !KEY.test(key)) {
+    throw new BadRequest('Missing or invalid Sec-WebSocket-Key header')
+  }
+  const version = Number(req.headers['sec-websocket-version'])
+  if (version !== 13 && version !== 8) {
+    throw new BadRequest('Missing or invalid Sec-WebSocket-Version header')
+  }
+  const header = req.headers['sec-websocket-protocol']
+  if (header === undefined) return []
+  const offered = header.split(',').map((protocol) => protocol.trim())
+  if (offered.some((p) => !TOKEN.test(p)) || new Set(offered).size !== offered.length) {
+    throw new BadRequest('Invalid Sec-WebSocket-Protocol header')
+  }
+  return offered
+}

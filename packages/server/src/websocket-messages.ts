@@ -1,0 +1,106 @@
+import type { Message } from '@node-channels/core'
+import { parseHeaders } from './http-response.js'
+import { quote } from './options.js'
+
+/** A checked `websocket.accept`: the subprotocol (one the client offered) and extra headers. */
+export interface AcceptDecision {
+  subprotocol: string | null
+  headers: Array<[string, string]>
+}
+
+/** A checked `websocket.send`: one frame. */
+export interface Frame {
+  data: string | Buffer
+  binary: boolean
+}
+
+// Headers of the 101 response that the server and ws set; an application may not override them.
+const MANAGED = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+])
+
+/**
+ * Checks `websocket.accept`. The subprotocol must be one the client offered: RFC 6455 makes
+ * the client fail the connection otherwise, so the server treats it as an application error
+ * (HTTP 500) rather than hang as Daphne does.
+ */
+export function parseAccept(message: Message, offered: readonly string[]): AcceptDecision {
+  const subprotocol = message.subprotocol ?? null
+  if (subprotocol !== null) {
+    if (typeof subprotocol !== 'string') {
+      throw new Error(`Subprotocol ${quote(subprotocol)} in websocket.accept must be a string.`)
+    }
+    if (!offered.includes(subprotocol)) {
+      throw new Error(
+        `Subprotocol ${quote(subprotocol)} in websocket.accept was not offered by the client ` +
+          `(offered: ${quote(offered)}).`,
+      )
+    }
+  }
+  const headers = parseHeaders(message.headers, 'websocket.accept')
+  for (const [name] of headers) {
+    if (MANAGED.has(name.toLowerCase())) {
+      throw new Error(`Header ${quote(name)} in websocket.accept is set by the server.`)
+    }
+  }
+  return { subprotocol, headers }
+}
+
+/** Checks `websocket.send`: exactly one of `text` (a string) or `bytes` (a Uint8Array). */
+export function parseSend(message: Message, path: string): Frame {
+  const text = message.text ?? null
+  const bytes = message.bytes ?? null
+  if (text !== null && bytes !== null) {
+    throw new Error(
+      `Got invalid WebSocket reply message on ${path} - contains both bytes and text keys`,
+    )
+  }
+  if (text !== null) {
+    if (typeof text !== 'string') {
+      throw new Error(`The text of websocket.send must be a string, not ${quote(text)}.`)
+    }
+    return { data: text, binary: false }
+  }
+  if (bytes !== null) {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new Error(`The bytes of websocket.send must be a Uint8Array, not ${quote(bytes)}.`)
+    }
+    const data = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    return { data, binary: true }
+  }
+  throw new Error(
+    `Got invalid WebSocket reply message on ${path} - contains neither bytes nor text`,
+  )
+}
+
+/** Checks `websocket.close`: `code` defaults to 1000, `reason` to '' (at most 123 UTF-8 bytes). */
+export function parseClose(message: Message): { code: number; reason: string } {
+  const code = message.code ?? 1000
+  if (typeof code !== 'number' || !isSendableCloseCode(code)) {
+    throw new Error(
+      `Close code ${quote(code)} in websocket.close is not one an endpoint may send ` +
+        '(1000-1003, 1007-1014 or 3000-4999).',
+    )
+  }
+  const reason = message.reason ?? ''
+  if (typeof reason !== 'string') {
+    throw new Error(`Close reason ${quote(reason)} in websocket.close must be a string.`)
+  }
+  if (Buffer.byteLength(reason) > 123) {
+    throw new Error(`Close reason in websocket.close is over 123 bytes: ${quote(reason)}.`)
+  }
+  return { code, reason }
+}
+
+/** The close codes RFC 6455 (and ws) allow in a close frame. */
+function isSendableCloseCode(code: number): boolean {
+  if (!Number.isInteger(code)) return false
+  if (code >= 3000 && code <= 4999) return true
+  return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006
+}
