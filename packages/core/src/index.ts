@@ -1,7 +1,19 @@
 // The application interface
 
+export { AsyncQueue } from './async-queue.js'
 // Channel layers
 export type { ChannelLayer, ReceiveOptions } from './channel-layer.js'
+// Consumers
+export type { ConsumerApplication, ConsumerClass } from './consumer.js'
+export { AsyncConsumer, AsyncConsumer as SyncConsumer } from './consumer.js'
+export { ConsumerChannelLayer } from './consumer-layer.js'
+export type { HandlerName, HandlersFor, MessageSource } from './dispatch.js'
+export {
+  awaitManyDispatch,
+  findHandler,
+  getHandlerName,
+  NoHandlerError,
+} from './dispatch.js'
 // Exceptions
 export {
   AcceptConnection,
@@ -12,6 +24,23 @@ export {
   RequestAborted,
   StopConsumer,
 } from './errors.js'
+export type {
+  ResponseBody,
+  ResponseHeaders,
+  SendBodyOptions,
+  SendHeadersOptions,
+} from './http-consumer.js'
+export { AsyncHttpConsumer } from './http-consumer.js'
+export type {
+  InvalidFrameCloseCode,
+  InvalidFrameErrorOptions,
+  SendJsonOptions,
+} from './json-websocket-consumer.js'
+export {
+  InvalidFrameError,
+  JsonWebsocketConsumer,
+  JsonWebsocketConsumer as AsyncJsonWebsocketConsumer,
+} from './json-websocket-consumer.js'
 export type { ChannelCapacity } from './layers/capacity.js'
 export { CapacityTable, globToRegExp } from './layers/capacity.js'
 export type { InMemoryChannelLayerOptions } from './layers/in-memory-layer.js'
@@ -78,3 +107,13 @@ export type {
   WebSocketScope,
 } from './types.js'
 export { kNodeHttp, kPathRouting } from './types.js'
+export type {
+  AcceptOptions,
+  CloseOptions,
+  WebsocketFrame,
+  WebsocketSendOptions,
+} from './websocket-consumer.js'
+export {
+  WebsocketConsumer,
+  WebsocketConsumer as AsyncWebsocketConsumer,
+} from './websocket-consumer.js'

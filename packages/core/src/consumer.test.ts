@@ -1,0 +1,300 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ChannelLayer } from './channel-layer.js'
+import { AsyncConsumer } from './consumer.js'
+import { deferred, nextTurn, startApp, wsScope } from './consumer-harness.test-util.js'
+import { ConsumerChannelLayer } from './consumer-layer.js'
+import { NoHandlerError } from './dispatch.js'
+import { InvalidChannelLayerError, StopConsumer } from './errors.js'
+import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
+import { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
+import type { Message } from './types.js'
+
+afterEach(async () => {
+  await resetChannelLayers()
+})
+
+function memoryLayer(alias = 'default'): InMemoryChannelLayer {
+  const layer = new InMemoryChannelLayer()
+  setChannelLayer(layer, alias)
+  return layer
+}
+
+describe('AsyncConsumer.asAsgi', () => {
+  it('builds a new instance per connection, with init passed to the constructor', async () => {
+    const instances: Counter[] = []
+    class Counter extends AsyncConsumer {
+      readonly label: string
+      constructor(init?: { label: string }) {
+        super()
+        this.label = init?.label ?? 'none'
+        instances.push(this)
+      }
+      test_stop(): void {
+        throw new StopConsumer()
+      }
+    }
+    const app = Counter.asAsgi({ label: 'room' })
+    expect(app.consumerClass).toBe(Counter)
+    expect(app.consumerInit).toEqual({ label: 'room' })
+    expect(app.name).toBe('Counter')
+    for (let index = 0; index < 2; index++) {
+      const running = startApp(app, wsScope)
+      running.input.put({ type: 'test.stop' })
+      await running.done
+    }
+    expect(instances).toHaveLength(2)
+    expect(instances[0]).not.toBe(instances[1])
+    expect(instances.map((instance) => instance.label)).toEqual(['room', 'room'])
+    expect(instances[0]?.scope).toBe(wsScope)
+  })
+})
+
+describe('AsyncConsumer channel layer', () => {
+  it('uses the default in-memory layer when none is configured', async () => {
+    const seen = deferred<AsyncConsumer>()
+    class Probe extends AsyncConsumer {
+      test_probe(): void {
+        seen.resolve(this)
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Probe.asAsgi(), wsScope)
+    running.input.put({ type: 'test.probe' })
+    const consumer = await seen.promise
+    await running.done
+    expect(consumer.channelLayer).toBeInstanceOf(ConsumerChannelLayer)
+    expect((consumer.channelLayer as ConsumerChannelLayer).layer).toBe(getChannelLayer())
+    expect(getChannelLayer()).toBeInstanceOf(InMemoryChannelLayer)
+    expect(consumer.channelName).toMatch(/^specific\.\.inmemory![a-zA-Z]{12}$/)
+  })
+
+  it('has no channelName at all when the layer is configured as null', async () => {
+    setChannelLayer(null)
+    const seen = deferred<AsyncConsumer>()
+    class Probe extends AsyncConsumer {
+      test_probe(): void {
+        seen.resolve(this)
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Probe.asAsgi(), wsScope)
+    running.input.put({ type: 'test.probe' })
+    const consumer = await seen.promise
+    await running.done
+    expect(consumer.channelLayer).toBeNull()
+    expect('channelName' in consumer).toBe(false)
+  })
+
+  it('takes its layer from static channelLayerAlias', async () => {
+    const other = memoryLayer('other')
+    const seen = deferred<string>()
+    class Aliased extends AsyncConsumer {
+      static override channelLayerAlias = 'other'
+      test_probe(): void {
+        seen.resolve(this.channelName)
+      }
+      test_stop(): void {
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Aliased.asAsgi(), wsScope)
+    running.input.put({ type: 'test.probe' })
+    const channel = await seen.promise
+    expect([...other.channels.keys()]).toEqual([channel])
+    running.input.put({ type: 'test.stop' })
+    await running.done
+    expect(other.channels.size).toBe(0)
+  })
+})
+
+describe('AsyncConsumer ordering', () => {
+  it('runs handlers one at a time: a slow handler delays the next client event and layer message', async () => {
+    const layer = memoryLayer()
+    const log: string[] = []
+    const started = deferred<string>()
+    const gate = deferred()
+    class Ordered extends AsyncConsumer {
+      async test_slow(): Promise<void> {
+        log.push('slow:start')
+        started.resolve(this.channelName)
+        await gate.promise
+        log.push('slow:end')
+      }
+      test_fast(message: Message): void {
+        log.push(`fast:${String(message.n)}`)
+      }
+      async layer_message(): Promise<void> {
+        log.push('layer')
+      }
+      test_stop(): void {
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Ordered.asAsgi(), wsScope)
+    running.input.put({ type: 'test.slow' })
+    const channel = await started.promise
+    running.input.put({ type: 'test.fast', n: 1 })
+    await layer.send(channel, { type: 'layer.message' })
+    running.input.put({ type: 'test.fast', n: 2 })
+    await nextTurn()
+    // The layer message has been taken off the channel, yet nothing ran while test_slow waits.
+    expect(layer.channels.get(channel)?.size ?? 0).toBe(0)
+    expect(log).toEqual(['slow:start'])
+    gate.resolve()
+    running.input.put({ type: 'test.stop' })
+    await running.done
+    // Each source reads one message ahead: fast:2 was read after fast:1 was taken.
+    expect(log).toEqual(['slow:start', 'slow:end', 'fast:1', 'layer', 'fast:2'])
+  })
+})
+
+describe('AsyncConsumer end and clean-up', () => {
+  class Joiner extends AsyncConsumer {
+    async test_join(message: Message): Promise<void> {
+      await this.channelLayer?.groupAdd(String(message.group), this.channelName)
+      await this.baseSend({ type: 'test.joined' })
+    }
+    test_crash(): void {
+      throw new Error('handler crashed')
+    }
+    test_stop(): void {
+      throw new StopConsumer()
+    }
+  }
+
+  it('leaves groups joined by hand and releases its channel after a crash', async () => {
+    const layer = memoryLayer()
+    const running = startApp(Joiner.asAsgi(), wsScope)
+    running.input.put({ type: 'test.join', group: 'g1' })
+    running.input.put({ type: 'test.join', group: 'g2' })
+    await running.output.get()
+    await running.output.get()
+    expect([...layer.groups.keys()]).toEqual(['g1', 'g2'])
+    expect(layer.channels.size).toBe(1)
+    await layer.groupSend('g1', { type: 'test.crash' })
+    await expect(running.done).rejects.toThrow(new Error('handler crashed'))
+    expect(layer.groups.size).toBe(0)
+    expect(layer.channels.size).toBe(0)
+  })
+
+  it('ends cleanly on StopConsumer and leaves its groups too', async () => {
+    const layer = memoryLayer()
+    const running = startApp(Joiner.asAsgi(), wsScope)
+    running.input.put({ type: 'test.join', group: 'room' })
+    await running.output.get()
+    running.input.put({ type: 'test.stop' })
+    await expect(running.done).resolves.toBeUndefined()
+    expect(layer.groups.size).toBe(0)
+    expect(layer.channels.size).toBe(0)
+  })
+
+  it('refuses to add its channel to a group once it has ended', async () => {
+    const layer = memoryLayer()
+    const kept = deferred<{ handle: ChannelLayer; channel: string }>()
+    class Leaky extends AsyncConsumer {
+      test_keep(): void {
+        kept.resolve({ handle: this.channelLayer as ChannelLayer, channel: this.channelName })
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Leaky.asAsgi(), wsScope)
+    running.input.put({ type: 'test.keep' })
+    const { handle, channel } = await kept.promise
+    await running.done
+    await expect(handle.groupAdd('late', channel)).rejects.toThrow(
+      new InvalidChannelLayerError(
+        `Cannot add channel ${JSON.stringify(channel)} to group "late": its consumer has ended.`,
+      ),
+    )
+    expect(layer.groups.size).toBe(0)
+  })
+
+  it('refuses a layer message naming a framework method, and cleans up', async () => {
+    const layer = memoryLayer()
+    const channel = deferred<string>()
+    const calls: string[] = []
+    class Guarded extends AsyncConsumer {
+      test_ready(): void {
+        channel.resolve(this.channelName)
+      }
+      close(): void {
+        calls.push('close')
+      }
+    }
+    const running = startApp(Guarded.asAsgi(), wsScope)
+    running.input.put({ type: 'test.ready' })
+    await layer.send(await channel.promise, { type: 'close' })
+    const error = await running.done.then(
+      () => null,
+      (caught: unknown) => caught,
+    )
+    expect(error).toBeInstanceOf(NoHandlerError)
+    expect((error as Error).message).toMatch(/^No handler for message type "close": /)
+    expect(calls).toEqual([])
+    expect(layer.channels.size).toBe(0)
+  })
+
+  it('ends with NoHandlerError for a type it has no handler for', async () => {
+    memoryLayer()
+    const running = startApp(Joiner.asAsgi(), wsScope)
+    running.input.put({ type: 'chat.unknown' })
+    await expect(running.done).rejects.toThrow(
+      new NoHandlerError('chat.unknown', 'No handler for message type chat.unknown'),
+    )
+  })
+})
+
+describe('AsyncConsumer.baseSend', () => {
+  it('keeps the order of un-awaited sends from a sync handler, whatever each send takes', async () => {
+    const delivered: Message[] = []
+    const delays = [30, 0, 10]
+    const send = async (message: Message): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, delays.shift() ?? 0))
+      delivered.push(message)
+    }
+    class Burst extends AsyncConsumer {
+      test_burst(): void {
+        this.baseSend({ type: 'out.one' })
+        this.baseSend({ type: 'out.two' })
+        this.baseSend({ type: 'out.three' })
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Burst.asAsgi(), wsScope, send)
+    running.input.put({ type: 'test.burst' })
+    await running.done
+    expect(delivered.map((message) => message.type)).toEqual(['out.one', 'out.two', 'out.three'])
+  })
+
+  it('surfaces a failed send as the error of a sync handler that did not await it', async () => {
+    const failure = new Error('socket gone')
+    const delivered: string[] = []
+    const send = async (message: Message): Promise<void> => {
+      if (message.type === 'out.bad') throw failure
+      delivered.push(message.type)
+    }
+    const after: string[] = []
+    class Careless extends AsyncConsumer {
+      test_send(): void {
+        this.baseSend({ type: 'out.good' })
+        this.baseSend({ type: 'out.bad' })
+        this.baseSend({ type: 'out.never' })
+      }
+      test_next(): void {
+        after.push('ran')
+      }
+    }
+    const running = startApp(Careless.asAsgi(), wsScope, send)
+    running.input.put({ type: 'test.send' })
+    running.input.put({ type: 'test.next' })
+    await expect(running.done).rejects.toBe(failure)
+    expect(delivered).toEqual(['out.good'])
+    expect(after).toEqual([])
+  })
+
+  it('rejects a send made when the consumer is not serving a connection', async () => {
+    await expect(new AsyncConsumer().baseSend({ type: 'x.y' })).rejects.toThrow(
+      new TypeError('A consumer can send only while it is serving a connection.'),
+    )
+  })
+})

@@ -1,0 +1,194 @@
+import { AsyncConsumer, queueSend } from './consumer.js'
+import {
+  AcceptConnection,
+  DenyConnection,
+  InvalidChannelLayerError,
+  StopConsumer,
+} from './errors.js'
+import { describe as quote } from './layers/names.js'
+import type { Headers, Message, WebSocketScope } from './types.js'
+
+/** One incoming frame, as `receive()` gets it: exactly one of the two is set. */
+export interface WebsocketFrame {
+  textData?: string
+  bytesData?: Uint8Array
+}
+
+/** Options of `accept()`. Mirrors `accept(subprotocol=None, headers=None)`. */
+export interface AcceptOptions {
+  /** The subprotocol chosen from `scope.subprotocols`. @default null */
+  subprotocol?: string | null
+  /** Extra handshake response headers (sent only when non-empty, as in Channels). */
+  headers?: Headers
+}
+
+/** Options of `send()`. Mirrors `send(text_data=None, bytes_data=None, close=False)`. */
+export interface WebsocketSendOptions extends WebsocketFrame {
+  /** Close after sending: `true` closes with no code, a number closes with that code. */
+  close?: boolean | number
+}
+
+/** Options of `close()`. Mirrors `close(code=None, reason=None)`. */
+export interface CloseOptions {
+  /** The close code; omitted from the message when undefined, null or `true`. */
+  code?: number | boolean | null
+  /** The close reason; sent only when non-empty. */
+  reason?: string | null
+}
+
+/**
+ * A WebSocket consumer: joins `groups` and calls `connect()`, `receive()` and `disconnect()`,
+ * which may be sync or async. Mirrors `channels.generic.websocket.WebsocketConsumer` and
+ * `AsyncWebsocketConsumer` (one class: JavaScript needs no sync twin).
+ */
+export class WebsocketConsumer extends AsyncConsumer {
+  declare scope: WebSocketScope
+  /** Groups joined on connect (before `connect()` runs) and left on disconnect. */
+  groups: string[] = []
+
+  /** Handles `websocket.connect`: joins `groups`, then calls `connect()`. */
+  async websocket_connect(_message: Message): Promise<void> {
+    await this.#forEachGroup((layer, group, channel) => layer.groupAdd(group, channel))
+    try {
+      await this.connect()
+    } catch (error) {
+      if (error instanceof AcceptConnection) await this.accept()
+      else if (error instanceof DenyConnection) await this.close()
+      else throw error
+    }
+  }
+
+  /**
+   * Called when the client asks to connect. The default accepts; raise `DenyConnection` (or
+   * call `close()`) to refuse, `AcceptConnection` to accept.
+   */
+  connect(): void | Promise<void> {
+    return this.accept()
+  }
+
+  /**
+   * Accepts the connection. The message always carries `subprotocol` (null when none).
+   * Mirrors `accept()`.
+   */
+  accept(options: AcceptOptions = {}): Promise<void> {
+    return queueSend(this, () => {
+      const { subprotocol = null, headers } = options
+      if (subprotocol !== null && typeof subprotocol !== 'string') {
+        throw new TypeError(`The subprotocol must be a string or null, not ${quote(subprotocol)}.`)
+      }
+      const message: Message = { type: 'websocket.accept', subprotocol }
+      if (headers !== undefined && !Array.isArray(headers)) {
+        throw new TypeError(
+          `The headers must be an array of [name, value] pairs, not ${quote(headers)}.`,
+        )
+      }
+      if (headers && headers.length > 0) message.headers = [...headers]
+      return message
+    })
+  }
+
+  /**
+   * Handles `websocket.receive`: text wins when `text` is not null, else `bytes`
+   * (`{ text: null, bytes }` is fine). A frame with neither is a TypeError.
+   */
+  async websocket_receive(message: Message): Promise<void> {
+    const { text, bytes } = message
+    if (text !== undefined && text !== null) {
+      if (typeof text !== 'string') {
+        throw new TypeError(`A websocket.receive "text" must be a string, not ${quote(text)}.`)
+      }
+      await this.receive({ textData: text })
+    } else if (bytes instanceof Uint8Array) {
+      await this.receive({ bytesData: bytes })
+    } else {
+      throw new TypeError(
+        `A websocket.receive message needs a string "text" or a Uint8Array "bytes", got ${quote(message)}.`,
+      )
+    }
+  }
+
+  /** Called with each frame from the client. The default ignores it. */
+  receive(_frame: WebsocketFrame): void | Promise<void> {}
+
+  /**
+   * Sends a frame: text wins over bytes (an empty string is text); neither is an error.
+   * `close: true` then closes with no code, `close: 4000` with that code. Mirrors `send()`.
+   */
+  send(options: WebsocketSendOptions): Promise<void> {
+    const sent = queueSend(this, () => {
+      const { textData, bytesData } = options
+      if (textData !== undefined && textData !== null) {
+        if (typeof textData !== 'string') {
+          throw new TypeError(`textData must be a string, not ${quote(textData)}.`)
+        }
+        return { type: 'websocket.send', text: textData }
+      }
+      if (bytesData !== undefined && bytesData !== null) {
+        if (!(bytesData instanceof Uint8Array)) {
+          throw new TypeError(`bytesData must be a Uint8Array, not ${quote(bytesData)}.`)
+        }
+        return { type: 'websocket.send', bytes: bytesData }
+      }
+      throw new TypeError('You must pass one of bytesData or textData')
+    })
+    if (!options.close) return sent
+    const closed = this.close({ code: options.close })
+    const both = Promise.all([sent, closed]).then(() => undefined)
+    // Like each send, the combined promise must not be "unhandled" when a sync handler drops it.
+    both.catch(() => undefined)
+    return both
+  }
+
+  /**
+   * Closes the connection (before `accept()`, this rejects it: HTTP 403). `code` is omitted
+   * when undefined, null or `true`; `reason` is sent only when non-empty. Mirrors `close()`.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return queueSend(this, () => {
+      const { code, reason } = options
+      const message: Message = { type: 'websocket.close' }
+      if (typeof code === 'number') {
+        if (!Number.isInteger(code))
+          throw new TypeError(`A close code must be an integer, not ${quote(code)}.`)
+        message.code = code
+      } else if (code !== undefined && code !== null && typeof code !== 'boolean') {
+        throw new TypeError(`A close code must be a number, not ${quote(code)}.`)
+      }
+      if (reason !== undefined && reason !== null && typeof reason !== 'string') {
+        throw new TypeError(`A close reason must be a string, not ${quote(reason)}.`)
+      }
+      if (reason) message.reason = reason
+      return message
+    })
+  }
+
+  /**
+   * Handles `websocket.disconnect`: leaves `groups`, calls `disconnect(code)`, then ends the
+   * instance. A disconnect without a code is reported as 1005 ("no status received", as the
+   * ASGI spec says; Channels raises KeyError there).
+   */
+  async websocket_disconnect(message: Message): Promise<void> {
+    await this.#forEachGroup((layer, group, channel) => layer.groupDiscard(group, channel))
+    const code = typeof message.code === 'number' ? message.code : 1005
+    await this.disconnect(code)
+    throw new StopConsumer()
+  }
+
+  /** Called when the connection has closed, with the close code. The default does nothing. */
+  disconnect(_code: number): void | Promise<void> {}
+
+  async #forEachGroup(
+    act: (
+      layer: NonNullable<AsyncConsumer['channelLayer']>,
+      group: string,
+      channel: string,
+    ) => Promise<void>,
+  ): Promise<void> {
+    if (this.groups.length === 0) return
+    const layer = this.channelLayer
+    if (layer === null || !layer.extensions.includes('groups')) {
+      throw new InvalidChannelLayerError("BACKEND is unconfigured or doesn't support groups")
+    }
+    for (const group of this.groups) await act(layer, group, this.channelName)
+  }
+}
