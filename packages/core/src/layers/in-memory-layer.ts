@@ -208,6 +208,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
     const waiter = queue.waiters.shift()
     if (waiter) {
       waiter.resolve(message)
+      // The last waiter served leaves an idle channel: release it, as Channels' receive() does.
+      this.#releaseIfIdle(channel, queue)
       return true
     }
     if (queue.items.length >= this.#capacities.get(channel)) return false

@@ -27,7 +27,13 @@ export function copyMessage(message: Message): Message {
   try {
     return structuredClone(message)
   } catch (error) {
-    const found = findUncloneable(message)
+    let found: { path: string; kind: string } | undefined
+    try {
+      found = findUncloneable(message)
+    } catch {
+      // A getter that throws: the clone error below says what happened.
+      found = undefined
+    }
     const reason = String(error instanceof Error ? error.message : error)
     const detail = found
       ? `${found.path} is a ${found.kind}`
