@@ -1,1 +1,11 @@
-export {}
+export { RedisConnectionError } from './errors.js'
+export type { RedisLayerLogger } from './logger.js'
+export type {
+  RedisChannelLayerOptions,
+  RedisHost,
+  RedisHostOptions,
+  RedisLayerCommonOptions,
+  RedisPubSubChannelLayerOptions,
+} from './options.js'
+export { RedisChannelLayer } from './redis-channel-layer.js'
+export { consistentHash } from './sharding.js'

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/** A Lua script run with EVALSHA, falling back to EVAL the first time a server lacks it. */
+export interface LuaScript {
+  readonly source: string
+  readonly sha: string
+}
+
+function script(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') }
+}
+
+/**
+ * Moves messages a crashed or cancelled receiver left in `<queue>$inflight` back into the
+ * queue (ARGV[1] queue, ARGV[2] backup). Verbatim from channels_redis' `_brpop_with_clean`.
+ */
+export const CLEANUP_SCRIPT: LuaScript = script(`
+            local backed_up = redis.call('ZRANGE', ARGV[2], 0, -1, 'WITHSCORES')
+            for i = #backed_up, 1, -2 do
+                redis.call('ZADD', ARGV[1], backed_up[i], backed_up[i - 1])
+            end
+            redis.call('DEL', ARGV[2])
+        `)
+
+/**
+ * Adds one message per queue key unless the queue is at capacity; returns how many keys were
+ * full. KEYS: queues; ARGV: messages, capacities, score, expiry seconds. Verbatim from
+ * channels_redis' `group_send`.
+ */
+export const GROUP_SEND_SCRIPT: LuaScript = script(`
+                local over_capacity = 0
+                local current_time = ARGV[#ARGV - 1]
+                local expiry = ARGV[#ARGV]
+                for i=1,#KEYS do
+                    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+                        redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+                        redis.call('EXPIRE', KEYS[i], expiry)
+                    else
+                        over_capacity = over_capacity + 1
+                    end
+                end
+                return over_capacity
+            `)
+
+/** Deletes every key matching the pattern ARGV[1], 5000 at a time. Verbatim from channels_redis' `flush`. */
+export const FLUSH_SCRIPT: LuaScript = script(`
+            local keys = redis.call('keys', ARGV[1])
+            for i=1,#keys,5000 do
+                redis.call('del', unpack(keys, i, math.min(i+4999, #keys)))
+            end
+        `)
+
+/** Runs a script by its SHA, loading it with EVAL when the server answers NOSCRIPT. */
+export async function runScript(
+  client: Redis,
+  lua: LuaScript,
+  keys: ReadonlyArray<string | Buffer>,
+  args: ReadonlyArray<string | Buffer | number>,
+): Promise<unknown> {
+  try {
+    return await client.evalsha(lua.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error
+    return await client.eval(lua.source, keys.length, ...keys, ...args)
+  }
+}

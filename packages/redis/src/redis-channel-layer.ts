@@ -1,0 +1,401 @@
+import { randomUUID } from 'node:crypto'
+import {
+  CapacityTable,
+  ChannelFull,
+  type ChannelLayer,
+  InvalidChannelLayerError,
+  type Message,
+  nonLocalName,
+  type ReceiveOptions,
+  requireLayerMessage,
+  requireValidChannelName,
+  requireValidGroupName,
+} from '@node-channels/core'
+import { z } from 'zod'
+import { RedisConnection } from './connection.js'
+import { LocalChannels } from './local-channels.js'
+import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript } from './lua.js'
+import {
+  parseRedisChannelLayerOptions,
+  type RedisChannelLayerOptions,
+  type ResolvedRedisChannelLayerOptions,
+} from './options.js'
+import { QueueLoop } from './queue-loop.js'
+import { MessageSerializer } from './serializer.js'
+import { consistentHash } from './sharding.js'
+
+/** What a message read back from Redis must look like; anything else is logged and skipped. */
+const storedMessage = z.looseObject({
+  type: z.string(),
+  __asgi_channel__: z.union([z.string(), z.array(z.string())]).optional(),
+})
+
+/**
+ * A channel layer on Redis sorted sets, byte-compatible with `channels_redis.core.RedisChannelLayer`
+ * 4.x: Node and Django processes sharing a Redis (and `prefix`, hosts, keys) exchange messages and
+ * groups both ways. Process-local channels (`specific.<client>!<id>`) share one Redis queue per
+ * process, drained by one receive loop into a local dispatch table; popped messages pass through
+ * `<queue>$inflight` so a crash does not lose them. Keys are sharded over `hosts` as Python does.
+ *
+ * @example
+ * setChannelLayer(new RedisChannelLayer({ hosts: 'redis://127.0.0.1:6379' }))
+ */
+export class RedisChannelLayer implements ChannelLayer {
+  readonly extensions: readonly string[] = ['groups', 'flush']
+  /** Prepended to every Redis key. */
+  readonly prefix: string
+  /** How long an unread message lives, in milliseconds. */
+  readonly expiryMs: number
+  /** How long a group membership lives after its last `groupAdd`, in milliseconds. */
+  readonly groupExpiryMs: number
+  /** The default per-channel capacity. */
+  readonly capacity: number
+  /** This layer's identity inside its process-local channel names (`specific.<clientPrefix>!…`). */
+  readonly clientPrefix: string = randomUUID().replaceAll('-', '')
+  readonly #options: ResolvedRedisChannelLayerOptions
+  readonly #capacities: CapacityTable
+  readonly #serializer: MessageSerializer
+  readonly #commands: RedisConnection[]
+  readonly #local: LocalChannels
+  readonly #loops = new Map<string, { loop: QueueLoop; connections: RedisConnection[] }>()
+  #sendIndex = 0
+  #lastScore = 0
+  #closed = false
+
+  constructor(options: RedisChannelLayerOptions = {}) {
+    const resolved = parseRedisChannelLayerOptions(options)
+    this.#options = resolved
+    this.prefix = resolved.prefix
+    this.expiryMs = resolved.expiryMs
+    this.groupExpiryMs = resolved.groupExpiryMs
+    this.capacity = resolved.capacity
+    this.#capacities = new CapacityTable(resolved.capacity, resolved.channelCapacity)
+    this.#serializer = new MessageSerializer({
+      randomPrefixLength: resolved.randomPrefixLength,
+      symmetricEncryptionKeys: resolved.symmetricEncryptionKeys,
+      // channels_redis decrypts with ttl = expiry + 10 seconds.
+      ttlSeconds: resolved.expiryMs / 1000 + 10,
+      maxMessageBytes: resolved.maxMessageBytes,
+    })
+    this.#commands = resolved.hosts.map(
+      (host) =>
+        new RedisConnection({
+          host,
+          name: 'node-channels:command',
+          connectTimeoutMs: resolved.connectTimeoutMs,
+          commandTimeoutMs: resolved.commandTimeoutMs,
+          logger: resolved.logger,
+        }),
+    )
+    this.#local = new LocalChannels({
+      capacity: resolved.capacity,
+      idleMs: resolved.expiryMs,
+      keyOf: nonLocalName,
+      onOverflow: (channel) =>
+        resolved.logger.warn(
+          `Channel ${JSON.stringify(channel)} is not being received from; its oldest buffered messages are being dropped.`,
+        ),
+      onRelease: () => {},
+    })
+  }
+
+  /** Queues a message on a channel; throws `ChannelFull` at capacity. Mirrors `RedisChannelLayer.send`. */
+  async send(channel: string, message: Message): Promise<void> {
+    this.#assertOpen()
+    requireLayerMessage(message)
+    requireValidChannelName(channel)
+    const local = channel.includes('!')
+    const queue = nonLocalName(channel)
+    // A process-local message carries its full channel name for the receiving process to dispatch on.
+    const member = this.#serializer.serialize(
+      local ? { ...message, __asgi_channel__: channel } : message,
+      channel,
+    )
+    // channels_redis hashes the full name here (django/channels#1492), which puts the message on
+    // a shard its receiver never reads; the non-local name is where receivers (ours and Python's) listen.
+    const connection = local ? this.#commandsFor(queue) : this.#nextCommands()
+    const key = this.prefix + queue
+    const now = Date.now() / 1000
+    const count = await connection.run((client) =>
+      Promise.all([
+        client.zremrangebyscore(key, 0, Math.trunc(now) - this.expiryMs / 1000),
+        client.zcount(key, '-inf', '+inf'),
+      ]),
+    )
+    if (count[1] >= this.#capacities.get(channel)) throw new ChannelFull(channel)
+    await connection.run((client) =>
+      Promise.all([
+        client.zadd(key, this.#score(), member),
+        client.expire(key, this.#expirySeconds(this.expiryMs)),
+      ]),
+    )
+  }
+
+  /**
+   * Waits for the next message on a channel. Process-local channels must come from this layer's
+   * `newChannel()`. Mirrors `RedisChannelLayer.receive`.
+   */
+  async receive(channel: string, options: ReceiveOptions = {}): Promise<Message> {
+    this.#assertOpen()
+    requireValidChannelName(channel)
+    const queue = nonLocalName(channel)
+    if (channel.includes('!') && !queue.endsWith(`${this.clientPrefix}!`)) {
+      throw new TypeError(
+        `Channel ${JSON.stringify(channel)} belongs to another process: only channels from this layer's newChannel() can be received from here.`,
+      )
+    }
+    const taken = this.#local.take(channel, options.signal)
+    this.#ensureLoop(queue)
+    return taken
+  }
+
+  /** Returns a new process-local channel name. Mirrors `RedisChannelLayer.new_channel(prefix="specific")`. */
+  async newChannel(prefix = 'specific'): Promise<string> {
+    this.#assertOpen()
+    const name = requireValidChannelName(
+      `${prefix}.${this.clientPrefix}!${randomUUID().replaceAll('-', '')}`,
+    )
+    this.#local.open(name)
+    return name
+  }
+
+  /** Adds a channel to a group, refreshing its membership. Mirrors `RedisChannelLayer.group_add`. */
+  async groupAdd(group: string, channel: string): Promise<void> {
+    this.#assertOpen()
+    requireValidGroupName(group)
+    requireValidChannelName(channel)
+    const key = this.#groupKey(group)
+    await this.#commandsFor(group).run((client) =>
+      Promise.all([
+        client.zadd(key, Date.now() / 1000, channel),
+        client.expire(key, this.#expirySeconds(this.groupExpiryMs)),
+      ]),
+    )
+  }
+
+  /** Removes a channel from a group; a no-op when it is not a member. Mirrors `RedisChannelLayer.group_discard`. */
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    this.#assertOpen()
+    requireValidGroupName(group)
+    requireValidChannelName(channel)
+    const key = this.#groupKey(group)
+    await this.#commandsFor(group).run((client) => client.zrem(key, channel))
+  }
+
+  /**
+   * Sends a message to every member of a group: one Redis entry per member queue, listing its
+   * channels in `__asgi_channel__`, added by channels_redis' Lua script. Full queues are skipped
+   * and logged, never thrown. Mirrors `RedisChannelLayer.group_send`.
+   */
+  async groupSend(group: string, message: Message): Promise<void> {
+    this.#assertOpen()
+    requireLayerMessage(message)
+    requireValidGroupName(group)
+    const body = this.#serializer.encodeBody(message, group)
+    const key = this.#groupKey(group)
+    const now = Date.now() / 1000
+    const [, members] = await this.#commandsFor(group).run((client) =>
+      Promise.all([
+        client.zremrangebyscore(key, 0, Math.trunc(now) - this.groupExpiryMs / 1000),
+        client.zrange(key, 0, '-1'),
+      ]),
+    )
+    const queues = new Map<string, { channels: string[]; capacity: number; shard: number }>()
+    for (const channel of members) {
+      const queue = nonLocalName(channel)
+      const entry = queues.get(this.prefix + queue)
+      if (entry) entry.channels.push(channel)
+      else {
+        queues.set(this.prefix + queue, {
+          channels: [channel],
+          capacity: this.#capacities.get(channel),
+          shard: consistentHash(queue, this.#commands.length),
+        })
+      }
+    }
+    const shards = new Map<number, string[]>()
+    for (const [queueKey, { shard }] of queues)
+      shards.set(shard, [...(shards.get(shard) ?? []), queueKey])
+    const score = this.#score()
+    const overCapacity = await Promise.all(
+      [...shards].map(([shard, keys]) => {
+        const entries = keys.map(
+          (queueKey) => queues.get(queueKey) as { channels: string[]; capacity: number },
+        )
+        const payloads = entries.map(({ channels }) =>
+          this.#serializer.frame(this.#serializer.withAsgiChannel(body, channels, group)),
+        )
+        const connection = this.#commands[shard] as RedisConnection
+        return connection.run(async (client) => {
+          const cutoff = Math.trunc(now) - this.expiryMs / 1000
+          await Promise.all(keys.map((queueKey) => client.zremrangebyscore(queueKey, 0, cutoff)))
+          const args = [
+            ...payloads,
+            ...entries.map(({ capacity }) => capacity),
+            score,
+            this.#expirySeconds(this.expiryMs),
+          ]
+          return Number(await runScript(client, GROUP_SEND_SCRIPT, keys, args))
+        })
+      }),
+    )
+    const full = overCapacity.reduce((sum, count) => sum + count, 0)
+    if (full > 0) {
+      this.#options.logger.info(
+        `${full} of ${members.length} channels over capacity in group ${group}`,
+      )
+    }
+  }
+
+  /** Deletes every key under this layer's prefix on every shard, Python's included. Mirrors `RedisChannelLayer.flush`. */
+  async flush(): Promise<void> {
+    this.#assertOpen()
+    const pattern = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`
+    await Promise.all(
+      this.#commands.map((connection) =>
+        connection.run((client) => runScript(client, FLUSH_SCRIPT, [], [pattern])),
+      ),
+    )
+    this.#local.clear()
+  }
+
+  /** Stops the receive loops, closes every connection and rejects waiting receivers. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const loops = [...this.#loops.values()]
+    this.#loops.clear()
+    await Promise.all(
+      loops.map(async ({ loop, connections }) => {
+        const ended = loop.close()
+        await Promise.all(connections.map((connection) => connection.close()))
+        await ended
+      }),
+    )
+    await Promise.all(this.#commands.map((connection) => connection.close()))
+    this.#local.rejectAll(new InvalidChannelLayerError('The channel layer was closed.'))
+  }
+
+  /** Starts the loop that pops `queue` (a non-local name) if it is not running. */
+  #ensureLoop(queue: string): void {
+    const existing = this.#loops.get(queue)
+    if (existing) {
+      existing.loop.start()
+      return
+    }
+    const { hosts, connectTimeoutMs, logger } = this.#options
+    // Blocking pops need their own connections; a process-local queue is watched on every shard
+    // because Python's send() may have put it on any of them (django/channels#1492).
+    const connections = hosts.map(
+      (host) =>
+        new RedisConnection({ host, name: 'node-channels:receive', connectTimeoutMs, logger }),
+    )
+    const key = this.prefix + queue
+    const processLocal = queue.endsWith('!')
+    const loop = new QueueLoop({
+      key,
+      connections,
+      wanted: () => this.#local.waitingOn(queue) > 0,
+      shared: !processLocal,
+      onMember: (member, score) =>
+        processLocal
+          ? this.#dispatchLocal(key, member, score)
+          : this.#dispatchNamed(queue, key, member, score),
+      onIdle: () => {
+        if (this.#loops.get(queue)?.loop !== loop) return
+        this.#loops.delete(queue)
+        for (const connection of connections) void connection.close()
+      },
+      logger,
+    })
+    this.#loops.set(queue, { loop, connections })
+    loop.start()
+  }
+
+  /** Hands a popped process-local message to each channel named in its `__asgi_channel__`. */
+  #dispatchLocal(key: string, member: Buffer, score: number): void {
+    const message = this.#decode(key, member, score)
+    if (!message) return
+    const { __asgi_channel__: target, ...rest } = message
+    if (target === undefined) {
+      this.#options.logger.warn(
+        `Skipped a message in Redis key ${JSON.stringify(key)} that names no channel.`,
+      )
+      return
+    }
+    const expiresAt = score * 1000 + this.expiryMs
+    const channels = typeof target === 'string' ? [target] : target
+    for (const [index, channel] of channels.entries()) {
+      if (this.prefix + nonLocalName(channel) !== key) {
+        this.#options.logger.warn(
+          `Skipped channel ${JSON.stringify(channel)}, which does not belong to Redis key ${JSON.stringify(key)}.`,
+        )
+        continue
+      }
+      // Each receiver gets its own copy, as if the message had been sent to it alone.
+      this.#local.deliver(channel, index === 0 ? rest : structuredClone(rest), expiresAt)
+    }
+  }
+
+  /** Hands a popped named-channel message to its waiting receiver. */
+  #dispatchNamed(channel: string, key: string, member: Buffer, score: number): void {
+    const message = this.#decode(key, member, score)
+    if (!message) return
+    const { __asgi_channel__: _target, ...rest } = message
+    this.#local.deliver(channel, rest, score * 1000 + this.expiryMs)
+  }
+
+  /** Decodes a popped member; null (after logging) for anything undecodable, malformed or expired. */
+  #decode(key: string, member: Buffer, score: number): z.infer<typeof storedMessage> | null {
+    let decoded: unknown
+    try {
+      decoded = this.#serializer.deserialize(member)
+    } catch (error) {
+      this.#options.logger.warn(
+        `Skipped an undecodable message in Redis key ${JSON.stringify(key)}: ${(error as Error).message}`,
+      )
+      return null
+    }
+    const parsed = storedMessage.safeParse(decoded)
+    if (!parsed.success) {
+      this.#options.logger.warn(
+        `Skipped a message in Redis key ${JSON.stringify(key)} that is not a channel layer message: ${z.prettifyError(parsed.error)}`,
+      )
+      return null
+    }
+    // channels_redis leaves stale messages to the next sender's trim; drop them on delivery too.
+    if (score * 1000 + this.expiryMs < Date.now()) return null
+    return parsed.data
+  }
+
+  #commandsFor(name: string): RedisConnection {
+    return this.#commands[consistentHash(name, this.#commands.length)] as RedisConnection
+  }
+
+  /** Named channels are spread over the shards in turn. Mirrors `_send_index_generator`. */
+  #nextCommands(): RedisConnection {
+    const connection = this.#commands[this.#sendIndex] as RedisConnection
+    this.#sendIndex = (this.#sendIndex + 1) % this.#commands.length
+    return connection
+  }
+
+  #groupKey(group: string): string {
+    return `${this.prefix}:group:${group}`
+  }
+
+  /** Send time in float seconds, strictly increasing within the process so equal-millisecond sends keep their order. */
+  #score(): number {
+    let score = Date.now() / 1000
+    if (score <= this.#lastScore) score = this.#lastScore + 1e-6
+    this.#lastScore = score
+    return score
+  }
+
+  #expirySeconds(ms: number): number {
+    return Math.max(1, Math.ceil(ms / 1000))
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidChannelLayerError('The channel layer was closed.')
+  }
+}

@@ -1,0 +1,128 @@
+import { randomFillSync } from 'node:crypto'
+import { MessageTooLarge } from '@node-channels/core'
+import { MultiFernet } from './fernet.js'
+import { decodeMessage, encodeMessage } from './msgpack-codec.js'
+
+/** How `MessageSerializer` frames messages; each must match the Python side. */
+export interface MessageSerializerOptions {
+  /** Random bytes in front of each message (12 for the core layer, 0 for pub/sub). */
+  randomPrefixLength: number
+  /** Fernet keys; empty means no encryption. */
+  symmetricEncryptionKeys: ReadonlyArray<string | Uint8Array>
+  /** Oldest accepted Fernet token, in seconds (`expiry + 10` for the core layer), or null for none. */
+  ttlSeconds: number | null
+  /** Largest msgpack body accepted by `serialize()`. */
+  maxMessageBytes: number
+}
+
+/**
+ * Turns messages into the bytes channels_redis stores, and back:
+ * `random prefix || msgpack(message)`, or `random prefix || Fernet(msgpack(message))` with keys.
+ * Mirrors `RedisChannelLayer.serialize`/`deserialize` (and the ≥ 4.2.1 serializer registry).
+ */
+export class MessageSerializer {
+  readonly #prefixLength: number
+  readonly #fernet: MultiFernet | null
+  readonly #ttlSeconds: number | null
+  readonly #maxMessageBytes: number
+
+  constructor(options: MessageSerializerOptions) {
+    this.#prefixLength = options.randomPrefixLength
+    this.#fernet =
+      options.symmetricEncryptionKeys.length > 0
+        ? new MultiFernet(options.symmetricEncryptionKeys)
+        : null
+    this.#ttlSeconds = options.ttlSeconds
+    this.#maxMessageBytes = options.maxMessageBytes
+  }
+
+  /**
+   * Encodes a message for storage. Throws TypeError for values msgpack cannot carry faithfully,
+   * and MessageTooLarge when the encoded body is over `maxMessageBytes`; `target` names the
+   * channel or group in that error.
+   */
+  serialize(message: unknown, target: string): Buffer {
+    return this.frame(this.#checkSize(encodeMessage(message), target))
+  }
+
+  /** The msgpack body of a message (a copy), checked like `serialize()`; frame it with `frame()`. */
+  encodeBody(message: unknown, target: string): Uint8Array {
+    return this.#checkSize(encodeMessage(message), target).slice()
+  }
+
+  /**
+   * Appends `"__asgi_channel__": channels` as the last entry of an encoded message map, as
+   * channels_redis' `group_send` adds it to its dict: one encoding of the message serves every
+   * queue of a group.
+   */
+  withAsgiChannel(body: Uint8Array, channels: readonly string[], target: string): Uint8Array {
+    const { count, headerLength } = readMapHeader(body)
+    const header = mapHeader(count + 1)
+    const entry = encodeMessage(channels)
+    const result = new Uint8Array(
+      header.byteLength +
+        body.byteLength -
+        headerLength +
+        ASGI_CHANNEL_KEY.byteLength +
+        entry.byteLength,
+    )
+    result.set(header, 0)
+    result.set(body.subarray(headerLength), header.byteLength)
+    let offset = header.byteLength + body.byteLength - headerLength
+    result.set(ASGI_CHANNEL_KEY, offset)
+    offset += ASGI_CHANNEL_KEY.byteLength
+    result.set(entry, offset)
+    return this.#checkSize(result, target)
+  }
+
+  /** Encrypts (with keys) and prefixes an encoded body: the bytes to store or publish. */
+  frame(body: Uint8Array): Buffer {
+    const payload = this.#fernet ? this.#fernet.encrypt(body) : body
+    const member = Buffer.allocUnsafe(this.#prefixLength + payload.byteLength)
+    // Uniqueness only: identical messages must stay distinct members of a sorted set.
+    if (this.#prefixLength > 0) randomFillSync(member, 0, this.#prefixLength)
+    member.set(payload, this.#prefixLength)
+    return member
+  }
+
+  /** Decodes stored bytes; throws (InvalidToken, DecodeError) for anything not written by a peer with our keys. */
+  deserialize(member: Uint8Array): unknown {
+    const payload = member.subarray(this.#prefixLength)
+    return decodeMessage(this.#fernet ? this.#fernet.decrypt(payload, this.#ttlSeconds) : payload)
+  }
+
+  #checkSize(body: Uint8Array, target: string): Uint8Array {
+    if (body.byteLength > this.#maxMessageBytes) {
+      throw new MessageTooLarge(
+        `The message for ${JSON.stringify(target)} is ${body.byteLength} bytes encoded, over the limit of ${this.#maxMessageBytes} bytes (maxMessageBytes).`,
+      )
+    }
+    return body
+  }
+}
+
+/** msgpack of the string "__asgi_channel__" (fixstr of 16 bytes). */
+const ASGI_CHANNEL_KEY = Uint8Array.from(Buffer.from('\xb0__asgi_channel__', 'latin1'))
+
+function readMapHeader(body: Uint8Array): { count: number; headerLength: number } {
+  const first = body[0] ?? 0
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+  if (first >= 0x80 && first <= 0x8f) return { count: first & 0x0f, headerLength: 1 }
+  if (first === 0xde) return { count: view.getUint16(1), headerLength: 3 }
+  if (first === 0xdf) return { count: view.getUint32(1), headerLength: 5 }
+  throw new TypeError('A channel layer message must encode as a msgpack map.')
+}
+
+function mapHeader(count: number): Uint8Array {
+  if (count < 16) return Uint8Array.of(0x80 | count)
+  const header = new Uint8Array(count < 0x10000 ? 3 : 5)
+  const view = new DataView(header.buffer)
+  if (count < 0x10000) {
+    header[0] = 0xde
+    view.setUint16(1, count)
+  } else {
+    header[0] = 0xdf
+    view.setUint32(1, count)
+  }
+  return header
+}
