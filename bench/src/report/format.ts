@@ -1,0 +1,50 @@
+/** A rate with thousands separators and no decimals (`93,120`). */
+export function formatRate(value: number): string {
+  return Math.round(value).toLocaleString('en-US')
+}
+
+/** Microseconds as milliseconds with a precision that suits the size (`0.42`, `12.3`, `250`). */
+export function formatMs(micros: number): string {
+  const ms = micros / 1000
+  if (ms < 10) return ms.toFixed(2)
+  if (ms < 100) return ms.toFixed(1)
+  return ms.toFixed(0)
+}
+
+/** A ratio as `0.93x`. */
+export function formatRatio(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)}x`
+}
+
+/** A CPU fraction as a percentage of one core (`97%`). */
+export function formatCpu(cores: number): string {
+  return `${Math.round(cores * 100)}%`
+}
+
+/** Pads cells into aligned columns for the terminal. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, column) =>
+    Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),
+  )
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd()
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join(
+    '\n',
+  )
+}
+
+/** A GitHub-flavoured Markdown table. */
+export function markdownTable(
+  header: string[],
+  rows: string[][],
+  alignRight: boolean[] = [],
+): string {
+  const escapeCell = (cell: string): string => cell.replaceAll('|', '\\|')
+  const rule = header.map((_, column) => (alignRight[column] ? '---:' : '---'))
+  return [header, rule, ...rows]
+    .map((cells, index) => `| ${(index === 1 ? cells : cells.map(escapeCell)).join(' | ')} |`)
+    .join('\n')
+}

@@ -1,0 +1,129 @@
+import type { ScenarioResult, SuiteResult } from '../suite/results.js'
+import { formatCpu, markdownTable } from './format.js'
+import { detailTable, SATURATED, summaryTable, targetTable } from './tables.js'
+import { checkTargets } from './targets.js'
+
+function table(parts: { header: string[]; rows: string[][]; alignRight: boolean[] }): string {
+  return markdownTable(parts.header, parts.rows, parts.alignRight)
+}
+
+function generatorSection(results: ScenarioResult[]): string {
+  const ok = results.filter((result) => result.status === 'ok')
+  const bound = ok.filter((result) => result.generatorCpu >= SATURATED)
+  const lines = ['## Is the load generator the bottleneck?', '']
+  const kinds = ['echo', 'broadcast', 'connect'] as const
+  for (const kind of kinds) {
+    const rows = ok.filter((result) => result.kind === kind)
+    if (rows.length === 0) continue
+    const busiest = rows.reduce((top, row) => (row.generatorCpu > top.generatorCpu ? row : top))
+    lines.push(
+      `- ${kind}: the busiest generator process used ${formatCpu(busiest.generatorCpu)} of its core (${busiest.scenario} against ${busiest.serverLabel}).`,
+    )
+  }
+  lines.push('')
+  if (bound.length === 0) {
+    lines.push(
+      `No generator process reached ${formatCpu(SATURATED)} of its core, so every figure measures the server, not the generator.`,
+    )
+  } else {
+    lines.push(
+      `These cells had a generator process at or above ${formatCpu(SATURATED)} of its core, so they are a lower bound on the server:`,
+    )
+    for (const row of bound)
+      lines.push(
+        `- ${row.scenario} against ${row.serverLabel}: generator ${formatCpu(row.generatorCpu)}, server ${formatCpu(row.serverCpu)}.`,
+      )
+  }
+  const noisy = ok.filter((result) => result.otherCpu >= 0.2)
+  if (noisy.length > 0) {
+    lines.push('')
+    lines.push(
+      `Other processes on the machine used at least 20% of a core during ${noisy.length} of ${ok.length} windows (the "other CPU" column; the busiest had ${formatCpu(Math.max(...noisy.map((row) => row.otherCpu)))}). Those cells are less trustworthy.`,
+    )
+  }
+  return lines.join('\n')
+}
+
+const METHOD = `## Method
+
+- Every server is a small standalone program started as a child process pinned to core 1
+  (\`taskset -c 1\`); the load generator runs in separate processes pinned to core 0.
+  The two-process variants put both server processes on core 1 and share a private,
+  unpinned \`redis-server\` started for the run (no persistence).
+- The generator speaks WebSocket on bare \`net.Socket\`s: a precomputed handshake, frames built
+  once and written many times (a zero masking key, which RFC 6455 allows on the wire), and
+  zero-copy parsing of server frames. It also speaks socket.io's engine.io framing
+  (\`42["m",...]\` events, ping/pong). Its CPU time over each window is reported ("gen CPU").
+- Every server does the same work. Echo: send each message back. Broadcast: every connection on
+  \`/broadcast/\` joins one group; a message from any member is sent to every member (Channels:
+  \`group_add\` in \`connect\`, \`group_send\` in \`receive\`, a \`chat_message\` handler sending to the
+  client; socket.io: a room; raw ws: a \`Set\`). The frame-once + cork server frames each
+  broadcast once and corks every socket until \`setImmediate\`.
+- Echo: N clients each keep K messages outstanding and send the next as each echo arrives;
+  the rate is echoes received per second, the latency the round trip.
+- Broadcast: receivers connect (split evenly over the two processes in the cross-process
+  variants), one sender (also a member) publishes; paced sends one message and waits for all
+  deliveries; burst writes B messages at once and waits for all B x receivers deliveries.
+  The rate is deliveries per second; latency is from the send to each delivery (one clock:
+  sender and receivers share a generator process).
+- Connection setup and idle memory: on a fresh server, connections are opened with a fixed
+  number of handshakes outstanding (the rate), then held idle while the server's RSS is read
+  (after a full GC for Node servers, started with \`--expose-gc\`); memory per connection is the
+  RSS delta over the count.
+- Each cell has a warm-up, then a fixed window; with several repeats the table shows the median.
+  "server CPU" is the server processes' CPU over the window (100% = one core), "other CPU" is
+  whatever else on the machine ran meanwhile.`
+
+/** The docs/benchmarks.md page for a run. */
+export function renderMarkdown(suite: SuiteResult): string {
+  const { machine, config, results } = suite
+  const checks = checkTargets(results)
+  const met = checks.filter((check) => check.met === true).length
+  const missed = checks.filter((check) => check.met === false).length
+  const unmeasured = checks.filter((check) => check.met === null).length
+  const packages = Object.entries(machine.packages)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ')
+  return `# Benchmarks
+
+Generated by \`pnpm bench\` on ${suite.startedAt} in ${Math.round(suite.durationMs / 1000)} s${suite.smoke ? ' (SMOKE MODE: tiny and short, not meaningful figures)' : ''}.
+Do not edit by hand: the next run rewrites this page, \`docs/benchmarks/chart.svg\` and \`bench/results/latest.json\`.
+
+## Machine
+
+- CPU: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.kernel}
+- Node ${machine.node}; Python ${machine.python ?? 'not available'}; Redis ${machine.redis ?? 'not available'}; commit ${machine.gitCommit ?? 'unknown'}
+- Packages: ${packages}
+- Load average when the run started: ${machine.loadAverageAtStart.join(', ')}
+- Window ${config.durationMs} ms after ${config.warmupMs} ms warm-up, ${config.repeats} repeat(s) per cell, ${config.generatorProcesses} generator process(es)
+
+## Summary
+
+${table(summaryTable(results))}
+
+![Benchmark chart](benchmarks/chart.svg)
+
+## Targets (issue 8), measured in this run
+
+${met} met, ${missed} missed, ${unmeasured} not measured.
+
+${table(targetTable(checks))}
+
+${generatorSection(results)}
+
+## All figures
+
+${table(detailTable(results))}
+
+${METHOD}
+
+## Reproduce
+
+\`\`\`sh
+pnpm bench                           # everything (well under 15 minutes on 2 cores)
+pnpm bench -- --duration-ms 5000 --repeats 3
+pnpm bench -- --servers raw-ws,node-channels --scenarios echo-64B-200x10
+BENCH_SMOKE=1 pnpm bench             # tiny and short; what CI runs (bench/src/smoke.test.ts)
+\`\`\`
+`
+}

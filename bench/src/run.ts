@@ -1,0 +1,27 @@
+import { textTable } from './report/format.js'
+import { detailTable, targetTable } from './report/tables.js'
+import { checkTargets } from './report/targets.js'
+import { writeOutputs } from './report/write-files.js'
+import { readConfig } from './suite/config.js'
+import { runSuite } from './suite/run-suite.js'
+
+/**
+ * `pnpm bench`: runs every scenario against every server, prints the table and the targets,
+ * and (unless smoke or --no-write) writes bench/results/latest.json, docs/benchmarks.md and
+ * docs/benchmarks/chart.svg. Exits 1 when a cell failed.
+ */
+const config = readConfig()
+console.log(
+  `node-channels benchmarks${config.smoke ? ' (smoke)' : ''}: server on cpu ${config.serverCpus}, generator on cpu ${config.generatorCpus}`,
+)
+const suite = await runSuite(config, (line) => console.log(line))
+const detail = detailTable(suite.results)
+console.log(`\n${textTable(detail.header, detail.rows)}`)
+const targets = targetTable(checkTargets(suite.results))
+console.log(`\n${textTable(targets.header, targets.rows)}`)
+if (config.writeFiles) {
+  const outputs = writeOutputs(suite)
+  console.log(`\nWrote ${outputs.json}, ${outputs.markdown} and ${outputs.chart}.`)
+}
+console.log(`\nFinished in ${Math.round(suite.durationMs / 1000)} s.`)
+process.exitCode = suite.results.some((result) => result.status === 'failed') ? 1 : 0

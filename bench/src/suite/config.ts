@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util'
+
+/** Everything one benchmark run is parameterised by. */
+export type BenchConfig = {
+  /** Smoke mode: every scenario tiny and short (CI keeps the benchmark itself working). */
+  smoke: boolean
+  warmupMs: number
+  durationMs: number
+  drainMs: number
+  connectTimeoutMs: number
+  /** Echo shapes: clients x messages in flight per client, for each payload size. */
+  echoShapes: Array<{ clients: number; inFlight: number }>
+  echoSizes: number[]
+  receivers: number
+  burstSize: number
+  deliveryTimeoutMs: number
+  idleConnections: number
+  connectConcurrency: number
+  /** Each scenario runs this many times; the table shows the median. */
+  repeats: number
+  generatorProcesses: number
+  generatorCpus: string
+  serverCpus: string
+  /** Run only these servers / scenarios (null: all). */
+  servers: string[] | null
+  scenarios: string[] | null
+  python: string
+  /** Fail instead of skipping a peer whose runtime (Python, Redis) is missing. */
+  requireAllPeers: boolean
+  /** Write bench/results/latest.json, docs/benchmarks.md and the chart. */
+  writeFiles: boolean
+}
+
+const FULL: BenchConfig = {
+  smoke: false,
+  warmupMs: 1_000,
+  durationMs: 3_000,
+  drainMs: 5_000,
+  connectTimeoutMs: 10_000,
+  echoShapes: [
+    { clients: 50, inFlight: 1 },
+    { clients: 200, inFlight: 10 },
+  ],
+  echoSizes: [64, 16_384],
+  receivers: 1_000,
+  burstSize: 10,
+  deliveryTimeoutMs: 10_000,
+  idleConnections: 5_000,
+  connectConcurrency: 50,
+  repeats: 1,
+  generatorProcesses: 1,
+  generatorCpus: '0',
+  serverCpus: '1',
+  servers: null,
+  scenarios: null,
+  python: '/usr/bin/python3',
+  requireAllPeers: false,
+  writeFiles: true,
+}
+
+const SMOKE: Partial<BenchConfig> = {
+  smoke: true,
+  warmupMs: 100,
+  durationMs: 300,
+  drainMs: 3_000,
+  connectTimeoutMs: 5_000,
+  echoShapes: [
+    { clients: 5, inFlight: 1 },
+    { clients: 10, inFlight: 3 },
+  ],
+  receivers: 20,
+  burstSize: 3,
+  deliveryTimeoutMs: 5_000,
+  idleConnections: 100,
+  connectConcurrency: 10,
+  repeats: 1,
+  writeFiles: false,
+}
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${JSON.stringify(text)}.`)
+  }
+  return value
+}
+
+function list(text: string | undefined): string[] | null {
+  if (text === undefined || text.trim() === '') return null
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+}
+
+/**
+ * Reads the configuration from the command line, then the environment:
+ * `--smoke` / BENCH_SMOKE=1, `--duration-ms` / BENCH_DURATION_MS, `--warmup-ms` / BENCH_WARMUP_MS,
+ * `--repeats` / BENCH_REPEATS, `--generators` / BENCH_GENERATORS, `--servers a,b` / BENCH_SERVERS,
+ * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, BENCH_PYTHON, and in CI
+ * (CI set) a peer whose runtime is missing is a failure rather than a skip.
+ */
+export function readConfig(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): BenchConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      smoke: { type: 'boolean' },
+      'duration-ms': { type: 'string' },
+      'warmup-ms': { type: 'string' },
+      repeats: { type: 'string' },
+      generators: { type: 'string' },
+      servers: { type: 'string' },
+      scenarios: { type: 'string' },
+      'no-write': { type: 'boolean' },
+    },
+  })
+  const smoke = values.smoke === true || env.BENCH_SMOKE === '1'
+  const base: BenchConfig = smoke ? { ...FULL, ...SMOKE } : { ...FULL }
+  return {
+    ...base,
+    durationMs: positiveInteger(
+      '--duration-ms',
+      values['duration-ms'] ?? env.BENCH_DURATION_MS,
+      base.durationMs,
+    ),
+    warmupMs: positiveInteger(
+      '--warmup-ms',
+      values['warmup-ms'] ?? env.BENCH_WARMUP_MS,
+      base.warmupMs,
+    ),
+    repeats: positiveInteger('--repeats', values.repeats ?? env.BENCH_REPEATS, base.repeats),
+    generatorProcesses: positiveInteger(
+      '--generators',
+      values.generators ?? env.BENCH_GENERATORS,
+      base.generatorProcesses,
+    ),
+    servers: list(values.servers ?? env.BENCH_SERVERS),
+    scenarios: list(values.scenarios ?? env.BENCH_SCENARIOS),
+    python: env.BENCH_PYTHON ?? base.python,
+    requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
+    writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
+  }
+}

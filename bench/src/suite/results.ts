@@ -1,0 +1,48 @@
+import type { MachineInfo } from '../report/machine.js'
+import type { BenchConfig } from './config.js'
+
+/** One server x scenario cell of the table. */
+export type ScenarioResult = {
+  server: string
+  serverLabel: string
+  family: string
+  processes: number
+  scenario: string
+  scenarioTitle: string
+  kind: 'echo' | 'broadcast' | 'connect'
+  unit: string
+  status: 'ok' | 'failed' | 'skipped'
+  /** Why it failed or was skipped. */
+  reason: string | null
+  /** The median rate over the repeats (msg/s, deliveries/s or conn/s). */
+  rate: number
+  /** Every repeat's rate, in run order. */
+  rates: number[]
+  p50Us: number
+  p99Us: number
+  maxUs: number
+  messages: number
+  errors: number
+  errorSamples: string[]
+  windowMs: number
+  /** Server CPU over the window, in cores (1 = one core busy all the time). */
+  serverCpu: number
+  /** The busiest generator process's CPU over the window, in cores. */
+  generatorCpu: number
+  /** CPU used by everything else on the machine during the window, in cores. */
+  otherCpu: number
+  connections: number
+  /** Resident memory added per idle connection (connect-idle only). */
+  memoryPerConnectionKiB: number | null
+  parameters: Record<string, number>
+}
+
+/** A whole run: what ran, where, and every cell. */
+export type SuiteResult = {
+  startedAt: string
+  durationMs: number
+  smoke: boolean
+  config: BenchConfig
+  machine: MachineInfo
+  results: ScenarioResult[]
+}

@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto'
+import { type LoadResult, runLoad } from '../load/coordinator.js'
+import type { Target } from '../load/protocols.js'
+import type { LaunchedServer } from '../process/launch.js'
+import { launch } from '../process/launch.js'
+import { redisAvailable, startRedis } from '../process/redis-instance.js'
+import { machineInfo } from '../report/machine.js'
+import { nodeChannelsProblem, pythonProblem, SERVERS, type ServerSpec } from '../servers/catalog.js'
+import type { BenchConfig } from './config.js'
+import type { ScenarioResult, SuiteResult } from './results.js'
+import { type ScenarioSpec, scenarioSpecs } from './scenarios.js'
+import { systemBusyMs } from './system-load.js'
+
+const SETTLE_SAMPLE_MS = 200
+const SETTLE_LIMIT_MS = 5_000
+const HELD_SETTLE_MS = 500
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits (bounded) until the servers are idle, so one scenario's tail does not count in the next. */
+async function settle(servers: LaunchedServer[]): Promise<void> {
+  const deadline = Date.now() + SETTLE_LIMIT_MS
+  while (Date.now() < deadline) {
+    const before = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
+    await delay(SETTLE_SAMPLE_MS)
+    const after = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
+    if (after - before <= SETTLE_SAMPLE_MS * 0.05) return
+  }
+}
+
+type Measurement = {
+  load: LoadResult
+  serverCpu: number
+  otherCpu: number
+  memoryPerConnectionKiB: number | null
+  problems: string[]
+}
+
+async function measureOnce(
+  spec: ScenarioSpec,
+  servers: LaunchedServer[],
+  targets: Target[],
+  config: BenchConfig,
+): Promise<Measurement> {
+  const problems: string[] = []
+  const cpu = () => servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
+  let serverStart = 0
+  let serverEnd = 0
+  let busyStart = 0
+  let busyEnd = 0
+  let memoryPerConnectionKiB: number | null = null
+  const first = servers[0]
+  const rssBefore = spec.kind === 'connect' && first !== undefined ? await first.residentBytes() : 0
+  let heldConnections = 0
+  const job = spec.job(targets)
+  const load = await runLoad(job, {
+    processes: config.generatorProcesses,
+    cpus: config.generatorCpus,
+    timeLimitMs:
+      config.warmupMs + config.durationMs + config.drainMs + config.connectTimeoutMs * 8 + 60_000,
+    minOpenFiles: config.idleConnections + 1_024,
+    onWindowStart: () => {
+      serverStart = cpu()
+      busyStart = systemBusyMs()
+    },
+    onWindowEnd: () => {
+      serverEnd = cpu()
+      busyEnd = systemBusyMs()
+    },
+    onHolding: async () => {
+      if (first === undefined) return
+      await delay(HELD_SETTLE_MS)
+      const rssAfter = await first.residentBytes()
+      heldConnections = job.kind === 'connect' ? job.connections : 0
+      memoryPerConnectionKiB =
+        heldConnections > 0 ? (rssAfter - rssBefore) / heldConnections / 1024 : null
+    },
+  })
+  if (spec.kind === 'connect' && load.connections !== heldConnections) {
+    problems.push(
+      `${load.connections} of ${heldConnections} connections were held when memory was read.`,
+    )
+  }
+  const windowMs = load.windowMs > 0 ? load.windowMs : 1
+  const serverCpu = (serverEnd - serverStart) / windowMs
+  const otherCpu = Math.max(
+    0,
+    (busyEnd - busyStart) / windowMs - serverCpu - load.generatorCpuTotal,
+  )
+  return { load, serverCpu, otherCpu, memoryPerConnectionKiB, problems }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
+}
+
+function emptyResult(
+  server: ServerSpec,
+  spec: ScenarioSpec,
+  status: 'failed' | 'skipped',
+  reason: string,
+): ScenarioResult {
+  return {
+    server: server.id,
+    serverLabel: server.label,
+    family: server.family,
+    processes: server.processes,
+    scenario: spec.id,
+    scenarioTitle: spec.title,
+    kind: spec.kind,
+    unit: spec.unit,
+    status,
+    reason,
+    rate: 0,
+    rates: [],
+    p50Us: 0,
+    p99Us: 0,
+    maxUs: 0,
+    messages: 0,
+    errors: status === 'failed' ? 1 : 0,
+    errorSamples: status === 'failed' ? [reason] : [],
+    windowMs: 0,
+    serverCpu: 0,
+    generatorCpu: 0,
+    otherCpu: 0,
+    connections: 0,
+    memoryPerConnectionKiB: null,
+    parameters: spec.parameters,
+  }
+}
+
+async function runScenario(
+  server: ServerSpec,
+  spec: ScenarioSpec,
+  servers: LaunchedServer[],
+  config: BenchConfig,
+): Promise<ScenarioResult> {
+  const targets: Target[] = servers.map((running) => ({
+    port: running.port,
+    protocol: server.protocol,
+  }))
+  const runs: Measurement[] = []
+  for (let repeat = 0; repeat < config.repeats; repeat++) {
+    const stopped = servers.find((running) => !running.running)
+    if (stopped !== undefined)
+      return emptyResult(server, spec, 'failed', `${stopped.name} exited: ${stopped.recentOutput}`)
+    await settle(servers)
+    runs.push(await measureOnce(spec, servers, targets, config))
+  }
+  const rates = runs.map((run) => run.load.rate)
+  const chosen =
+    runs.find((run) => run.load.rate === median(rates)) ??
+    [...runs].sort((a, b) => a.load.rate - b.load.rate)[Math.floor(runs.length / 2)]
+  if (chosen === undefined) return emptyResult(server, spec, 'failed', 'No repeat ran.')
+  const errors = runs.reduce((sum, run) => sum + run.load.errors + run.problems.length, 0)
+  const errorSamples = runs
+    .flatMap((run) => [...run.problems, ...run.load.errorSamples])
+    .slice(0, 8)
+  const memory = runs
+    .map((run) => run.memoryPerConnectionKiB)
+    .filter((value): value is number => value !== null)
+  const failed = errors > 0 || chosen.load.messages === 0
+  return {
+    ...emptyResult(server, spec, 'skipped', ''),
+    status: failed ? 'failed' : 'ok',
+    reason: failed ? (errorSamples[0] ?? 'Nothing was measured in the window.') : null,
+    rate: median(rates),
+    rates,
+    p50Us: chosen.load.latency.p50Us,
+    p99Us: chosen.load.latency.p99Us,
+    maxUs: chosen.load.latency.maxUs,
+    messages: chosen.load.messages,
+    errors,
+    errorSamples,
+    windowMs: chosen.load.windowMs,
+    serverCpu: chosen.serverCpu,
+    generatorCpu: chosen.load.generatorCpu,
+    otherCpu: chosen.otherCpu,
+    connections: chosen.load.connections,
+    memoryPerConnectionKiB: memory.length > 0 ? median(memory) : null,
+  }
+}
+
+async function requirementProblem(
+  server: ServerSpec,
+  config: BenchConfig,
+  redisUrl: string | null,
+): Promise<string | null> {
+  const withRedis = server.requires.includes('redis')
+  if (withRedis && redisUrl === null) return 'redis-server is not installed'
+  if (server.requires.includes('python')) return pythonProblem(config.python, withRedis)
+  if (server.requires.includes('node-channels')) return nodeChannelsProblem(withRedis)
+  return null
+}
+
+/** Runs every selected scenario against every selected server; `log` gets one line per cell. */
+export async function runSuite(
+  config: BenchConfig,
+  log: (line: string) => void = () => {},
+): Promise<SuiteResult> {
+  const startedAt = new Date()
+  const startMs = Date.now()
+  const machine = machineInfo(config.python)
+  const specs = scenarioSpecs(config).filter(
+    (spec) => config.scenarios === null || config.scenarios.includes(spec.id),
+  )
+  const servers = SERVERS.filter(
+    (server) => config.servers === null || config.servers.includes(server.id),
+  )
+  const needsRedis = servers.some((server) => server.requires.includes('redis'))
+  const redis = needsRedis && redisAvailable() ? await startRedis() : null
+  const results: ScenarioResult[] = []
+  try {
+    for (const server of servers) {
+      const applicable = specs.filter((spec) => server.runs(spec))
+      if (applicable.length === 0) continue
+      const problem = await requirementProblem(server, config, redis?.url ?? null)
+      if (problem !== null) {
+        const status = config.requireAllPeers ? 'failed' : 'skipped'
+        for (const spec of applicable) results.push(emptyResult(server, spec, status, problem))
+        log(`${server.label}: ${status}, ${problem}`)
+        continue
+      }
+      const context = {
+        python: config.python,
+        serverCpus: config.serverCpus,
+        minOpenFiles: config.idleConnections + 1_024,
+        redisUrl: redis?.url ?? null,
+        redisPrefix: `bench-${randomBytes(4).toString('hex')}`,
+      }
+      const running: LaunchedServer[] = []
+      try {
+        for (let index = 0; index < server.processes; index++)
+          running.push(await launch(server.launch(context)))
+        for (const spec of applicable) {
+          const result = await runScenario(server, spec, running, config)
+          results.push(result)
+          log(formatLogLine(result))
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        for (const spec of applicable) {
+          if (
+            !results.some((result) => result.server === server.id && result.scenario === spec.id)
+          ) {
+            results.push(emptyResult(server, spec, 'failed', reason))
+          }
+        }
+        log(`${server.label}: failed, ${reason}`)
+      } finally {
+        await Promise.all(running.map((process) => process.stop()))
+      }
+    }
+  } finally {
+    await redis?.server.stop()
+  }
+  return {
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startMs,
+    smoke: config.smoke,
+    config,
+    machine,
+    results,
+  }
+}
+
+function formatLogLine(result: ScenarioResult): string {
+  const memory =
+    result.memoryPerConnectionKiB === null
+      ? ''
+      : `, ${result.memoryPerConnectionKiB.toFixed(1)} KiB/conn`
+  const status = result.status === 'ok' ? '' : ` [${result.status}: ${result.reason}]`
+  return `${result.serverLabel} | ${result.scenario}: ${Math.round(result.rate)} ${result.unit}, p50 ${(result.p50Us / 1000).toFixed(2)} ms, p99 ${(result.p99Us / 1000).toFixed(2)} ms${memory}, server ${result.serverCpu.toFixed(2)} / generator ${result.generatorCpu.toFixed(2)} / other ${result.otherCpu.toFixed(2)} cores${status}`
+}
