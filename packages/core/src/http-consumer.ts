@@ -25,6 +25,8 @@ export type ResponseBody = Uint8Array | string
 
 type ResponseState = 'pending' | 'started' | 'complete'
 
+const encoder = new TextEncoder()
+
 /**
  * An HTTP consumer: the request body is assembled across `more_body` chunks and handed to
  * `handle(body)`. Unlike Channels, the instance lives until the response is complete (a
@@ -69,7 +71,7 @@ export class AsyncHttpConsumer extends AsyncConsumer {
       const moreBody = options.moreBody ?? false
       let bytes: Uint8Array
       if (body instanceof Uint8Array) bytes = body
-      else if (typeof body === 'string') bytes = Buffer.from(body, 'utf8')
+      else if (typeof body === 'string') bytes = encoder.encode(body)
       else throw new TypeError(`The body must be a Uint8Array or a string, not ${quote(body)}.`)
       if (this.#response === 'pending') {
         throw new TypeError('The response has not started: call sendHeaders() before sendBody().')
