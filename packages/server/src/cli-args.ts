@@ -140,7 +140,11 @@ function parseServe(argv: string[]): ServeCommand | { command: 'help' } {
   }
 }
 
-function parseServeArgs(args: string[]) {
+function parseServeArgs(argv: string[]) {
+  // `--websocket-timeout -1` (Daphne's "infinite"): parseArgs would take `-1` for a flag.
+  const args = argv.flatMap((arg, i) =>
+    /^-\d/.test(arg) && /^--[a-z-]+$/.test(argv[i - 1] ?? '') ? [] : [joinNegative(argv, i)],
+  )
   return parseArgs({
     args,
     allowPositionals: true,
@@ -168,6 +172,12 @@ function parseServeArgs(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   })
+}
+
+function joinNegative(argv: string[], i: number): string {
+  const arg = argv[i] ?? ''
+  const next = argv[i + 1]
+  return /^--[a-z-]+$/.test(arg) && next !== undefined && /^-\d/.test(next) ? `${arg}=${next}` : arg
 }
 
 /** A duration in (possibly fractional) seconds, as Daphne takes them, converted to milliseconds. */

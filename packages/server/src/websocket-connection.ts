@@ -19,6 +19,13 @@ const HANDSHAKE_BUFFER_LIMIT = 64 * 1024
 /** Incoming messages queued for a slow application before the socket stops being read. */
 const INPUT_HIGH_WATER = 64
 const INPUT_LOW_WATER = 16
+/** The close code ws sends for each of its receiver errors (it stops reading afterwards). */
+const FAIL_CODES: Record<string, number> = {
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+}
 
 /** What a connection needs from the handler that created it. */
 export interface ConnectionInit {
@@ -54,6 +61,8 @@ export class WebSocketConnection {
   #timers: NodeJS.Timeout[] = []
   #heartbeat: Heartbeat | null = null
   #disconnectSent = false
+  /** Set when the server failed the connection for the client's fault; the application gets it. */
+  #failCode: number | null = null
   #resolveClosed: () => void = () => {}
 
   constructor(init: ConnectionInit) {
@@ -177,11 +186,16 @@ export class WebSocketConnection {
     ws.on('pong', () => heartbeat.touch())
     ws.on('ping', () => heartbeat.touch())
     ws.on('error', (error: Error & { code?: string }) => {
-      options.logger.warn(`${this.#label}: ${error.message} (${error.code ?? 'error'}); closing.`)
+      const code = error.code ?? 'error'
+      if (code.startsWith('WS_ERR_')) this.#failCode ??= FAIL_CODES[code] ?? 1002
+      options.logger.warn(`${this.#label}: ${error.message} (${code}); closing.`)
     })
     ws.on('close', (code: number, reason: Buffer) => {
-      this.#log('WSDISCONNECT', code)
-      this.#finish(code, reason.toString('utf8'))
+      // After failing a connection ws reads no more, so the client's reply is unknown: the
+      // application is told the code the server sent (1002/1007/1008/1009).
+      const failed = this.#failCode
+      this.#log('WSDISCONNECT', failed ?? code)
+      this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
     })
     if (options.websocketTimeoutMs !== null) {
       this.#timer(options.websocketTimeoutMs, () =>
@@ -256,6 +270,7 @@ export class WebSocketConnection {
       logger.warn(
         `${this.#label}: over ${maxBufferedBytes} bytes of output waiting for a slow client; closing with 1008.`,
       )
+      this.#failCode = 1008
       this.#close(1008, 'Output buffer limit exceeded')
     }
   }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http'
+import { type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocketScope } from '@node-channels/core'
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
@@ -90,7 +90,7 @@ export class WebSocketHandler {
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error
       logger.debug(`Bad WebSocket handshake from ${describePeer(req)}: ${error.message}`)
-      this.#refuse(socket, error.status, error.message, error.message)
+      this.#refuse(socket, error.status, STATUS_CODES[error.status] ?? 'Bad Request', error.message)
       return
     }
     const connection = new WebSocketConnection({
