@@ -225,6 +225,23 @@ describe('groups', () => {
   })
 })
 
+describe('cancellation', () => {
+  it('leaves its groups when a communicator timeout cancels it', async () => {
+    const layer = useMemoryLayer()
+    class Silent extends WebsocketConsumer {
+      override groups = ['quiet']
+    }
+    const communicator = new WebsocketCommunicator(Silent.asAsgi(), '/ws/')
+    await communicator.connect()
+    expect([...layer.groups.keys()]).toEqual(['quiet'])
+    await expect(communicator.receiveFrom({ timeoutMs: 10 })).rejects.toThrow(
+      /timed out after 10 ms/,
+    )
+    expect(layer.groups.size).toBe(0)
+    expect(layer.channels.size).toBe(0)
+  })
+})
+
 describe('websocket_disconnect / websocket_receive', () => {
   it('reports a disconnect without a code as 1005, then ends', async () => {
     const codes: number[] = []
