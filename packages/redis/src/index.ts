@@ -7,5 +7,6 @@ export type {
   RedisLayerCommonOptions,
   RedisPubSubChannelLayerOptions,
 } from './options.js'
+export { RedisPubSubChannelLayer } from './pubsub-layer.js'
 export { RedisChannelLayer } from './redis-channel-layer.js'
 export { consistentHash } from './sharding.js'

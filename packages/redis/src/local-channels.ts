@@ -2,13 +2,13 @@ import type { Message } from '@node-channels/core'
 
 /** How a `LocalChannels` table bounds what it holds. */
 export interface LocalChannelsOptions {
-  /** Messages buffered per channel; the oldest is dropped beyond it (channels_redis' `BoundedQueue`). */
+  /** Messages buffered per channel; beyond it new messages are dropped, as a full channel refuses them. */
   capacity: number
   /** A channel nobody has waited on for this long is forgotten, with its buffer. */
   idleMs: number
   /** Groups channels that share one Redis queue (the non-local name), to count their waiters. */
   keyOf(channel: string): string
-  /** Called when a channel starts dropping messages because nobody reads it. */
+  /** Called when a channel starts dropping messages because nobody reads it (once until it is read again). */
   onOverflow(channel: string): void
   /** Called when an idle channel is forgotten (the pub/sub layer unsubscribes it). */
   onRelease(channel: string): void
@@ -76,25 +76,27 @@ export class LocalChannels {
       waiter.resolve(message)
       return
     }
+    // channels_redis' BoundedQueue drops the oldest instead; dropping the newest keeps a full
+    // channel's contents stable, as a full queue refuses sends and group sends skip it.
     if (local.items.length >= this.#options.capacity) {
-      local.items.shift()
       if (!local.overflowing) this.#options.onOverflow(channel)
       local.overflowing = true
+      return
     }
     local.items.push({ message, expiresAt })
   }
 
   /** Waits for the next message on a channel; aborting the signal rejects with its reason. */
   take(channel: string, signal?: AbortSignal): Promise<Message> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
     this.#maybeSweep()
     const local = this.#get(channel)
     const now = Date.now()
     local.lastUsedAt = now
+    local.overflowing = false
     for (let entry = local.items.shift(); entry; entry = local.items.shift()) {
       if (entry.expiresAt >= now) return Promise.resolve(entry.message)
     }
-    local.overflowing = false
-    if (signal?.aborted) return Promise.reject(signal.reason)
     return new Promise<Message>((resolve, reject) => {
       const onAbort = () => {
         const index = local.waiters.indexOf(waiter)

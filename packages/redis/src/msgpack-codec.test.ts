@@ -59,27 +59,27 @@ describe('encodeMessage', () => {
   it.each([
     [
       { when: new Date(0) },
-      'A channel layer message cannot carry a Date (at message.when); use plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array.',
+      'A channel layer message must contain only plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array, not a Date (at message.when).',
     ],
     [
       { set: [new Set()] },
-      'A channel layer message cannot carry a Set (at message.set[0]); use plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array.',
+      'A channel layer message must contain only plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array, not a Set (at message.set[0]).',
     ],
     [
       { 'a key': new Map() },
-      'A channel layer message cannot carry a Map (at message["a key"]); use plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array.',
+      'A channel layer message must contain only plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array, not a Map (at message["a key"]).',
     ],
     [
       { buffer: new ArrayBuffer(1) },
-      'A channel layer message cannot carry a ArrayBuffer (at message.buffer); use plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array.',
+      'A channel layer message must contain only plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array, not a ArrayBuffer (at message.buffer).',
     ],
     [
       { f: () => 1 },
-      'A channel layer message cannot carry a function (at message.f); use plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array.',
+      'A channel layer message must contain only plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array, not a function (at message.f).',
     ],
     [
       { n: 2n ** 64n },
-      'A channel layer message cannot carry the integer 18446744073709551616 (at message.n): it does not fit in 64 bits.',
+      'A channel layer message must hold integers that fit in 64 bits, not 18446744073709551616 (at message.n).',
     ],
   ])('refuses %o with a TypeError naming where it is', (message, error) => {
     expect(() => encodeMessage(message)).toThrow(new TypeError(error))
@@ -90,7 +90,7 @@ describe('encodeMessage', () => {
     for (let level = 0; level < 101; level++) deep = [deep]
     expect(() => encodeMessage(deep)).toThrow(
       new TypeError(
-        `A channel layer message cannot be nested deeper than 100 levels (at message${'[0]'.repeat(100)}).`,
+        `A channel layer message must not be nested deeper than 100 levels (at message${'[0]'.repeat(100)}).`,
       ),
     )
   })

@@ -7,7 +7,7 @@ const INT32_MIN = -(2 ** 31)
 const INT64_MIN = -(2n ** 63n)
 const UINT64_LIMIT = 2n ** 64n
 const SUPPORTED =
-  'use plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array'
+  'A channel layer message must contain only plain objects, arrays, strings, numbers, bigints, booleans, null and Uint8Array'
 
 /**
  * Integers that need 64 bits are handed to the encoder as bigints: with `useBigInt64` it writes
@@ -55,7 +55,7 @@ function toWire(value: unknown, path: string, depth: number): unknown {
     case 'bigint':
       if (value < INT64_MIN || value >= UINT64_LIMIT) {
         throw new TypeError(
-          `A channel layer message cannot carry the integer ${value} (at ${path}): it does not fit in 64 bits.`,
+          `A channel layer message must hold integers that fit in 64 bits, not ${value} (at ${path}).`,
         )
       }
       // Small bigints get msgpack's smallest encoding, as the same int would in Python.
@@ -66,14 +66,12 @@ function toWire(value: unknown, path: string, depth: number): unknown {
     case 'object':
       break
     default:
-      throw new TypeError(
-        `A channel layer message cannot carry a ${typeof value} (at ${path}); ${SUPPORTED}.`,
-      )
+      throw new TypeError(`${SUPPORTED}, not a ${typeof value} (at ${path}).`)
   }
   if (value === null || value instanceof Uint8Array) return value
   if (depth >= MAX_DEPTH) {
     throw new TypeError(
-      `A channel layer message cannot be nested deeper than ${MAX_DEPTH} levels (at ${path}).`,
+      `A channel layer message must not be nested deeper than ${MAX_DEPTH} levels (at ${path}).`,
     )
   }
   if (Array.isArray(value)) {
@@ -83,7 +81,7 @@ function toWire(value: unknown, path: string, depth: number): unknown {
   if (prototype !== Object.prototype && prototype !== null) {
     const kind = (value as { constructor?: { name?: unknown } }).constructor?.name
     throw new TypeError(
-      `A channel layer message cannot carry a ${typeof kind === 'string' ? kind : 'non-plain object'} (at ${path}); ${SUPPORTED}.`,
+      `${SUPPORTED}, not a ${typeof kind === 'string' ? kind : 'non-plain object'} (at ${path}).`,
     )
   }
   // A null prototype, so a "__proto__" key is plain data here, as it is in Python.

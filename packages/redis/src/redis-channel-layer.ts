@@ -118,7 +118,7 @@ export class RedisChannelLayer implements ChannelLayer {
     const now = Date.now() / 1000
     const count = await connection.run((client) =>
       Promise.all([
-        client.zremrangebyscore(key, 0, Math.trunc(now) - this.expiryMs / 1000),
+        client.zremrangebyscore(key, 0, now - this.expiryMs / 1000),
         client.zcount(key, '-inf', '+inf'),
       ]),
     )
@@ -196,7 +196,7 @@ export class RedisChannelLayer implements ChannelLayer {
     const now = Date.now() / 1000
     const [, members] = await this.#commandsFor(group).run((client) =>
       Promise.all([
-        client.zremrangebyscore(key, 0, Math.trunc(now) - this.groupExpiryMs / 1000),
+        client.zremrangebyscore(key, 0, now - this.groupExpiryMs / 1000),
         client.zrange(key, 0, '-1'),
       ]),
     )
@@ -204,8 +204,12 @@ export class RedisChannelLayer implements ChannelLayer {
     for (const channel of members) {
       const queue = nonLocalName(channel)
       const entry = queues.get(this.prefix + queue)
-      if (entry) entry.channels.push(channel)
-      else {
+      if (entry) {
+        // The queue is shared by these channels, so it has room for all of them (channels_redis
+        // takes the first member's capacity alone, which lets one process's members starve each other).
+        entry.channels.push(channel)
+        entry.capacity += this.#capacities.get(channel)
+      } else {
         queues.set(this.prefix + queue, {
           channels: [channel],
           capacity: this.#capacities.get(channel),
@@ -227,7 +231,7 @@ export class RedisChannelLayer implements ChannelLayer {
         )
         const connection = this.#commands[shard] as RedisConnection
         return connection.run(async (client) => {
-          const cutoff = Math.trunc(now) - this.expiryMs / 1000
+          const cutoff = now - this.expiryMs / 1000
           await Promise.all(keys.map((queueKey) => client.zremrangebyscore(queueKey, 0, cutoff)))
           const args = [
             ...payloads,
