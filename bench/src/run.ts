@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { textTable } from './report/format.js'
 import { detailTable, targetTable } from './report/tables.js'
 import { checkTargets } from './report/targets.js'
@@ -19,6 +20,7 @@ const detail = detailTable(suite.results)
 console.log(`\n${textTable(detail.header, detail.rows)}`)
 const targets = targetTable(checkTargets(suite.results))
 console.log(`\n${textTable(targets.header, targets.rows)}`)
+if (config.jsonPath !== null) writeFileSync(config.jsonPath, `${JSON.stringify(suite, null, 2)}\n`)
 if (config.writeFiles) {
   const outputs = writeOutputs(suite)
   console.log(`\nWrote ${outputs.json}, ${outputs.markdown} and ${outputs.chart}.`)

@@ -44,12 +44,18 @@ export function programPath(name: string): string {
   return fileURLToPath(new URL(`${name}.js`, PROGRAMS))
 }
 
+/** Extra Node flags for the server programs (BENCH_SERVER_NODE_FLAGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
+function extraNodeFlags(): string[] {
+  return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
+}
+
 function nodeProgram(name: string, variant = ''): (context: LaunchContext) => LaunchSpec {
   return (context) => ({
     name,
     argv: [
       process.execPath,
       '--expose-gc',
+      ...extraNodeFlags(),
       programPath(name),
       '--port',
       '0',

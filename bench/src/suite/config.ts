@@ -29,6 +29,8 @@ export type BenchConfig = {
   requireAllPeers: boolean
   /** Write bench/results/latest.json, docs/benchmarks.md and the chart. */
   writeFiles: boolean
+  /** Also write the results JSON here (the smoke test reads it). */
+  jsonPath: string | null
 }
 
 const FULL: BenchConfig = {
@@ -56,6 +58,7 @@ const FULL: BenchConfig = {
   python: '/usr/bin/python3',
   requireAllPeers: false,
   writeFiles: true,
+  jsonPath: null,
 }
 
 const SMOKE: Partial<BenchConfig> = {
@@ -98,7 +101,7 @@ function list(text: string | undefined): string[] | null {
  * Reads the configuration from the command line, then the environment:
  * `--smoke` / BENCH_SMOKE=1, `--duration-ms` / BENCH_DURATION_MS, `--warmup-ms` / BENCH_WARMUP_MS,
  * `--repeats` / BENCH_REPEATS, `--generators` / BENCH_GENERATORS, `--servers a,b` / BENCH_SERVERS,
- * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, BENCH_PYTHON, and in CI
+ * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, BENCH_PYTHON, and in CI
  * (CI set) a peer whose runtime is missing is a failure rather than a skip.
  */
 export function readConfig(
@@ -116,6 +119,7 @@ export function readConfig(
       servers: { type: 'string' },
       scenarios: { type: 'string' },
       'no-write': { type: 'boolean' },
+      json: { type: 'string' },
     },
   })
   const smoke = values.smoke === true || env.BENCH_SMOKE === '1'
@@ -143,5 +147,6 @@ export function readConfig(
     python: env.BENCH_PYTHON ?? base.python,
     requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
+    jsonPath: values.json ?? null,
   }
 }

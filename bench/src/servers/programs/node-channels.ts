@@ -1,0 +1,78 @@
+import {
+  type ChannelLayer,
+  InMemoryChannelLayer,
+  type Message,
+  setChannelLayer,
+  WebsocketConsumer,
+  type WebsocketFrame,
+} from '@node-channels/core'
+import { RedisChannelLayer, RedisPubSubChannelLayer } from '@node-channels/redis'
+import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
+import { serve } from '@node-channels/server'
+import { announceReady, installHooks, type ProgramOptions, programOptions } from './program-kit.js'
+
+/**
+ * node-channels doing the benchmark's work, written as the Channels tutorial writes it:
+ * `/echo/` sends every frame back; `/broadcast/` joins one group in `connect()`,
+ * `groupSend`s every frame to it, and the `chat_message` handler sends it to the client.
+ * `--variant` picks the layer: `memory`, `redis` (RedisChannelLayer) or `redis-pubsub`.
+ */
+const GROUP = 'bench'
+
+/** Sends every frame back to its sender. */
+class EchoConsumer extends WebsocketConsumer {
+  override async receive(frame: WebsocketFrame): Promise<void> {
+    await this.send(frame)
+  }
+}
+
+/** Joins the group on connect; every frame is group-sent, and `chat_message` relays it. */
+class ChatConsumer extends WebsocketConsumer {
+  #layer(): ChannelLayer {
+    if (this.channelLayer === null)
+      throw new TypeError('The broadcast consumer needs a channel layer.')
+    return this.channelLayer
+  }
+
+  override async connect(): Promise<void> {
+    await this.#layer().groupAdd(GROUP, this.channelName)
+    await this.accept()
+  }
+
+  override async disconnect(): Promise<void> {
+    await this.#layer().groupDiscard(GROUP, this.channelName)
+  }
+
+  override async receive({ textData }: WebsocketFrame): Promise<void> {
+    await this.#layer().groupSend(GROUP, { type: 'chat.message', text: textData })
+  }
+
+  async chat_message(event: Message): Promise<void> {
+    await this.send({ textData: String(event.text) })
+  }
+}
+
+function channelLayer(options: ProgramOptions): ChannelLayer {
+  if (options.variant === 'memory') return new InMemoryChannelLayer()
+  if (options.redisUrl === null) {
+    throw new TypeError(`The ${JSON.stringify(options.variant)} variant needs --redis-url.`)
+  }
+  const redisOptions = { hosts: [options.redisUrl], prefix: options.redisPrefix }
+  if (options.variant === 'redis') return new RedisChannelLayer(redisOptions)
+  if (options.variant === 'redis-pubsub') return new RedisPubSubChannelLayer(redisOptions)
+  throw new TypeError(
+    `--variant must be memory, redis or redis-pubsub, got ${JSON.stringify(options.variant)}.`,
+  )
+}
+
+const options = programOptions()
+setChannelLayer(channelLayer(options))
+const application = ProtocolTypeRouter({
+  websocket: URLRouter([
+    path('echo/', EchoConsumer.asAsgi()),
+    path('broadcast/', ChatConsumer.asAsgi()),
+  ]),
+})
+const handle = await serve(application, { host: '127.0.0.1', port: options.port })
+installHooks(() => handle.close())
+announceReady(handle.server.address())
