@@ -1,0 +1,406 @@
+import {
+  getChannelLayer,
+  InMemoryChannelLayer,
+  resetChannelLayers,
+  setChannelLayer,
+} from '@node-channels/core'
+import { RouteNotFound } from '@node-channels/router'
+import { WebsocketCommunicator } from '@node-channels/testing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  chatRouter,
+  connectTo,
+  join,
+  membersBecome,
+  recordingLogger,
+} from './chat-client.test-util.js'
+import { ChatConsumer, INVALID_ROOM_CLOSE_CODE } from './consumers.js'
+import { InMemoryHistoryStore } from './history.js'
+import { roomGroupName } from './rooms.js'
+
+let history: InMemoryHistoryStore
+
+beforeEach(() => {
+  setChannelLayer(new InMemoryChannelLayer())
+  history = new InMemoryHistoryStore()
+})
+
+afterEach(async () => {
+  await resetChannelLayers()
+})
+
+describe('ChatConsumer: the tutorial', () => {
+  it('shows a message to its sender and to the other member of the room', async () => {
+    const app = chatRouter(history)
+    const ada = await join(app, 'lobby', 'Ada')
+    const bob = await join(app, 'lobby', 'Bob')
+    await ada.say('hello')
+    for (const client of [ada, bob]) {
+      const message = await client.nextOf('message')
+      expect(message).toMatchObject({
+        type: 'message',
+        message: 'hello',
+        nickname: 'Ada',
+        authorId: ada.me.id,
+      })
+      expect(message.id).toMatch(/^[0-9a-f-]{36}$/)
+      expect(Math.abs(message.sentAt - Date.now())).toBeLessThan(5000)
+    }
+    await bob.say('hi Ada')
+    expect(await ada.nextOf('message')).toMatchObject({ message: 'hi Ada', nickname: 'Bob' })
+    expect(await bob.nextOf('message')).toMatchObject({ message: 'hi Ada', nickname: 'Bob' })
+  })
+
+  it('keeps rooms apart', async () => {
+    const app = chatRouter(history)
+    const ada = await join(app, 'lobby', 'Ada')
+    const bob = await join(app, 'kitchen', 'Bob')
+    await ada.say('only for the lobby')
+    expect(await ada.nextOf('message')).toMatchObject({ message: 'only for the lobby' })
+    await bob.communicator.receiveNothing({ timeoutMs: 100 })
+    expect(await history.recent(roomGroupName('kitchen'))).toEqual([])
+  })
+
+  it('joins the room group in connect() and leaves it on disconnect', async () => {
+    const app = chatRouter(history)
+    const communicator = await connectTo(app, 'lobby')
+    const layer = getChannelLayer()
+    // A group send reaches the socket only once the client joined; before, it is dropped.
+    await layer?.groupSend('chat_lobby', {
+      type: 'chat.message',
+      id: 'x1',
+      authorId: 'a',
+      nickname: 'Zed',
+      message: 'too early',
+      sentAt: 1,
+    })
+    await communicator.receiveNothing({ timeoutMs: 50 })
+    await communicator.disconnect()
+    expect(await history.recent('chat_lobby')).toEqual([])
+  })
+})
+
+describe('ChatConsumer: joining and members', () => {
+  it('welcomes a joiner with its member id, the history and the member list', async () => {
+    const app = chatRouter(history)
+    const communicator = await connectTo(app, 'lobby')
+    await communicator.sendJsonTo({ type: 'join', nickname: '  Ada Lovelace ' })
+    const welcome = (await communicator.receiveJsonFrom()) as { you: { id: string } }
+    expect(welcome).toEqual({
+      type: 'welcome',
+      room: 'lobby',
+      you: { id: welcome.you.id, nickname: 'Ada Lovelace' },
+      maxMessageLength: 500,
+    })
+    expect(await communicator.receiveJsonFrom()).toEqual({ type: 'history', messages: [] })
+    expect(await communicator.receiveJsonFrom()).toEqual({
+      type: 'members',
+      members: [{ id: welcome.you.id, nickname: 'Ada Lovelace' }],
+    })
+  })
+
+  it('tells members who joins and who leaves, and keeps the member list', async () => {
+    const app = chatRouter(history)
+    const ada = await join(app, 'lobby', 'Ada')
+    const bob = await join(app, 'lobby', 'bob')
+    expect(await ada.next()).toEqual({ type: 'joined', member: bob.me })
+    expect(await ada.next()).toEqual({ type: 'members', members: [ada.me, bob.me] })
+    // Bob learns of Ada from her answer to his hello.
+    expect(await membersBecome(bob, ['Ada', 'bob'])).toEqual([ada.me, bob.me])
+
+    const cy = await join(app, 'lobby', 'Cy')
+    expect(await membersBecome(cy, ['Ada', 'bob', 'Cy'])).toHaveLength(3)
+    expect(await ada.nextOf('joined')).toEqual({ type: 'joined', member: cy.me })
+
+    await bob.communicator.disconnect()
+    for (const client of [ada, cy]) {
+      expect(await client.nextOf('left')).toEqual({ type: 'left', member: bob.me, reason: 'left' })
+      expect(await client.next()).toEqual({ type: 'members', members: [ada.me, cy.me] })
+    }
+  })
+
+  it('lets two members share a nickname (ids tell them apart)', async () => {
+    const app = chatRouter(history)
+    const first = await join(app, 'lobby', 'Sam')
+    const second = await join(app, 'lobby', 'Sam')
+    expect(first.me.id).not.toBe(second.me.id)
+    expect(await membersBecome(second, ['Sam', 'Sam'])).toHaveLength(2)
+  })
+
+  it('drops a member that stops sending heartbeats (its process died)', async () => {
+    const app = chatRouter(history, { presenceIntervalMs: 40 })
+    const ada = await join(app, 'lobby', 'Ada')
+    const ghost = { id: 'ghost-1', nickname: 'Ghost' }
+    const layer = getChannelLayer()
+    // A hello from a member in another process that then vanishes without a goodbye.
+    await layer?.groupSend('chat_lobby', {
+      type: 'presence.hello',
+      member: ghost,
+      channel: await layer.newChannel(),
+    })
+    expect(await ada.next()).toEqual({ type: 'joined', member: ghost })
+    expect(await ada.next()).toEqual({ type: 'members', members: [ada.me, ghost] })
+    // No heartbeat: after three intervals it is gone.
+    expect(await ada.nextOf('left', 2000)).toEqual({
+      type: 'left',
+      member: ghost,
+      reason: 'timeout',
+    })
+    expect(await ada.next()).toEqual({ type: 'members', members: [ada.me] })
+  })
+
+  it('keeps members that send heartbeats, and learns of one it missed from its heartbeat', async () => {
+    const app = chatRouter(history, { presenceIntervalMs: 100 })
+    const ada = await join(app, 'lobby', 'Ada')
+    const bob = await join(app, 'lobby', 'Bob')
+    await membersBecome(bob, ['Ada', 'Bob'])
+    const layer = getChannelLayer()
+    await layer?.groupSend('chat_lobby', {
+      type: 'presence.heartbeat',
+      member: { id: 'late-1', nickname: 'Late' },
+      channel: await layer.newChannel(),
+    })
+    expect(await membersBecome(ada, ['Ada', 'Bob', 'Late'])).toHaveLength(3)
+    // Late sends no more heartbeats and drops out; Bob, who does, stays for ten more intervals.
+    expect(await ada.nextOf('left')).toEqual({
+      type: 'left',
+      member: { id: 'late-1', nickname: 'Late' },
+      reason: 'timeout',
+    })
+    expect(await ada.next()).toEqual({ type: 'members', members: [ada.me, bob.me] })
+    await ada.communicator.receiveNothing({ timeoutMs: 1000 })
+  })
+
+  it('ignores malformed presence and chat events from the layer, with a warning', async () => {
+    const logger = recordingLogger()
+    const app = chatRouter(history, { logger })
+    const ada = await join(app, 'lobby', 'Ada')
+    const layer = getChannelLayer()
+    await layer?.groupSend('chat_lobby', { type: 'presence.hello', member: { id: 7 } })
+    await layer?.groupSend('chat_lobby', { type: 'chat.message', message: 'no id' })
+    await ada.communicator.receiveNothing({ timeoutMs: 100 })
+    expect(logger.lines).toEqual([
+      'Dropped a malformed presence.hello in chat_lobby.',
+      'Dropped a malformed chat.message in chat_lobby.',
+    ])
+  })
+})
+
+describe('ChatConsumer: history', () => {
+  it('shows a joiner the last 50 messages, oldest first, each once', async () => {
+    const app = chatRouter(history)
+    const ada = await join(app, 'lobby', 'Ada')
+    for (let index = 1; index <= 55; index += 1) {
+      await ada.say(`message ${index}`)
+      expect(await ada.nextOf('message')).toMatchObject({ message: `message ${index}` })
+    }
+    const bob = await join(app, 'lobby', 'Bob')
+    expect(bob.history.map((entry) => entry.message)).toEqual(
+      Array.from({ length: 50 }, (_, index) => `message ${index + 6}`),
+    )
+    expect(bob.history[0]).toMatchObject({ nickname: 'Ada', authorId: ada.me.id })
+    await bob.communicator.receiveNothing({ timeoutMs: 100 })
+  })
+
+  it('does not repeat a message that is both in the history and broadcast while joining', async () => {
+    const app = chatRouter(history)
+    const communicator = await connectTo(app, 'lobby')
+    // Stored and broadcast before the join is handled: the consumer drops the broadcast
+    // (not joined yet) and shows it in the history.
+    const entry = { id: 'e-1', authorId: 'x', nickname: 'Zed', message: 'early', sentAt: 5 }
+    await history.append('chat_lobby', entry)
+    await getChannelLayer()?.groupSend('chat_lobby', { type: 'chat.message', ...entry })
+    await communicator.sendJsonTo({ type: 'join', nickname: 'Ada' })
+    expect(await communicator.receiveJsonFrom()).toMatchObject({ type: 'welcome' })
+    expect(await communicator.receiveJsonFrom()).toEqual({ type: 'history', messages: [entry] })
+    expect(await communicator.receiveJsonFrom()).toMatchObject({ type: 'members' })
+    await communicator.receiveNothing({ timeoutMs: 100 })
+  })
+
+  it('still joins, with an error, when the history store fails', async () => {
+    const logger = recordingLogger()
+    const broken = new InMemoryHistoryStore()
+    broken.recent = async () => {
+      throw new Error('the disk is on fire')
+    }
+    const app = chatRouter(broken, { logger })
+    const communicator = await connectTo(app, 'lobby')
+    await communicator.sendJsonTo({ type: 'join', nickname: 'Ada' })
+    expect(await communicator.receiveJsonFrom()).toMatchObject({ type: 'welcome' })
+    expect(await communicator.receiveJsonFrom()).toEqual({ type: 'history', messages: [] })
+    expect(await communicator.receiveJsonFrom()).toEqual({
+      type: 'error',
+      code: 'history_unavailable',
+      message: 'Earlier messages cannot be shown right now.',
+      issues: [],
+    })
+    expect(logger.lines).toEqual(['Could not read the history of chat_lobby: the disk is on fire'])
+  })
+})
+
+describe('ChatConsumer: refused messages', () => {
+  const tooLong = 'x'.repeat(501)
+
+  it.each([
+    [
+      'a message over 500 characters',
+      { type: 'message', message: tooLong },
+      'Messages can be at most 500 characters long.',
+      'message',
+    ],
+    ['an empty message', { type: 'message', message: '   ' }, 'Type a message first.', 'message'],
+    [
+      'a message that is not text',
+      { type: 'message', message: 42 },
+      'A message must be text.',
+      'message',
+    ],
+    [
+      'a message with control characters',
+      { type: 'message', message: 'bell\u0007' },
+      'Messages cannot hold control characters.',
+      'message',
+    ],
+    [
+      'an unknown type',
+      { type: 'shout', message: 'hi' },
+      'Unknown message type: expected "join" or "message".',
+      'type',
+    ],
+    ['a frame that is not an object', [1, 2], 'A message must be a JSON object.', ''],
+    [
+      'an unknown key',
+      { type: 'message', message: 'hi', admin: true },
+      'Unrecognized key: "admin"',
+      '',
+    ],
+  ])('answers %s with an error and stays connected', async (_what, frame, message, path) => {
+    const app = chatRouter(history)
+    const ada = await join(app, 'lobby', 'Ada')
+    await ada.communicator.sendJsonTo(frame)
+    const error = await ada.next()
+    expect(error).toMatchObject({ type: 'error', code: 'invalid_message', message })
+    expect(error.type === 'error' && error.issues[0]).toEqual({ path, message })
+    // Still connected, and nothing was broadcast or stored.
+    expect(await history.recent('chat_lobby')).toEqual([])
+    await ada.say('still here')
+    expect(await ada.nextOf('message')).toMatchObject({ message: 'still here' })
+  })
+
+  it.each([
+    ['', 'Choose a nickname first.'],
+    ['x'.repeat(25), 'A nickname can be at most 24 characters long.'],
+    [
+      '<script>',
+      "A nickname starts with a letter or digit and holds only letters, digits, spaces, _ . ' -",
+    ],
+    [
+      'Ada\u0000',
+      "A nickname starts with a letter or digit and holds only letters, digits, spaces, _ . ' -",
+    ],
+  ])('refuses the nickname %j and lets the client try again', async (nickname, message) => {
+    const app = chatRouter(history)
+    const communicator = await connectTo(app, 'lobby')
+    await communicator.sendJsonTo({ type: 'join', nickname })
+    expect(await communicator.receiveJsonFrom()).toEqual({
+      type: 'error',
+      code: 'invalid_message',
+      message,
+      issues: [{ path: 'nickname', message }],
+    })
+    await communicator.sendJsonTo({ type: 'join', nickname: 'Zoë' })
+    expect(await communicator.receiveJsonFrom()).toMatchObject({
+      type: 'welcome',
+      you: { nickname: 'Zoë' },
+    })
+  })
+
+  it('answers text that is not JSON, and binary frames, without closing', async () => {
+    const app = chatRouter(history)
+    const ada = await join(app, 'lobby', 'Ada')
+    await ada.communicator.sendTo({ textData: '{"type": "message",' })
+    expect(await ada.next()).toEqual({
+      type: 'error',
+      code: 'invalid_json',
+      message: 'That frame was not valid JSON.',
+      issues: [],
+    })
+    await ada.communicator.sendTo({ bytesData: new Uint8Array([1, 2, 3]) })
+    expect(await ada.next()).toEqual({
+      type: 'error',
+      code: 'binary_frame',
+      message: 'Send JSON text frames; binary frames are not understood.',
+      issues: [],
+    })
+    await ada.say('fine')
+    expect(await ada.nextOf('message')).toMatchObject({ message: 'fine' })
+  })
+
+  it('refuses a message before the join, and a second join', async () => {
+    const app = chatRouter(history)
+    const communicator = await connectTo(app, 'lobby')
+    await communicator.sendJsonTo({ type: 'message', message: 'hello?' })
+    expect(await communicator.receiveJsonFrom()).toEqual({
+      type: 'error',
+      code: 'not_joined',
+      message: 'Join the room with a nickname before sending messages.',
+      issues: [],
+    })
+    const ada = await join(app, 'lobby', 'Ada')
+    await ada.communicator.sendJsonTo({ type: 'join', nickname: 'Eve' })
+    expect(await ada.next()).toEqual({
+      type: 'error',
+      code: 'already_joined',
+      message: 'You are already in this room as Ada.',
+      issues: [],
+    })
+  })
+})
+
+describe('ChatConsumer: room names', () => {
+  it.each([['a.b'], ['<script>alert(1)<'], ['a b'], ['x'.repeat(41)], ['%00'], ['emoji🙂']])(
+    'refuses the room %j before accepting (HTTP 403 to a browser)',
+    async (room) => {
+      const app = chatRouter(history)
+      const communicator = new WebsocketCommunicator(app, `/ws/chat/${room}/`)
+      expect(await communicator.connect()).toEqual([false, INVALID_ROOM_CLOSE_CODE])
+      await communicator.disconnect()
+    },
+  )
+
+  it('refuses the room ".." (one segment, but not a room name)', async () => {
+    const communicator = new WebsocketCommunicator(chatRouter(history), '/ws/chat/../')
+    expect(await communicator.connect()).toEqual([false, INVALID_ROOM_CLOSE_CODE])
+    await communicator.disconnect()
+  })
+
+  it.each([['a/b'], [''], ['x'.repeat(201)]])('finds no route for the room %j', async (room) => {
+    const app = chatRouter(history)
+    const communicator = new WebsocketCommunicator(app, `/ws/chat/${room}/`)
+    await expect(communicator.connect()).rejects.toThrow(RouteNotFound)
+  })
+
+  it('takes rooms in any script, each in its own valid group', async () => {
+    const app = chatRouter(history)
+    const cafe = await join(app, encodeURIComponent('café'), 'Ada')
+    const plain = await join(app, 'cafe', 'Bob')
+    const tokyo = await join(app, encodeURIComponent('東京'), 'Cy')
+    await cafe.say('bonjour')
+    expect(await cafe.nextOf('message')).toMatchObject({ message: 'bonjour' })
+    await plain.communicator.receiveNothing({ timeoutMs: 50 })
+    await tokyo.communicator.receiveNothing({ timeoutMs: 50 })
+    expect(await history.recent(roomGroupName('café'))).toHaveLength(1)
+    expect(roomGroupName('café')).toMatch(/^chat_u\.[A-Za-z0-9_-]{43}$/)
+  })
+})
+
+describe('ChatConsumer.asAsgi', () => {
+  it('needs a history store', () => {
+    expect(() => new ChatConsumer()).toThrow(
+      new TypeError('ChatConsumer needs a history store: ChatConsumer.asAsgi({ history }).'),
+    )
+    expect(() => new ChatConsumer({ history, presenceIntervalMs: 5 })).toThrow(
+      new RangeError('presenceIntervalMs must be at least 10, not 5.'),
+    )
+  })
+})
