@@ -1,5 +1,8 @@
 export { RedisConnectionError } from './errors.js'
+export type { ChannelLayerFromUrlOptions } from './from-url.js'
+export { channelLayerFromUrl } from './from-url.js'
 export type { RedisLayerLogger } from './logger.js'
+export { defaultLogger } from './logger.js'
 export type {
   RedisChannelLayerOptions,
   RedisHost,
