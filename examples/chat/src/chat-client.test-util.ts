@@ -8,6 +8,11 @@ import type { HistoryStore } from './history.js'
 import type { ChatEntry, Member, ServerMessage } from './protocol.js'
 import { websocketUrlpatterns } from './routing.js'
 
+/** A chat entry numbered `n`. */
+export function entry(n: number): ChatEntry {
+  return { id: `id-${n}`, authorId: 'a', nickname: 'Ada', message: `message ${n}`, sentAt: n }
+}
+
 /** The chat's WebSocket routes, without the origin check. */
 export function chatRouter(
   history: HistoryStore,

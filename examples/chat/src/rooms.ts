@@ -15,9 +15,10 @@ const ASCII_ROOM_NAME = /^[A-Za-z0-9_-]+$/
 export const roomNameSchema: z.ZodType<string, string> = z
   .string()
   .normalize('NFC')
-  .refine((name) => name.length > 0, { error: 'A room name cannot be empty.' })
+  .refine((name) => name.length > 0, { error: 'A room name cannot be empty.', abort: true })
   .refine((name) => [...name].length <= ROOM_NAME_MAX_LENGTH, {
     error: `A room name can be at most ${ROOM_NAME_MAX_LENGTH} characters long.`,
+    abort: true,
   })
   .refine((name) => ROOM_NAME.test(name), {
     error: 'A room name can hold only letters, digits, "_" and "-".',
