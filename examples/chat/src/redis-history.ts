@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import { HISTORY_SIZE, type HistoryStore, positiveInteger } from './history.js'
 import { type ChatEntry, chatEntrySchema } from './protocol.js'
 
@@ -74,4 +74,42 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/** Where `connectRedisHistory()` reports a lost connection. */
+export interface RedisHistoryLogger {
+  warn(message: string): void
+}
+
+/**
+ * A `RedisHistoryStore` on the Redis that a channel-layer URL names (`redis://host:port/db`,
+ * with `?db=` and the layer's other query parameters ignored but `prefix`, which becomes the
+ * key prefix `<prefix>:chat:`). Commands time out after 2 s while Redis is down, so a join
+ * or a message never hangs; the client reconnects in the background.
+ */
+export function connectRedisHistory(
+  url: string,
+  logger: RedisHistoryLogger = console,
+): RedisHistoryStore {
+  const parsed = new URL(url)
+  const prefix = parsed.searchParams.get('prefix') ?? 'asgi'
+  const db = parsed.searchParams.get('db')
+  parsed.search = ''
+  const redis = new Redis(parsed.href, {
+    ...(db === null ? {} : { db: Number(db) }),
+    connectionName: 'node-channels-chat:history',
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  })
+  let reported = false
+  redis.on('error', (error: Error) => {
+    if (!reported)
+      logger.warn(`Chat history: Redis at ${parsed.host} is unavailable (${error.message}).`)
+    reported = true
+  })
+  redis.on('ready', () => {
+    reported = false
+  })
+  return new RedisHistoryStore(redis, { prefix: `${prefix}:chat:` })
 }

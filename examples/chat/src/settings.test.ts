@@ -5,7 +5,6 @@ describe('loadSettings', () => {
   it('runs in memory on 127.0.0.1 and localhost with nothing set', () => {
     expect(loadSettings({})).toEqual({
       channelLayerUrl: null,
-      redisPrefix: 'asgi',
       allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
       presenceIntervalMs: 10_000,
     })
@@ -15,13 +14,11 @@ describe('loadSettings', () => {
     expect(
       loadSettings({
         CHANNEL_LAYER_URL: ' redis://127.0.0.1:6379/0 ',
-        CHAT_REDIS_PREFIX: 'test-1',
         CHAT_ALLOWED_HOSTS: ' Chat.Example.com, .example.org,,127.0.0.1 ',
         CHAT_PRESENCE_INTERVAL_MS: '250',
       }),
     ).toEqual({
       channelLayerUrl: 'redis://127.0.0.1:6379/0',
-      redisPrefix: 'test-1',
       allowedHosts: ['localhost', '127.0.0.1', '[::1]', 'chat.example.com', '.example.org'],
       presenceIntervalMs: 250,
     })
@@ -32,10 +29,6 @@ describe('loadSettings', () => {
     [
       { CHANNEL_LAYER_URL: 'memcached://x' },
       'CHANNEL_LAYER_URL must be a redis:// or rediss:// URL.',
-    ],
-    [
-      { CHAT_REDIS_PREFIX: 'a b' },
-      'CHAT_REDIS_PREFIX must be 1 to 40 letters, digits, "_", "." or "-".',
     ],
     [
       { CHAT_PRESENCE_INTERVAL_MS: 'soon' },

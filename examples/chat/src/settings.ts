@@ -1,12 +1,14 @@
-import { DEBUG_ALLOWED_HOSTS } from '@node-channels/core'
+import { type ChannelLayer, DEBUG_ALLOWED_HOSTS, setChannelLayer } from '@node-channels/core'
+import { channelLayerFromUrl } from '@node-channels/redis'
 import { z } from 'zod'
+import type { ChatApplicationOptions } from './application.js'
+import { InMemoryHistoryStore } from './history.js'
+import { connectRedisHistory } from './redis-history.js'
 
 /** The chat's configuration, read from the environment (Django's settings.py, in short). */
 export interface ChatSettings {
   /** `CHANNEL_LAYER_URL`: a `redis://` URL selects the Redis layer and history; null, in memory. */
   channelLayerUrl: string | null
-  /** `CHAT_REDIS_PREFIX`: prefix of every Redis key (channel layer and history). @default 'asgi' */
-  redisPrefix: string
   /** `localhost`, `127.0.0.1`, `[::1]`, plus the comma-separated `CHAT_ALLOWED_HOSTS`. */
   allowedHosts: string[]
   /** `CHAT_PRESENCE_INTERVAL_MS`: see `ChatConsumerInit.presenceIntervalMs`. @default 10000 */
@@ -20,12 +22,6 @@ const envSchema = z.object({
     .transform((value) => (value === '' ? null : value))
     .refine((value) => value === null || /^rediss?:\/\//.test(value), {
       error: 'CHANNEL_LAYER_URL must be a redis:// or rediss:// URL.',
-    })
-    .optional(),
-  CHAT_REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,40}$/, {
-      error: 'CHAT_REDIS_PREFIX must be 1 to 40 letters, digits, "_", "." or "-".',
     })
     .optional(),
   CHAT_ALLOWED_HOSTS: z.string().optional(),
@@ -54,8 +50,32 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): ChatSettings
     .filter((host) => host.length > 0)
   return {
     channelLayerUrl: parsed.data.CHANNEL_LAYER_URL ?? null,
-    redisPrefix: parsed.data.CHAT_REDIS_PREFIX ?? 'asgi',
     allowedHosts: [...new Set([...DEBUG_ALLOWED_HOSTS, ...extraHosts])],
     presenceIntervalMs: parsed.data.CHAT_PRESENCE_INTERVAL_MS ?? 10_000,
+  }
+}
+
+/**
+ * Applies the settings: with `channelLayerUrl`, configures the Redis channel layer (through
+ * `channelLayerFromUrl`) and a Redis history store on the same server and prefix, so every
+ * process on that Redis shares rooms, members and history; without, the embedded in-memory
+ * layer and history. Returns what `createApplication()` needs.
+ */
+export function applySettings(settings: ChatSettings): ChatApplicationOptions {
+  const { allowedHosts, presenceIntervalMs } = settings
+  if (settings.channelLayerUrl === null) {
+    return { history: new InMemoryHistoryStore(), allowedHosts, presenceIntervalMs }
+  }
+  let layer: ChannelLayer
+  try {
+    layer = channelLayerFromUrl(settings.channelLayerUrl)
+  } catch (error) {
+    throw new SettingsError(`CHANNEL_LAYER_URL: ${(error as Error).message}`, { cause: error })
+  }
+  setChannelLayer(layer)
+  return {
+    history: connectRedisHistory(settings.channelLayerUrl),
+    allowedHosts,
+    presenceIntervalMs,
   }
 }

@@ -92,7 +92,7 @@ export function initials(name) {
   const letters =
     words.length > 1
       ? [words[0], words[1]].map((word) => [...word][0])
-      : [...(words[0] ?? '?')].slice(0, 2)
+      : [...(words[0] ?? '?')].slice(0, 1)
   return letters.join('').toUpperCase()
 }
 

@@ -56,7 +56,8 @@ function socketUrl() {
 
 function setStatus(kind, text) {
   statusPill.dataset.state = kind
-  statusPill.textContent = text
+  statusPill.title = text
+  $('#status-text').textContent = text
   document.body.dataset.state = kind
 }
 
@@ -282,6 +283,7 @@ function askNickname(problem) {
   nicknameInput.value = state.nickname
   nicknameError.textContent = problem ?? ''
   nicknameInput.setAttribute('aria-invalid', problem ? 'true' : 'false')
+  if (state.me === null) setStatus('connecting', 'Choose a nickname')
   if (!dialog.open) dialog.showModal()
   nicknameInput.focus()
 }
