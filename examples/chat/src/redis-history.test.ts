@@ -2,28 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { entry } from './chat-client.test-util.js'
+import { redisIsUp } from './process.test-util.js'
 import { RedisHistoryStore } from './redis-history.js'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-/** True if Redis answers PING within a second. */
-async function redisIsUp(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-  })
-  probe.on('error', () => undefined)
-  try {
-    await probe.connect()
-    return (await probe.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    probe.disconnect()
-  }
-}
+const REDIS_URL = 'redis://127.0.0.1:6379'
 
 const available = await redisIsUp()
 if (!available && process.env.CI) {
