@@ -110,6 +110,12 @@ describe.skipIf(!available)('the chat in two Chromium pages', { timeout: 60_000 
     expect(await ada.locator('#member-count').textContent()).toBe('2')
     await ada.locator('.notice', { hasText: 'Bob joined' }).waitFor()
 
+    // Someone in another room (the tutorial's second Selenium test) sees none of it.
+    const eve = await openPage()
+    await eve.addInitScript({ content: "localStorage.setItem('chat.nickname', 'Eve')" })
+    await eve.goto(`${handle.url}/chat/kitchen/`)
+    await eve.locator('body[data-state="online"]').waitFor()
+
     await say(ada, 'Hi Bob! Welcome to the lobby.')
     await waitForMessage(bob, 'Hi Bob! Welcome to the lobby')
     await say(bob, 'Thanks Ada. Is this really running on Node?')
@@ -118,6 +124,11 @@ describe.skipIf(!available)('the chat in two Chromium pages', { timeout: 60_000 
     await say(ada, 'Groups, consumers and the channel layer work just like in Django.')
     await waitForMessage(bob, 'Groups, consumers and the channel layer')
     expect(await bodies(bob)).toEqual(await bodies(ada))
+    expect(await bodies(ada)).toHaveLength(4)
+    await say(eve, 'Anyone in the kitchen?')
+    await waitForMessage(eve, 'Anyone in the kitchen?')
+    expect(await bodies(eve)).toEqual(['Anyone in the kitchen?'])
+    expect(await members(eve)).toEqual(['Eve'])
     expect(await bodies(ada)).toHaveLength(4)
 
     // A message over 500 characters is refused by the server's schema, with its error.
