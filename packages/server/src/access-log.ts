@@ -42,6 +42,16 @@ export function createAccessLog(target: AccessLogTarget | null): AccessLog | nul
   }
 }
 
+/** `"ip:port"` of a scope's client (after proxy headers), else of the socket's peer. */
+export function clientHost(
+  client: readonly [string, number] | null | undefined,
+  socket?: { remoteAddress?: string; remotePort?: number },
+): string | null {
+  if (client) return `${client[0]}:${client[1]}`
+  if (socket?.remoteAddress === undefined) return null
+  return `${socket.remoteAddress}:${socket.remotePort}`
+}
+
 function pad(value: number): string {
   return String(value).padStart(2, '0')
 }

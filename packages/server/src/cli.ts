@@ -37,10 +37,9 @@ async function main(argv: string[]): Promise<number> {
 
 async function runServe(command: ServeCommand): Promise<number> {
   const application = await loadApplication(command.module, command.exportName)
-  const accessLog =
-    command.accessLog === '-'
-      ? process.stdout
-      : createWriteStream(command.accessLog, { flags: 'a' })
+  const file =
+    command.accessLog === '-' ? null : createWriteStream(command.accessLog, { flags: 'a' })
+  const accessLog = file ?? process.stdout
   const logger: ServerLogger = {
     debug: command.verbosity >= 2 ? (message) => console.debug(message) : () => {},
     warn: command.verbosity >= 1 ? defaultLogger.warn : () => {},
@@ -60,7 +59,7 @@ async function runServe(command: ServeCommand): Promise<number> {
   }
   process.stdout.write(`Listening on ${handle.url}\n`)
   await handle.closed
-  if (accessLog !== process.stdout) await new Promise((done) => accessLog.end(done))
+  if (file !== null) await new Promise<void>((done) => file.end(() => done()))
   return 0
 }
 

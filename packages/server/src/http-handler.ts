@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type HttpScope, kNodeHttp, type Message } from '@node-channels/core'
-import type { AccessLog } from './access-log.js'
+import { type AccessLog, clientHost } from './access-log.js'
 import { type AppExit, AppInstance, isRouteNotFound, logApplicationError } from './app-instance.js'
 import {
   EMPTY,
@@ -8,6 +8,7 @@ import {
   parseResponseStart,
   type ResponseStart,
   readChunk,
+  responseHead,
   writeErrorPage,
 } from './http-response.js'
 import { BadRequest, buildHttpScope, describePeer } from './scope.js'
@@ -36,7 +37,12 @@ export function handleHttpRequest(
     if (!(error instanceof BadRequest)) throw error
     context.options.logger.debug(`Bad request from ${describePeer(req)}: ${error.message}`)
     const size = writeErrorPage(res, error.status, error.message, context.options.serverName)
-    logRequest(context.accessLog, req, null, error.status, size)
+    context.accessLog?.({
+      host: clientHost(null, req.socket),
+      request: `${req.method} ${req.url}`,
+      status: error.status,
+      length: size,
+    })
     return
   }
   new HttpExchange(context, req, res, scope)
@@ -98,13 +104,7 @@ class HttpExchange {
     if (accessLog !== null && !this.#complete) {
       this.#res.once('finish', () => {
         const length = Number(this.#res.getHeader('content-length'))
-        logRequest(
-          accessLog,
-          this.#req,
-          this.#scope,
-          this.#res.statusCode,
-          Number.isNaN(length) ? null : length,
-        )
+        this.#log(accessLog, this.#res.statusCode, Number.isNaN(length) ? null : length)
       })
     }
   }
@@ -190,21 +190,11 @@ class HttpExchange {
   async #writeBody(start: ResponseStart, body: Uint8Array, more: boolean): Promise<void> {
     const res = this.#res
     if (!res.headersSent) {
-      const flat: string[] = []
-      let hasLength = false
-      let hasServer = false
-      for (const [name, value] of start.headers) {
-        const lower = name.toLowerCase()
-        if (lower === 'content-length' || lower === 'transfer-encoding') hasLength = true
-        if (lower === 'server') hasServer = true
-        flat.push(name, value)
-      }
-      const { serverName } = this.#context.options
-      if (serverName && !hasServer) flat.push('server', serverName)
-      const bodiless = start.status < 200 || start.status === 204 || start.status === 304
-      if (!more && !hasLength && !bodiless && this.#req.method !== 'HEAD') {
-        flat.push('content-length', String(body.byteLength))
-      }
+      const flat = responseHead(start, {
+        serverName: this.#context.options.serverName,
+        method: this.#req.method ?? 'GET',
+        finalLength: more ? null : body.byteLength,
+      })
       try {
         res.writeHead(start.status, flat)
       } catch (error) {
@@ -235,7 +225,7 @@ class HttpExchange {
     if (this.#complete) return
     this.#complete = true
     this.#clearTimer()
-    logRequest(this.#context.accessLog, this.#req, this.#scope, status, this.#size)
+    this.#log(this.#context.accessLog, status, this.#size)
     // An unread request body would stall a keep-alive connection: discard it.
     if (!this.#tookOver && !this.#req.readableEnded) this.#req.resume()
     this.#disconnected()
@@ -304,25 +294,17 @@ class HttpExchange {
     else this.#errorPage(500, 'Exception inside application.')
   }
 
+  #log(accessLog: AccessLog | null, status: number, length: number | null): void {
+    accessLog?.({
+      host: clientHost(this.#scope.client, this.#req.socket),
+      request: `${this.#req.method} ${this.#req.url}`,
+      status,
+      length,
+    })
+  }
+
   #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
   }
-}
-
-function logRequest(
-  accessLog: AccessLog | null,
-  req: IncomingMessage,
-  scope: HttpScope | null,
-  status: number | null,
-  length: number | null,
-): void {
-  if (accessLog === null) return
-  const client = scope?.client ?? null
-  const host = client
-    ? `${client[0]}:${client[1]}`
-    : req.socket.remoteAddress === undefined
-      ? null
-      : `${req.socket.remoteAddress}:${req.socket.remotePort}`
-  accessLog({ host, request: `${req.method} ${req.url}`, status, length })
 }

@@ -55,6 +55,32 @@ export function parseBody(body: unknown): Uint8Array {
   throw new Error(`Body of http.response.body must be a Uint8Array, not ${quote(body)}.`)
 }
 
+/**
+ * The header list of a response head, flattened for `res.writeHead`: the application's headers,
+ * `Server` unless the application set one or `serverName` is '', and `Content-Length` when the
+ * whole body is known (`finalLength`) and the application set neither it nor Transfer-Encoding.
+ */
+export function responseHead(
+  start: ResponseStart,
+  context: { serverName: string; method: string; finalLength: number | null },
+): string[] {
+  const flat: string[] = []
+  let framed = false
+  let hasServer = false
+  for (const [name, value] of start.headers) {
+    const lower = name.toLowerCase()
+    if (lower === 'content-length' || lower === 'transfer-encoding') framed = true
+    if (lower === 'server') hasServer = true
+    flat.push(name, value)
+  }
+  if (context.serverName && !hasServer) flat.push('server', context.serverName)
+  const bodiless = start.status < 200 || start.status === 204 || start.status === 304
+  if (context.finalLength !== null && !framed && !bodiless && context.method !== 'HEAD') {
+    flat.push('content-length', String(context.finalLength))
+  }
+  return flat
+}
+
 /** A zero-length body. */
 export const EMPTY: Uint8Array = new Uint8Array(0)
 

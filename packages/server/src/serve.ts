@@ -1,4 +1,10 @@
-import { createServer, type Server as HttpServer, STATUS_CODES } from 'node:http'
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http'
 import { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -6,6 +12,7 @@ import { type Application, resetChannelLayers } from '@node-channels/core'
 import { createAccessLog } from './access-log.js'
 import { InstanceRegistry } from './app-instance.js'
 import { handleHttpRequest } from './http-handler.js'
+import { writeErrorPage } from './http-response.js'
 import { Lifespan } from './lifespan.js'
 import { quote, type ResolvedOptions, resolveOptions, type ServeOptions } from './options.js'
 import type { ServerContext } from './server-context.js'
@@ -60,7 +67,23 @@ async function start(application: Application, options: ResolvedOptions): Promis
   const server = options.server ?? createServer()
   const attached = options.server !== null
   const websockets = new WebSocketHandler(context)
-  const onRequest = handleHttpRequest.bind(null, context)
+  // Errors below are the server's own (the handlers catch the application's): never crash on them.
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      handleHttpRequest(context, req, res)
+    } catch (error) {
+      logger.error('Internal error while serving an HTTP request:', error)
+      writeErrorPage(res, 500, 'HTTP processing error', options.serverName)
+    }
+  }
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      websockets.handleUpgrade(req, socket, head)
+    } catch (error) {
+      logger.error('Internal error while serving a WebSocket handshake:', error)
+      socket.destroy()
+    }
+  }
   const onClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
     logger.debug(`Bad request: ${error.message} (${error.code ?? 'error'})`)
     if (error.code === 'ECONNRESET' || !socket.writable) {
@@ -83,12 +106,12 @@ async function start(application: Application, options: ResolvedOptions): Promis
     server.on('clientError', onClientError)
     server.on('error', onServerError)
   }
-  server.on('upgrade', websockets.handleUpgrade)
+  server.on('upgrade', onUpgrade)
   const detach = () => {
     server.off('request', onRequest)
     server.off('clientError', onClientError)
     server.off('error', onServerError)
-    server.off('upgrade', websockets.handleUpgrade)
+    server.off('upgrade', onUpgrade)
   }
 
   // An attached server that already listens stays the caller's to close.

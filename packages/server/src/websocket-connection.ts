@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Message, WebSocketScope } from '@node-channels/core'
 import type { WebSocket } from 'ws'
+import { clientHost } from './access-log.js'
 import {
   type AppExit,
   AppInstance,
@@ -317,12 +318,10 @@ export class WebSocketConnection {
   }
 
   #log(action: string, status: number | null = null): void {
-    const { accessLog } = this.#init.context
-    if (accessLog === null) return
-    const client = this.#init.scope.client
-    accessLog({
-      host: client ? `${client[0]}:${client[1]}` : null,
-      request: `${action} ${this.#init.scope.path}`,
+    const { scope } = this.#init
+    this.#init.context.accessLog?.({
+      host: clientHost(scope.client),
+      request: `${action} ${scope.path}`,
       status,
     })
   }

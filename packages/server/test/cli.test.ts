@@ -10,7 +10,11 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
  * Runs `node --import tsx src/cli.ts ...` in the package directory. The fixtures' tsconfig maps
  * @node-channels/core to its sources, so no build is needed.
  */
-function runCli(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+function runCli(args: string[]): {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: packageDir,
     env: { ...process.env, TSX_TSCONFIG_PATH: 'test/fixtures/tsconfig.json' },
@@ -32,13 +36,22 @@ function runCli(args: string[]): { child: ChildProcess; stdout: () => string; st
 
 async function exitCode(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode
-  const [code] = (await withTimeout(once(child, 'exit'), timeoutMs, 'the CLI to exit')) as [number | null]
+  const [code] = (await withTimeout(once(child, 'exit'), timeoutMs, 'the CLI to exit')) as [
+    number | null,
+  ]
   return code
 }
 
 describe('node-channels serve', () => {
   it('serves a TypeScript module on port 0, then shuts down cleanly on SIGTERM', async () => {
-    const cli = runCli(['serve', 'test/fixtures/cli-app.ts', '--port', '0', '--ping-interval', '0.5'])
+    const cli = runCli([
+      'serve',
+      'test/fixtures/cli-app.ts',
+      '--port',
+      '0',
+      '--ping-interval',
+      '0.5',
+    ])
     const port = await withTimeout(
       new Promise<number>((resolve, reject) => {
         const check = () => {
@@ -72,10 +85,22 @@ describe('node-channels serve', () => {
   })
 
   it.each([
-    [['serve'], 2, /^node-channels: serve needs the path of the module holding the application\.\n\nUsage: node-channels serve/],
+    [
+      ['serve'],
+      2,
+      /^node-channels: serve needs the path of the module holding the application\.\n\nUsage: node-channels serve/,
+    ],
     [['launch', 'app.ts'], 2, /^node-channels: Unknown command "launch"\.\n\nUsage:/],
-    [['serve', 'app.ts', '--port', 'eighty'], 2, /^node-channels: --port must be an integer from 0 to 65535, not "eighty"\./],
-    [['serve', 'test/fixtures/missing.ts'], 1, /^node-channels: cannot find the module "test\/fixtures\/missing\.ts"\.\n$/],
+    [
+      ['serve', 'app.ts', '--port', 'eighty'],
+      2,
+      /^node-channels: --port must be an integer from 0 to 65535, not "eighty"\./,
+    ],
+    [
+      ['serve', 'test/fixtures/missing.ts'],
+      1,
+      /^node-channels: cannot find the module "test\/fixtures\/missing\.ts"\.\n$/,
+    ],
     [
       ['serve', 'test/fixtures/no-export.ts'],
       1,

@@ -98,6 +98,28 @@ describe('open WebSocket', () => {
     expect(recording.received.filter((m) => m.type === 'websocket.disconnect')).toHaveLength(1)
   })
 
+  it('loses nothing and keeps order when the application falls behind (the socket is paused, then resumed)', async () => {
+    const go = deferred()
+    const texts: string[] = []
+    const app = wsApp(new Recording(), async (receive, send) => {
+      await receive()
+      await send({ type: 'websocket.accept' })
+      await go.promise
+      while (texts.length < 150) texts.push(String((await receive()).text))
+      await send({ type: 'websocket.send', text: 'got them all' })
+      await untilDisconnect(receive)
+    })
+    const { port } = await startServer(app)
+    const ws = await openClient(`ws://127.0.0.1:${port}/`)
+    const written = deferred()
+    for (let i = 0; i < 150; i++)
+      ws.send(`message ${i}`, i === 149 ? () => written.resolve() : undefined)
+    await written.promise
+    go.resolve()
+    expect((await nextMessage(ws))[0].toString()).toBe('got them all')
+    expect(texts).toEqual(Array.from({ length: 150 }, (_, i) => `message ${i}`))
+  })
+
   it('passes the close code and reason of websocket.close to the client', async () => {
     const recording = new Recording()
     const app = wsApp(recording, async (receive, send) => {
