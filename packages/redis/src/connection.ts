@@ -69,11 +69,14 @@ export class RedisConnection {
       this.#down = true
     })
     this.client.on('close', () => {
-      if (!this.#closed) this.#down = true
+      if (this.#closed) return
+      this.#lastError ??= new Error('the connection was lost')
+      this.#down = true
     })
     this.client.on('ready', () => {
       if (this.#down) this.#logger.info(`Reconnected to Redis at ${this.address}.`)
       this.#down = false
+      this.#lastError = undefined
     })
   }
 
@@ -162,12 +165,10 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const status = this.client.status
-    if (status === 'end') return
-    const ended =
-      status === 'wait'
-        ? Promise.resolve()
-        : new Promise((resolve) => this.client.once('end', resolve))
+    const { status } = this.client
+    // Only a live socket ends with an 'end' event; between reconnection attempts there is none.
+    const live = status === 'connecting' || status === 'connect' || status === 'ready'
+    const ended = live ? new Promise((resolve) => this.client.once('end', resolve)) : null
     this.client.disconnect()
     await ended
   }

@@ -36,12 +36,18 @@ export class Subscriber {
       options.onMessage(channel.toString('utf8'), payload)
     })
     client.on('ready', () => {
-      if (this.#wanted.size === 0) return
-      client.subscribe(...this.#wanted).catch((error: unknown) => {
-        this.#logger.warn(
-          `Re-subscribing to ${this.#wanted.size} channels on Redis at ${this.#connection.address} failed: ${(error as Error).message}`,
-        )
-      })
+      const channels = [...this.#wanted]
+      if (channels.length === 0) return
+      client.subscribe(...channels).then(
+        () =>
+          this.#logger.info(
+            `Subscribed to ${channels.length} channels on Redis at ${this.#connection.address} after connecting.`,
+          ),
+        (error: unknown) =>
+          this.#logger.warn(
+            `Subscribing to ${channels.length} channels on Redis at ${this.#connection.address} failed: ${(error as Error).message}`,
+          ),
+      )
     })
   }
 

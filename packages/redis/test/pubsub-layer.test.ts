@@ -114,7 +114,7 @@ describe.skipIf(!redisAvailable)('RedisPubSubChannelLayer on Redis', () => {
     await redis.publish(channel, Buffer.from(encodeMessage('message.1')))
     await layer.send(channel, { type: 'good' })
     expect(await layer.receive(channel)).toEqual({ type: 'good' })
-    expect(logger.lines).toEqual([
+    expect(logger.lines.filter((line) => line.startsWith('warn:'))).toEqual([
       `warn: Skipped an undecodable message on pub/sub channel ${JSON.stringify(channel)}: Unrecognized type byte: 0xc1`,
       `warn: Skipped a message on pub/sub channel ${JSON.stringify(channel)} that is not a channel layer message: ✖ Invalid input: expected object, received string`,
     ])
@@ -135,7 +135,7 @@ describe.skipIf(!redisAvailable)('RedisPubSubChannelLayer on Redis', () => {
     await layer.groupSend('g', { type: 'unreadable' })
     await friend.groupSend('g', { type: 'readable' })
     expect(await stranger.receive(strangerChannel)).toEqual({ type: 'readable' })
-    expect(logger.lines).toEqual([
+    expect(logger.lines.filter((line) => line.startsWith('warn:'))).toEqual([
       `warn: Skipped an undecodable message on pub/sub channel ${JSON.stringify(`${layer.prefix}__group__g`)}: The Fernet token was not signed with any of the keys.`,
     ])
   })
