@@ -10,13 +10,12 @@ import {
   logApplicationError,
   MessageQueue,
 } from './app-instance.js'
+import { HeldSocket } from './held-socket.js'
 import { describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
 import { Heartbeat } from './websocket-heartbeat.js'
 import { type AcceptDecision, parseAccept, parseClose, parseSend } from './websocket-messages.js'
 
-/** Bytes a client may send before the 101 (it should send none); past it the socket is dropped. */
-const HANDSHAKE_BUFFER_LIMIT = 64 * 1024
 /** Incoming messages queued for a slow application before the socket stops being read. */
 const INPUT_HIGH_WATER = 64
 const INPUT_LOW_WATER = 16
@@ -57,8 +56,7 @@ export class WebSocketConnection {
   readonly #label: string
   #state: State = 'connecting'
   #ws: WebSocket | null = null
-  #buffered: Buffer[]
-  #bufferedBytes: number
+  readonly #held: HeldSocket
   #timers: NodeJS.Timeout[] = []
   #heartbeat: Heartbeat | null = null
   #disconnectSent = false
@@ -72,13 +70,18 @@ export class WebSocketConnection {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve
     })
-    this.#buffered = init.head.length > 0 ? [init.head] : []
-    this.#bufferedBytes = init.head.length
-    const { socket } = init
-    socket.on('data', this.#onEarlyData)
-    socket.on('end', this.#onEarlyEnd)
-    socket.on('close', this.#onEarlyClose)
     const { options } = init.context
+    this.#held = new HeldSocket(
+      init.socket,
+      init.head,
+      () => {
+        if (this.#state !== 'connecting') return
+        this.#log('WSDISCONNECT', 1006)
+        this.#finish(1006, '')
+      },
+      () =>
+        options.logger.warn(`${this.#label}: sent data before the handshake completed; dropped.`),
+    )
     this.#timer(options.websocketConnectTimeoutMs, () => {
       options.logger.warn(
         `${this.#label}: the application did not accept or close within ` +
@@ -108,42 +111,11 @@ export class WebSocketConnection {
 
   // --- the held handshake ---
 
-  readonly #onEarlyData = (chunk: Buffer): void => {
-    this.#buffered.push(chunk)
-    this.#bufferedBytes += chunk.length
-    if (this.#bufferedBytes > HANDSHAKE_BUFFER_LIMIT) {
-      this.#init.context.options.logger.warn(
-        `${this.#label}: sent data before the handshake completed; dropped.`,
-      )
-      this.#init.socket.destroy()
-    }
-  }
-
-  readonly #onEarlyEnd = (): void => {
-    this.#init.socket.destroy()
-  }
-
-  readonly #onEarlyClose = (): void => {
-    if (this.#state !== 'connecting') return
-    this.#log('WSDISCONNECT', 1006)
-    this.#finish(1006, '')
-  }
-
-  #detachEarly(): void {
-    const { socket } = this.#init
-    socket.off('data', this.#onEarlyData)
-    socket.off('end', this.#onEarlyEnd)
-    socket.off('close', this.#onEarlyClose)
-  }
-
   #accept(decision: AcceptDecision): void {
     const { socket } = this.#init
     if (socket.destroyed) return
     this.#clearTimers()
-    socket.pause()
-    this.#detachEarly()
-    const head = Buffer.concat(this.#buffered)
-    this.#buffered = []
+    const head = this.#held.release()
     this.#init.upgrade(decision, head, (ws) => this.#opened(ws))
     if (this.#ws === null) {
       // ws found the socket half-closed and destroyed it.
@@ -155,7 +127,7 @@ export class WebSocketConnection {
   /** Answers the handshake with an HTTP status instead of 101; the application sees 1006. */
   #refuse(status: number, reason: string): void {
     if (this.#state !== 'connecting') return
-    this.#detachEarly()
+    this.#held.detach()
     this.#init.refuse(this.#init.socket, status, reason)
     this.#log('WSREJECT', status)
     this.#finish(1006, '')

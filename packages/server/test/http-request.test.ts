@@ -2,15 +2,13 @@ import { Agent, request } from 'node:http'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   deferred,
-  httpApp,
   httpRequest,
   Recording,
   rawExchange,
-  readBody,
-  respond,
   startServer,
   withTimeout,
 } from './helpers.js'
+import { httpApp, readBody, respond } from './http-helpers.js'
 
 describe('HTTP scope', () => {
   it('gives a full scope, an empty body, and http.disconnect after the response', async () => {

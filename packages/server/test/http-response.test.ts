@@ -1,17 +1,8 @@
 import { request } from 'node:http'
 import type { Message } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
-import {
-  deferred,
-  failing,
-  handshake,
-  httpApp,
-  httpRequest,
-  Recording,
-  rawExchange,
-  respond,
-  startServer,
-} from './helpers.js'
+import { deferred, handshake, httpRequest, Recording, rawExchange, startServer } from './helpers.js'
+import { failing, httpApp, respond } from './http-helpers.js'
 
 describe('HTTP responses', () => {
   it('streams a response with more_body and ends it with an empty body event', async () => {

@@ -1,0 +1,63 @@
+import type { Duplex } from 'node:stream'
+
+/** Bytes a client may send before the 101 (it should send none); past it the socket is dropped. */
+export const HANDSHAKE_BUFFER_LIMIT: number = 64 * 1024
+
+/**
+ * Watches the socket of a WebSocket handshake while the application decides (Daphne's
+ * `handshake_deferred`): reads it, so that a client leaving is noticed, and keeps what it sent
+ * early (bounded) to hand to ws with the upgrade.
+ */
+export class HeldSocket {
+  readonly #socket: Duplex
+  readonly #onGone: () => void
+  readonly #onOverflow: () => void
+  #chunks: Buffer[]
+  #bytes: number
+
+  constructor(socket: Duplex, head: Buffer, onGone: () => void, onOverflow: () => void) {
+    this.#socket = socket
+    this.#onGone = onGone
+    this.#onOverflow = onOverflow
+    this.#chunks = head.length > 0 ? [head] : []
+    this.#bytes = head.length
+    socket.on('data', this.#data)
+    socket.on('end', this.#end)
+    socket.on('close', this.#close)
+  }
+
+  /** Stops watching; returns what the client sent early, with the socket paused. */
+  release(): Buffer {
+    this.#socket.pause()
+    this.detach()
+    const early = Buffer.concat(this.#chunks)
+    this.#chunks = []
+    return early
+  }
+
+  /** Stops watching without pausing (the socket is about to be answered and closed). */
+  detach(): void {
+    this.#socket.off('data', this.#data)
+    this.#socket.off('end', this.#end)
+    this.#socket.off('close', this.#close)
+  }
+
+  readonly #data = (chunk: Buffer): void => {
+    this.#chunks.push(chunk)
+    this.#bytes += chunk.length
+    if (this.#bytes > HANDSHAKE_BUFFER_LIMIT) {
+      this.#onOverflow()
+      this.#socket.destroy()
+    }
+  }
+
+  // The http.Server allows half-open sockets; a client that ends its side has left.
+  readonly #end = (): void => {
+    this.#socket.destroy()
+  }
+
+  readonly #close = (): void => {
+    this.detach()
+    this.#onGone()
+  }
+}
