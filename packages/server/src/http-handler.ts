@@ -273,10 +273,11 @@ class HttpExchange {
     if (exit.kind === 'raised') {
       logApplicationError(this.#context.options.logger, this.#instance.label, exit.error)
     }
-    if (this.#complete || this.#clientGone) return
+    // Nothing to add to a response that is over (a request listener may have ended it itself).
+    if (this.#complete || this.#clientGone || this.#res.writableEnded || this.#res.destroyed) return
     if (exit.kind === 'returned') {
-      if (this.#tookOver || this.#res.headersSent || this.#res.writableEnded) {
-        if (!this.#tookOver && !this.#res.writableEnded) {
+      if (this.#tookOver || this.#res.headersSent) {
+        if (!this.#tookOver) {
           this.#context.options.logger.warn(
             `Application for ${this.#instance.label} returned before finishing its response; connection closed.`,
           )

@@ -47,6 +47,33 @@ describe('scope[kNodeHttp]', () => {
     expect(logger.lines.filter((line) => line.level !== 'debug')).toEqual([])
   })
 
+  it('leaves alone a response the application ended itself before throwing', async () => {
+    const app: Application = async (scope) => {
+      const { res } = nodeHttpOf(scope)
+      res.writeHead(500, { 'content-type': 'text/plain', 'content-length': 4 })
+      res.end('mine')
+      throw new Error('listener failed')
+    }
+    const { port, logger } = await startServer(app)
+    const response = await httpRequest(port, '/')
+    expect(response.status).toBe(500)
+    expect(response.body.toString()).toBe('mine')
+    expect((await logger.waitFor(/^Exception inside application for HTTP GET \/ from/)).level).toBe(
+      'error',
+    )
+  })
+
+  it('answers 500 when an application that took the request over throws before responding', async () => {
+    const app: Application = async (scope) => {
+      nodeHttpOf(scope)
+      throw new Error('listener failed early')
+    }
+    const { port } = await startServer(app)
+    const response = await httpRequest(port, '/')
+    expect(response.status).toBe(500)
+    expect(response.body.toString()).toContain('Exception inside application.')
+  })
+
   it('keeps kNodeHttp out of JSON and structuredClone copies of the scope, but in spreads', async () => {
     const seen = deferred<Scope>()
     const { port } = await startServer(async (scope, _receive, send) => {
