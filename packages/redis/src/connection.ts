@@ -59,25 +59,28 @@ export class RedisConnection {
       retryStrategy: retryDelayMs,
       disableClientInfo: true,
     })
-    this.client.on('error', (error: Error) => {
-      this.#lastError = error
-      if (!this.#down && !this.#closed) {
-        this.#logger.warn(
-          `Redis at ${this.address} is unavailable (${error.message}); reconnecting in the background.`,
-        )
-      }
-      this.#down = true
-    })
-    this.client.on('close', () => {
-      if (this.#closed) return
-      this.#lastError ??= new Error('the connection was lost')
-      this.#down = true
-    })
+    // Every failure is handled here (never an unhandled 'error'); it is logged once per outage.
+    this.client.on('error', (error: Error) => this.#markDown(error))
+    this.client.on('close', () => this.#markDown(new Error('the connection was lost')))
     this.client.on('ready', () => {
       if (this.#down) this.#logger.info(`Reconnected to Redis at ${this.address}.`)
       this.#down = false
       this.#lastError = undefined
     })
+  }
+
+  #markDown(reason: Error): void {
+    if (this.#closed) return
+    if (!this.#down) {
+      this.#lastError = reason
+      this.#logger.warn(
+        `Redis at ${this.address} is unavailable (${reason.message}); reconnecting in the background.`,
+      )
+    } else if (reason.message !== 'the connection was lost') {
+      // A later, more telling error (ECONNREFUSED) replaces "the connection was lost".
+      this.#lastError = reason
+    }
+    this.#down = true
   }
 
   /** True while the client can take commands. */

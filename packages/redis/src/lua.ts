@@ -43,6 +43,22 @@ export const GROUP_SEND_SCRIPT: LuaScript = script(`
                 return over_capacity
             `)
 
+/**
+ * channels_redis' `send()` in one atomic step: trim expired messages (score <= ARGV[1]), refuse
+ * when the queue holds ARGV[2] messages, else add ARGV[4] at score ARGV[3] and set the key to
+ * expire in ARGV[5] seconds. Returns 1 when added, 0 when full. Python sends the same four
+ * commands one by one, which lets a queue leak over capacity; the stored data is identical.
+ */
+export const SEND_SCRIPT: LuaScript = script(`
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+  if redis.call('ZCOUNT', KEYS[1], '-inf', '+inf') >= tonumber(ARGV[2]) then
+    return 0
+  end
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  return 1
+`)
+
 /** Deletes every key matching the pattern ARGV[1], 5000 at a time. Verbatim from channels_redis' `flush`. */
 export const FLUSH_SCRIPT: LuaScript = script(`
             local keys = redis.call('keys', ARGV[1])

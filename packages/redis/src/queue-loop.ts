@@ -7,6 +7,12 @@ const POP_TIMEOUT_SECONDS = 5
 /** After an unexpected Redis error, wait this long before popping again (Python's receive task sleeps 1 s). */
 const ERROR_PAUSE_MS = 1000
 
+/** A pop sent to Redis and not yet answered. */
+interface PendingPop {
+  connection: RedisConnection
+  result: Promise<[Buffer, Buffer, Buffer] | null>
+}
+
 /** What a `QueueLoop` pops from and where it hands the messages. */
 export interface QueueLoopOptions {
   /** The queue's Redis key: the layer prefix plus the channel's non-local name. */
@@ -70,36 +76,98 @@ export class QueueLoop {
   }
 
   async #run(): Promise<void> {
-    const { connections, key, logger } = this.#options
-    while (!this.#closed && this.#options.wanted()) {
-      const connection = await this.#readyConnection()
-      if (!connection) return
+    const { key, logger, shared } = this.#options
+    let pending: PendingPop | null = null
+    while (!this.#closed) {
+      if (!pending) {
+        if (!this.#options.wanted()) {
+          // A receiver that was just handed a message asks again in a moment: give it that moment.
+          await new Promise((resolve) => setImmediate(resolve))
+          if (this.#closed || !this.#options.wanted()) return
+        }
+        const connection = await this.#readyConnection()
+        if (!connection) return
+        pending = this.#pop(connection)
+      }
+      const { connection, result } = pending
+      pending = null
+      let popped: [Buffer, Buffer, Buffer] | null
       try {
-        await runScript(connection.client, CLEANUP_SCRIPT, [], [key, this.#inflightKey])
-        const popped = await connection.client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS)
-        if (!popped) continue
-        const [, member, scoreBytes] = popped
-        const score = scoreBytes.toString('latin1')
-        // Unwanted after all (its receivers left during the pop): back in the queue, same score.
-        const giveBack = this.#options.shared && !this.#options.wanted()
-        const { client } = connection
-        await Promise.all([
-          client.zadd(this.#inflightKey, score, member),
-          giveBack ? client.zadd(key, score, member) : null,
-          client.zpopmin(this.#inflightKey),
-        ])
-        if (!giveBack) this.#options.onMember(member, Number(score))
+        popped = await result
       } catch (error) {
         if (this.#closed) return
-        if (error instanceof Error && error.name === 'ReplyError') {
-          // Not a connection problem (e.g. WRONGTYPE on a foreign key): report it and retry later.
-          logger.error(`Receiving from Redis key ${JSON.stringify(key)} failed: ${error.message}`)
-          await this.#sleep(ERROR_PAUSE_MS)
-        }
-        // Connection failures: the next turn waits until the connection is ready again.
+        await this.#failed(error)
+        continue
       }
-      if (connections.length > 1) this.#next = (this.#next + 1) % connections.length
+      if (!popped) {
+        // Timed out empty: try the next shard (Python's send() may have used any of them).
+        this.#next = (this.#next + 1) % this.#options.connections.length
+        continue
+      }
+      const [, member, scoreBytes] = popped
+      const score = scoreBytes.toString('latin1')
+      // Unwanted after all (its receivers left during the pop): back in the queue, same score.
+      const giveBack = shared && !this.#options.wanted()
+      const { client } = connection
+      const acknowledged = Promise.all([
+        client.zadd(this.#inflightKey, score, member),
+        giveBack ? client.zadd(key, score, member) : null,
+        client.zpopmin(this.#inflightKey),
+      ])
+      // Pipelined behind the acknowledgements: the next pop costs no extra round trip. A
+      // process-local queue is only ever ours, so popping ahead of the receivers is harmless.
+      if (!shared || this.#options.wanted()) {
+        const next = this.#nextReadyConnection()
+        if (next) pending = this.#pop(next)
+      }
+      try {
+        await acknowledged
+      } catch (error) {
+        if (giveBack)
+          logger.warn(
+            `A message popped from Redis key ${JSON.stringify(key)} could not be put back: ${(error as Error).message}`,
+          )
+      }
+      if (!giveBack) this.#options.onMember(member, Number(score))
     }
+    // Closed with a pop in flight: its connection is being closed, so it fails; nothing to keep.
+    pending?.result.catch(() => {})
+  }
+
+  /** `EVALSHA cleanup` then `BZPOPMIN`, sent together; resolves with the pop (or null on timeout). */
+  #pop(connection: RedisConnection): PendingPop {
+    const { key, logger } = this.#options
+    const cleanup = runScript(connection.client, CLEANUP_SCRIPT, [], [key, this.#inflightKey])
+    const pop = connection.client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS)
+    const result = Promise.allSettled([cleanup, pop]).then(([cleaned, popped]) => {
+      if (popped.status === 'rejected') throw popped.reason
+      // A popped message is kept even if restoring $inflight failed; the next pop retries that.
+      if (cleaned.status === 'rejected' && !this.#closed) {
+        logger.error(
+          `Restoring ${JSON.stringify(this.#inflightKey)} failed: ${(cleaned.reason as Error).message}`,
+        )
+      }
+      return popped.value
+    })
+    return { connection, result }
+  }
+
+  /** After a failed pop: Redis' own errors pause the loop a second; connection errors wait for the reconnect at the next turn. */
+  async #failed(error: unknown): Promise<void> {
+    if (error instanceof Error && error.name === 'ReplyError') {
+      this.#options.logger.error(
+        `Receiving from Redis key ${JSON.stringify(this.#options.key)} failed: ${error.message}`,
+      )
+      await this.#sleep(ERROR_PAUSE_MS)
+    }
+  }
+
+  /** The next shard's connection if it is ready now (round robin over the shards). */
+  #nextReadyConnection(): RedisConnection | null {
+    const { connections } = this.#options
+    this.#next = (this.#next + 1) % connections.length
+    const connection = connections[this.#next] as RedisConnection
+    return connection.isReady ? connection : null
   }
 
   /** The next shard's connection once one is ready; null when the loop is closed meanwhile. */

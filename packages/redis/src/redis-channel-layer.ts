@@ -14,7 +14,7 @@ import {
 import { z } from 'zod'
 import { RedisConnection } from './connection.js'
 import { LocalChannels } from './local-channels.js'
-import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript } from './lua.js'
+import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
 import {
   parseRedisChannelLayerOptions,
   type RedisChannelLayerOptions,
@@ -23,6 +23,16 @@ import {
 import { QueueLoop } from './queue-loop.js'
 import { MessageSerializer } from './serializer.js'
 import { consistentHash } from './sharding.js'
+
+/** How long a receive loop nobody waits on keeps its blocking connections for the next receiver. */
+const IDLE_LOOP_MS = 30_000
+
+/** A queue's receive loop and its blocking connections (one per shard). */
+interface LoopEntry {
+  loop: QueueLoop
+  connections: RedisConnection[]
+  idleTimer: NodeJS.Timeout | undefined
+}
 
 /** What a message read back from Redis must look like; anything else is logged and skipped. */
 const storedMessage = z.looseObject({
@@ -57,7 +67,7 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #serializer: MessageSerializer
   readonly #commands: RedisConnection[]
   readonly #local: LocalChannels
-  readonly #loops = new Map<string, { loop: QueueLoop; connections: RedisConnection[] }>()
+  readonly #loops = new Map<string, LoopEntry>()
   #sendIndex = 0
   #lastScore = 0
   #closed = false
@@ -116,19 +126,21 @@ export class RedisChannelLayer implements ChannelLayer {
     const connection = local ? this.#commandsFor(queue) : this.#nextCommands()
     const key = this.prefix + queue
     const now = Date.now() / 1000
-    const count = await connection.run((client) =>
-      Promise.all([
-        client.zremrangebyscore(key, 0, now - this.expiryMs / 1000),
-        client.zcount(key, '-inf', '+inf'),
-      ]),
+    const added = await connection.run((client) =>
+      runScript(
+        client,
+        SEND_SCRIPT,
+        [key],
+        [
+          now - this.expiryMs / 1000,
+          this.#capacities.get(channel),
+          this.#score(),
+          member,
+          this.#expirySeconds(this.expiryMs),
+        ],
+      ),
     )
-    if (count[1] >= this.#capacities.get(channel)) throw new ChannelFull(channel)
-    await connection.run((client) =>
-      Promise.all([
-        client.zadd(key, this.#score(), member),
-        client.expire(key, this.#expirySeconds(this.expiryMs)),
-      ]),
-    )
+    if (Number(added) !== 1) throw new ChannelFull(channel)
   }
 
   /**
@@ -270,7 +282,8 @@ export class RedisChannelLayer implements ChannelLayer {
     const loops = [...this.#loops.values()]
     this.#loops.clear()
     await Promise.all(
-      loops.map(async ({ loop, connections }) => {
+      loops.map(async ({ loop, connections, idleTimer }) => {
+        clearTimeout(idleTimer)
         const ended = loop.close()
         await Promise.all(connections.map((connection) => connection.close()))
         await ended
@@ -284,6 +297,7 @@ export class RedisChannelLayer implements ChannelLayer {
   #ensureLoop(queue: string): void {
     const existing = this.#loops.get(queue)
     if (existing) {
+      clearTimeout(existing.idleTimer)
       existing.loop.start()
       return
     }
@@ -305,14 +319,19 @@ export class RedisChannelLayer implements ChannelLayer {
         processLocal
           ? this.#dispatchLocal(key, member, score)
           : this.#dispatchNamed(queue, key, member, score),
+      // An idle loop keeps its connections a while: receivers usually come back.
       onIdle: () => {
-        if (this.#loops.get(queue)?.loop !== loop) return
-        this.#loops.delete(queue)
-        for (const connection of connections) void connection.close()
+        const entry = this.#loops.get(queue)
+        if (entry?.loop !== loop) return
+        entry.idleTimer = setTimeout(() => {
+          if (this.#loops.get(queue) !== entry) return
+          this.#loops.delete(queue)
+          for (const connection of connections) void connection.close()
+        }, IDLE_LOOP_MS).unref()
       },
       logger,
     })
-    this.#loops.set(queue, { loop, connections })
+    this.#loops.set(queue, { loop, connections, idleTimer: undefined })
     loop.start()
   }
 

@@ -1,6 +1,6 @@
 import { ChannelFull, type ChannelLayer, type Message } from '@node-channels/core'
 import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
 import { findPython, fromPeerJson, PythonPeer, toPeerJson } from './python-peer.js'
@@ -150,14 +150,21 @@ describe.skipIf(!runnable)('interop with Python channels_redis', () => {
       coreOnly(
         'reads what Python stores: 12 random bytes, then msgpack or a Fernet token',
         async () => {
-          const nodeChannel = await node.newChannel()
+          // A layer of its own: the shared one's receive loop may pop ahead of this inspection.
+          const fresh = new RedisChannelLayer({
+            hosts: REDIS_URL,
+            prefix,
+            ...(keys.length > 0 ? { symmetricEncryptionKeys: [...keys] } : {}),
+          })
+          onTestFinished(() => fresh.close())
+          const nodeChannel = await fresh.newChannel()
           await peer.request('send', { channel: nodeChannel, message: { type: 'raw.check' } })
           const queue = `${prefix}${nodeChannel.slice(0, nodeChannel.indexOf('!') + 1)}`
-          const [member] = await redis.zrangeBuffer(queue, 0, -1)
+          const [member] = await redis.zrangeBuffer(queue, 0, '-1')
           const body = member?.subarray(12)
           if (keys.length > 0) expect(body?.subarray(0, 5).toString()).toBe('gAAAA')
           else expect(body?.[0]).toBe(0x82)
-          expect(await receive(node, nodeChannel)).toEqual({ type: 'raw.check' })
+          expect(await receive(fresh, nodeChannel)).toEqual({ type: 'raw.check' })
         },
       )
 

@@ -36,7 +36,7 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     const key = `${layer.prefix}test-channel-1`
     expect(await redis.type(key)).toBe('zset')
     expect(await redis.ttl(key)).toBe(60)
-    const [member, score] = await redis.zrangeBuffer(key, 0, -1, 'WITHSCORES')
+    const [member, score] = await redis.zrangeBuffer(key, 0, '-1', 'WITHSCORES')
     expect(member?.subarray(12).toString('hex')).toBe(
       Buffer.from(encodeMessage({ type: 'test.message', text: 'Ahoy-hoy!' })).toString('hex'),
     )
@@ -56,7 +56,7 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     const [member] = await redis.zrangeBuffer(
       `${layer.prefix}specific.${layer.clientPrefix}!`,
       0,
-      -1,
+      '-1',
     )
     expect(member?.subarray(12).toString('hex')).toBe(
       Buffer.from(
@@ -101,7 +101,7 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     for (const channel of [first, second, third])
       await layer.groupAdd('test-group', channel as string)
     await layer.groupDiscard('test-group', second as string)
-    expect(await redis.zrange(`${layer.prefix}:group:test-group`, 0, -1)).toEqual(
+    expect(await redis.zrange(`${layer.prefix}:group:test-group`, 0, '-1')).toEqual(
       expect.arrayContaining([first, third]),
     )
     expect(await redis.ttl(`${layer.prefix}:group:test-group`)).toBe(86_400)
@@ -122,7 +122,7 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     const members = await redis.zrangeBuffer(
       `${layer.prefix}specific.${layer.clientPrefix}!`,
       0,
-      -1,
+      '-1',
     )
     expect(members).toHaveLength(1)
     for (const channel of channels)
@@ -210,7 +210,7 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     const logger = recordingLogger()
     const layer = makeLayer({ symmetricEncryptionKeys: ['secret'], logger })
     await layer.send('secure', { type: 'test.message', text: 'classified' })
-    const [member] = await redis.zrangeBuffer(`${layer.prefix}secure`, 0, -1)
+    const [member] = await redis.zrangeBuffer(`${layer.prefix}secure`, 0, '-1')
     expect(member?.subarray(12, 17).toString()).toBe('gAAAA')
     expect(member?.includes('classified')).toBe(false)
     expect(await layer.receive('secure')).toEqual({ type: 'test.message', text: 'classified' })
