@@ -36,6 +36,7 @@ export class RedisConnection {
   #down = false
   #lastError: Error | undefined
   #closed = false
+  #readyWait: Promise<Redis> | null = null
 
   constructor(options: RedisConnectionOptions) {
     this.address = options.host.address
@@ -104,7 +105,8 @@ export class RedisConnection {
     if (this.client.status === 'ready') return Promise.resolve(this.client)
     if (this.#down) return Promise.reject(this.#unavailable(this.#lastError))
     this.#connect()
-    return new Promise<Redis>((resolve, reject) => {
+    // Concurrent callers share one wait (and one set of listeners).
+    this.#readyWait ??= new Promise<Redis>((resolve, reject) => {
       const finish = (error?: Error) => {
         clearTimeout(timer)
         this.client.off('ready', onReady)
@@ -122,7 +124,10 @@ export class RedisConnection {
       this.client.on('ready', onReady)
       this.client.once('error', finish)
       this.client.once('end', onEnd)
+    }).finally(() => {
+      this.#readyWait = null
     })
+    return this.#readyWait
   }
 
   /**
