@@ -26,6 +26,8 @@ export interface QueueLoopOptions {
    * process's receivers left goes back to the queue instead of to `onMember`.
    */
   shared: boolean
+  /** Lifetime of the `$inflight` key, in seconds (the message expiry). */
+  inflightExpirySeconds: number
   /** Takes a popped member and its score (seconds); must not throw. */
   onMember(member: Buffer, scoreSeconds: number): void
   /** Called when the loop ends because nobody waits any more (not when it is closed). */
@@ -56,13 +58,21 @@ export class QueueLoop {
   /** Starts popping if the loop is not already running. */
   start(): void {
     if (this.#running || this.#closed) return
-    this.#running = this.#run().finally(() => {
-      this.#running = null
-      if (this.#closed) return
-      // A receiver may have arrived between the last check and the loop's end.
-      if (this.#options.wanted()) this.start()
-      else this.#options.onIdle()
-    })
+    this.#running = this.#run()
+      .catch(async (error: unknown) => {
+        // Not expected (every Redis failure is handled inside): report it, pause, let it restart.
+        this.#options.logger.error(
+          `The receive loop for Redis key ${JSON.stringify(this.#options.key)} failed: ${(error as Error).message}`,
+        )
+        await this.#sleep(ERROR_PAUSE_MS)
+      })
+      .finally(() => {
+        this.#running = null
+        if (this.#closed) return
+        // A receiver may have arrived between the last check and the loop's end.
+        if (this.#options.wanted()) this.start()
+        else this.#options.onIdle()
+      })
   }
 
   /** Stops the loop; resolves once it has ended (its connections must be closed to cut a pending pop short). */
@@ -111,6 +121,8 @@ export class QueueLoop {
       const { client } = connection
       const acknowledged = Promise.all([
         client.zadd(this.#inflightKey, score, member),
+        // channels_redis never expires $inflight; a process that dies right here would leave it forever.
+        client.expire(this.#inflightKey, this.#options.inflightExpirySeconds),
         giveBack ? client.zadd(key, score, member) : null,
         client.zpopmin(this.#inflightKey),
       ])

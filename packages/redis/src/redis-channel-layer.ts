@@ -322,6 +322,7 @@ export class RedisChannelLayer implements ChannelLayer {
       connections,
       wanted: () => this.#local.waitingOn(queue) > 0,
       shared: !processLocal,
+      inflightExpirySeconds: this.#expirySeconds(this.expiryMs),
       onMember: (member, score) =>
         processLocal
           ? this.#dispatchLocal(key, member, score)

@@ -147,6 +147,38 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     ])
   })
 
+  it("pops with channels_redis' $inflight protocol, and gives $inflight an expiry", async () => {
+    const layer = makeLayer()
+    const monitor = await redis.monitor()
+    onTestFinished(() => monitor.disconnect())
+    const commands: string[][] = []
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // Commands run inside Lua scripts are reported with the source "lua": keep the client's own.
+      if (source !== 'lua' && args.some((arg) => arg.startsWith(layer.prefix))) commands.push(args)
+    })
+    await layer.send('tasks', { type: 'task.run' })
+    expect(await layer.receive('tasks')).toEqual({ type: 'task.run' })
+    // MONITOR reports a command when it runs; the ZPOPMIN has run once PING's reply is back.
+    await redis.ping()
+    const key = `${layer.prefix}tasks`
+    const names = commands.map(([name, ...args]) => [
+      name?.toLowerCase(),
+      ...args.filter((arg) => arg.startsWith(layer.prefix)),
+    ])
+    const popIndex = names.findIndex(([name]) => name === 'bzpopmin')
+    expect(names.slice(popIndex - 1, popIndex + 4)).toEqual([
+      [expect.stringMatching(/^eval(sha)?$/), key, `${key}$inflight`],
+      ['bzpopmin', key],
+      ['zadd', `${key}$inflight`],
+      ['expire', `${key}$inflight`],
+      ['zpopmin', `${key}$inflight`],
+    ])
+    const expire = commands.find(
+      ([name, arg]) => name?.toLowerCase() === 'expire' && arg === `${key}$inflight`,
+    )
+    expect(expire?.[2]).toBe('60')
+  })
+
   it('recovers a message a crashed receiver left in $inflight', async () => {
     const layer = makeLayer()
     const writer = makeLayer({ prefix: layer.prefix })
