@@ -109,9 +109,14 @@ export async function runLoad(job: Job, options: LoadOptions): Promise<LoadResul
   return mergeReports(reports, failures, workers.length)
 }
 
+/** Extra Node flags for generator processes (BENCH_GENERATOR_NODE_FLAGS, e.g. `--cpu-prof`). */
+function extraNodeFlags(): string[] {
+  return (process.env.BENCH_GENERATOR_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
+}
+
 function startWorker(options: LoadOptions): ChildProcess {
   const { command, args } = pinnedCommand(
-    [process.execPath, WORKER_PATH],
+    [process.execPath, ...extraNodeFlags(), WORKER_PATH],
     options.cpus,
     options.minOpenFiles,
   )

@@ -31,6 +31,7 @@ export class LaunchedServer {
   readonly #collectsGarbage: boolean
   readonly #output: string[]
   #gcWaiter: (() => void) | null = null
+  #heapBytes: number | null = null
 
   constructor(
     name: string,
@@ -61,6 +62,11 @@ export class LaunchedServer {
     return this.#output.join('\n')
   }
 
+  /** V8 heap used plus external memory at the last `residentBytes()` (null unless the program reports it). */
+  get heapBytes(): number | null {
+    return this.#heapBytes
+  }
+
   /** CPU milliseconds used so far. */
   cpuTimeMs(): number {
     return cpuTimeMs(this.pid)
@@ -87,7 +93,11 @@ export class LaunchedServer {
 
   /** Called for each output line. */
   onLine(line: string): void {
-    if (line.startsWith('GC')) {
+    if (line.startsWith('GC ')) {
+      const heap = JSON.parse(line.slice(3)) as { heapUsed?: unknown; external?: unknown }
+      if (typeof heap.heapUsed === 'number' && typeof heap.external === 'number') {
+        this.#heapBytes = heap.heapUsed + heap.external
+      }
       this.#gcWaiter?.()
       this.#gcWaiter = null
     }

@@ -35,6 +35,7 @@ export function detailTable(results: ScenarioResult[]): {
     'p99 ms',
     'vs raw ws',
     'KiB/conn',
+    'heap KiB/conn',
     'server CPU',
     'gen CPU',
     'other CPU',
@@ -49,6 +50,7 @@ export function detailTable(results: ScenarioResult[]): {
     row.status === 'ok' ? formatMs(row.p99Us) : '-',
     ratioToRawWs(results, row),
     row.memoryPerConnectionKiB === null ? '' : row.memoryPerConnectionKiB.toFixed(1),
+    row.heapPerConnectionKiB === null ? '' : row.heapPerConnectionKiB.toFixed(1),
     row.status === 'ok' ? formatCpu(row.serverCpu) : '',
     row.status === 'ok' ? formatCpu(row.generatorCpu) : '',
     row.status === 'ok' ? formatCpu(row.otherCpu) : '',
@@ -57,7 +59,7 @@ export function detailTable(results: ScenarioResult[]): {
   return {
     header,
     rows,
-    alignRight: [false, false, true, false, true, true, true, true, true, true, true, false],
+    alignRight: [false, false, true, false, true, true, true, true, true, true, true, true, false],
   }
 }
 

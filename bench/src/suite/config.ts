@@ -35,9 +35,9 @@ export type BenchConfig = {
 
 const FULL: BenchConfig = {
   smoke: false,
-  warmupMs: 1_000,
-  durationMs: 3_000,
-  drainMs: 5_000,
+  warmupMs: 750,
+  durationMs: 2_000,
+  drainMs: 15_000,
   connectTimeoutMs: 10_000,
   echoShapes: [
     { clients: 50, inFlight: 1 },
@@ -49,7 +49,7 @@ const FULL: BenchConfig = {
   deliveryTimeoutMs: 10_000,
   idleConnections: 5_000,
   connectConcurrency: 50,
-  repeats: 1,
+  repeats: 3,
   generatorProcesses: 1,
   generatorCpus: '0',
   serverCpus: '1',

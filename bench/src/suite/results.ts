@@ -34,6 +34,8 @@ export type ScenarioResult = {
   connections: number
   /** Resident memory added per idle connection (connect-idle only). */
   memoryPerConnectionKiB: number | null
+  /** V8 heap + external memory added per idle connection (connect-idle, Node servers only). */
+  heapPerConnectionKiB: number | null
   parameters: Record<string, number>
 }
 

@@ -13,18 +13,28 @@ import { systemBusyMs } from './system-load.js'
 
 const SETTLE_SAMPLE_MS = 200
 const SETTLE_LIMIT_MS = 5_000
+const QUIET_LIMIT_MS = 2_000
+const QUIET_SHARE = 0.15
 const HELD_SETTLE_MS = 500
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Waits (bounded) until the servers are idle, so one scenario's tail does not count in the next. */
+/**
+ * Waits (bounded) until the servers are idle, so one scenario's tail does not count in the
+ * next, and, for at most QUIET_LIMIT_MS of that, until the rest of the machine is quiet too
+ * (a shared machine: whatever else runs is reported per cell as "other CPU").
+ */
 async function settle(servers: LaunchedServer[]): Promise<void> {
-  const deadline = Date.now() + SETTLE_LIMIT_MS
-  while (Date.now() < deadline) {
+  const start = Date.now()
+  while (Date.now() - start < SETTLE_LIMIT_MS) {
     const before = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
+    const busyBefore = systemBusyMs()
     await delay(SETTLE_SAMPLE_MS)
-    const after = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
-    if (after - before <= SETTLE_SAMPLE_MS * 0.05) return
+    const serverMs = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0) - before
+    const otherMs = systemBusyMs() - busyBefore - serverMs
+    const idle = serverMs <= SETTLE_SAMPLE_MS * 0.05
+    const quiet = otherMs <= SETTLE_SAMPLE_MS * QUIET_SHARE || Date.now() - start >= QUIET_LIMIT_MS
+    if (idle && quiet) return
   }
 }
 
@@ -33,6 +43,7 @@ type Measurement = {
   serverCpu: number
   otherCpu: number
   memoryPerConnectionKiB: number | null
+  heapPerConnectionKiB: number | null
   problems: string[]
 }
 
@@ -49,8 +60,10 @@ async function measureOnce(
   let busyStart = 0
   let busyEnd = 0
   let memoryPerConnectionKiB: number | null = null
+  let heapPerConnectionKiB: number | null = null
   const first = servers[0]
   const rssBefore = spec.kind === 'connect' && first !== undefined ? await first.residentBytes() : 0
+  const heapBefore = first?.heapBytes ?? null
   let heldConnections = 0
   const job = spec.job(targets)
   const load = await runLoad(job, {
@@ -72,8 +85,13 @@ async function measureOnce(
       await delay(HELD_SETTLE_MS)
       const rssAfter = await first.residentBytes()
       heldConnections = job.kind === 'connect' ? job.connections : 0
-      memoryPerConnectionKiB =
-        heldConnections > 0 ? (rssAfter - rssBefore) / heldConnections / 1024 : null
+      const heapAfter = first.heapBytes
+      if (heldConnections > 0) {
+        memoryPerConnectionKiB = (rssAfter - rssBefore) / heldConnections / 1024
+        if (heapBefore !== null && heapAfter !== null) {
+          heapPerConnectionKiB = (heapAfter - heapBefore) / heldConnections / 1024
+        }
+      }
     },
   })
   if (spec.kind === 'connect' && load.connections !== heldConnections) {
@@ -87,7 +105,7 @@ async function measureOnce(
     0,
     (busyEnd - busyStart) / windowMs - serverCpu - load.generatorCpuTotal,
   )
-  return { load, serverCpu, otherCpu, memoryPerConnectionKiB, problems }
+  return { load, serverCpu, otherCpu, memoryPerConnectionKiB, heapPerConnectionKiB, problems }
 }
 
 function median(values: number[]): number {
@@ -129,6 +147,7 @@ function emptyResult(
     otherCpu: 0,
     connections: 0,
     memoryPerConnectionKiB: null,
+    heapPerConnectionKiB: null,
     parameters: spec.parameters,
   }
 }
@@ -160,9 +179,8 @@ async function runScenario(
   const errorSamples = runs
     .flatMap((run) => [...run.problems, ...run.load.errorSamples])
     .slice(0, 8)
-  const memory = runs
-    .map((run) => run.memoryPerConnectionKiB)
-    .filter((value): value is number => value !== null)
+  // Memory is read on the first repeat only: later ones start from a heap the earlier grew.
+  const fresh = runs[0]
   const failed = errors > 0 || chosen.load.messages === 0
   return {
     ...emptyResult(server, spec, 'skipped', ''),
@@ -181,7 +199,8 @@ async function runScenario(
     generatorCpu: chosen.load.generatorCpu,
     otherCpu: chosen.otherCpu,
     connections: chosen.load.connections,
-    memoryPerConnectionKiB: memory.length > 0 ? median(memory) : null,
+    memoryPerConnectionKiB: fresh?.memoryPerConnectionKiB ?? null,
+    heapPerConnectionKiB: fresh?.heapPerConnectionKiB ?? null,
   }
 }
 

@@ -5,9 +5,11 @@ import type { BroadcastJob, WorkerReport } from '../jobs.js'
 import { closeAll, openMany } from '../pool.js'
 import { appMessage, padPayload } from '../protocols.js'
 import { Tally } from '../tally.js'
-import { type Control, delay } from './control.js'
+import { type Control, delay, until } from './control.js'
 
 const OPEN_CONCURRENCY = 50
+/** The window is stretched (up to this many times its length) until it has measured enough. */
+const WINDOW_STRETCH = 4
 const COLON = 0x3a
 
 /**
@@ -40,7 +42,7 @@ export async function runBroadcast(job: BroadcastJob, control: Control): Promise
     timeLimitMs: timing.connectTimeoutMs,
     tally,
   })
-  const cycle = { firstSeq: 0, nextSeq: 0, outstanding: 0, done: (): void => {} }
+  const cycle = { firstSeq: 0, nextSeq: 0, outstanding: 0, completed: 0, done: (): void => {} }
   let closing = false
   const onDelivery = (buffer: Buffer, start: number, end: number, nowMs: number): void => {
     let index = start
@@ -98,22 +100,30 @@ export async function runBroadcast(job: BroadcastJob, control: Control): Promise
         resolve()
       }, job.deliveryTimeoutMs)
       cycle.done = () => {
+        cycle.completed++
         clearTimeout(timer)
         resolve()
       }
       sender.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames))
     })
   }
-  const warmupEndMs = performance.now() + timing.warmupMs
-  const windowEndMs = warmupEndMs + timing.durationMs
+  let windowClosed = false
   const run = (async () => {
-    while (performance.now() < windowEndMs && !sender.ended) await runCycle()
+    while (!windowClosed && !sender.ended) await runCycle()
   })()
   await delay(timing.warmupMs)
+  // Warm-up lasts at least until one whole cycle has been delivered (bounded).
+  await until(() => cycle.completed > 0, timing.warmupMs * WINDOW_STRETCH * 4)
   tally.start()
   control.signal({ type: 'window-start' })
   await delay(timing.durationMs)
+  // A server too slow to answer within the window gets a longer one (bounded), not a zero.
+  await until(
+    () => tally.messages >= job.burstSize * receivers.length,
+    timing.durationMs * WINDOW_STRETCH,
+  )
   tally.stop()
+  windowClosed = true
   control.signal({ type: 'window-end' })
   const finished = await Promise.race([
     run.then(() => true),

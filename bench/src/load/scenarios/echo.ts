@@ -8,6 +8,9 @@ import { Tally } from '../tally.js'
 import { type Control, delay, until } from './control.js'
 
 const OPEN_CONCURRENCY = 50
+/** The window is stretched (up to this many times its length) until it has measured enough. */
+const WINDOW_STRETCH = 4
+const MIN_SAMPLES = 100
 
 /**
  * Echo round-trips. Every client keeps `inFlight` copies of one pre-built frame outstanding
@@ -30,7 +33,7 @@ export async function runEcho(job: EchoJob, control: Control): Promise<WorkerRep
     appMessage(job.target.protocol, 'echo', padPayload('', job.payloadBytes)),
   )
   const firstBurst = Buffer.concat(Array.from({ length: job.inFlight }, () => frame))
-  const state = { stopping: false, outstanding: 0 }
+  const state = { stopping: false, outstanding: 0, received: 0 }
   const clients = connections.map(
     (connection) => new EchoClient(connection, job, frame, tally, state),
   )
@@ -39,9 +42,14 @@ export async function runEcho(job: EchoJob, control: Control): Promise<WorkerRep
   const startMs = performance.now()
   for (const client of clients) client.start(firstBurst, startMs)
   await delay(timing.warmupMs)
+  // Warm-up lasts at least until every client has had its first round of echoes (bounded).
+  const firstRound = clients.length * job.inFlight
+  await until(() => state.received >= firstRound, timing.warmupMs * WINDOW_STRETCH * 4)
   tally.start()
   control.signal({ type: 'window-start' })
   await delay(timing.durationMs)
+  // A server too slow to answer within the window gets a longer one (bounded), not a zero.
+  await until(() => tally.messages >= MIN_SAMPLES, timing.durationMs * WINDOW_STRETCH)
   tally.stop()
   control.signal({ type: 'window-end' })
   state.stopping = true
@@ -69,7 +77,7 @@ class EchoClient {
     job: EchoJob,
     frame: Buffer,
     tally: Tally,
-    state: { stopping: boolean; outstanding: number },
+    state: { stopping: boolean; outstanding: number; received: number },
   ) {
     this.connection = connection
     const inFlight = job.inFlight
@@ -78,6 +86,7 @@ class EchoClient {
     connection.onMessage = (_buffer, start, end, nowMs) => {
       const sentMs = sentAtMs[this.#head] ?? nowMs
       this.#head = this.#head + 1 === inFlight ? 0 : this.#head + 1
+      state.received++
       if (end - start !== job.payloadBytes)
         tally.error(`An echo had ${end - start} bytes instead of ${job.payloadBytes}.`)
       if (tally.measuring) {

@@ -48,14 +48,17 @@ export function announceReady(address: AddressInfo | string | null): void {
 
 /**
  * Installs the launcher's hooks: SIGUSR2 runs a full garbage collection (when started with
- * --expose-gc) and answers `GC` on stdout, so memory is read after collection; SIGTERM and
+ * --expose-gc) and answers `GC {collected, heapUsed, external}` on stdout, so memory is read after collection; SIGTERM and
  * SIGINT run `close` and exit (forcefully after 3 s).
  */
 export function installHooks(close: () => Promise<void>): void {
   process.on('SIGUSR2', () => {
     const collect = (globalThis as { gc?: () => void }).gc
     collect?.()
-    process.stdout.write(collect === undefined ? 'GC unavailable\n' : 'GC\n')
+    const { heapUsed, external } = process.memoryUsage()
+    process.stdout.write(
+      `GC ${JSON.stringify({ collected: collect !== undefined, heapUsed, external })}\n`,
+    )
   })
   const stop = (): void => {
     setTimeout(() => process.exit(0), 3_000).unref()
