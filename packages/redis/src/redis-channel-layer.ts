@@ -11,8 +11,8 @@ import {
   requireValidChannelName,
   requireValidGroupName,
 } from '@node-channels/core'
-import { z } from 'zod'
 import { RedisConnection } from './connection.js'
+import { groupQueuesByShard } from './group-queues.js'
 import { LocalChannels } from './local-channels.js'
 import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
 import {
@@ -23,6 +23,7 @@ import {
 import { QueueLoop } from './queue-loop.js'
 import { MessageSerializer } from './serializer.js'
 import { consistentHash } from './sharding.js'
+import { decodeStoredMessage } from './stored-message.js'
 
 /** How long a receive loop nobody waits on keeps its blocking connections for the next receiver. */
 const IDLE_LOOP_MS = 30_000
@@ -33,12 +34,6 @@ interface LoopEntry {
   connections: RedisConnection[]
   idleTimer: NodeJS.Timeout | undefined
 }
-
-/** What a message read back from Redis must look like; anything else is logged and skipped. */
-const storedMessage = z.looseObject({
-  type: z.string(),
-  __asgi_channel__: z.union([z.string(), z.array(z.string())]).optional(),
-})
 
 /**
  * A channel layer on Redis sorted sets, byte-compatible with `channels_redis.core.RedisChannelLayer`
@@ -212,48 +207,23 @@ export class RedisChannelLayer implements ChannelLayer {
         client.zrange(key, 0, '-1'),
       ]),
     )
-    const queues = new Map<string, { channels: string[]; capacity: number; shard: number }>()
-    for (const channel of members) {
-      const queue = nonLocalName(channel)
-      const entry = queues.get(this.prefix + queue)
-      if (entry) {
-        // The queue is shared by these channels, so it has room for all of them (channels_redis
-        // takes the first member's capacity alone, which lets one process's members starve each other).
-        entry.channels.push(channel)
-        entry.capacity += this.#capacities.get(channel)
-      } else {
-        queues.set(this.prefix + queue, {
-          channels: [channel],
-          capacity: this.#capacities.get(channel),
-          shard: consistentHash(queue, this.#commands.length),
-        })
-      }
-    }
-    const shards = new Map<number, string[]>()
-    for (const [queueKey, { shard }] of queues)
-      shards.set(shard, [...(shards.get(shard) ?? []), queueKey])
+    const shards = groupQueuesByShard(members, this.prefix, this.#capacities, this.#commands.length)
     const score = this.#score()
+    const cutoff = now - this.expiryMs / 1000
     const overCapacity = await Promise.all(
-      [...shards].map(([shard, keys]) => {
-        const entries = keys.map(
-          (queueKey) => queues.get(queueKey) as { channels: string[]; capacity: number },
-        )
-        const payloads = entries.map(({ channels }) =>
-          this.#serializer.frame(this.#serializer.withAsgiChannel(body, channels, group)),
-        )
-        const connection = this.#commands[shard] as RedisConnection
-        return connection.run(async (client) => {
-          const cutoff = now - this.expiryMs / 1000
+      [...shards].map(([shard, queues]) => {
+        const keys = queues.map((queue) => queue.key)
+        const args = [
+          ...queues.map(({ channels }) =>
+            this.#serializer.frame(this.#serializer.withAsgiChannel(body, channels, group)),
+          ),
+          ...queues.map(({ capacity }) => capacity),
+          score,
+          this.#expirySeconds(this.expiryMs),
+        ]
+        return (this.#commands[shard] as RedisConnection).run(async (client) => {
           // Sent ahead of the script on the same connection, so they run first: no extra round trip.
-          const trimmed = Promise.all(
-            keys.map((queueKey) => client.zremrangebyscore(queueKey, 0, cutoff)),
-          )
-          const args = [
-            ...payloads,
-            ...entries.map(({ capacity }) => capacity),
-            score,
-            this.#expirySeconds(this.expiryMs),
-          ]
+          const trimmed = Promise.all(keys.map((key) => client.zremrangebyscore(key, 0, cutoff)))
           const [, full] = await Promise.all([
             trimmed,
             runScript(client, GROUP_SEND_SCRIPT, keys, args),
@@ -345,17 +315,22 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** Hands a popped process-local message to each channel named in its `__asgi_channel__`. */
   #dispatchLocal(key: string, member: Buffer, score: number): void {
-    const message = this.#decode(key, member, score)
-    if (!message) return
-    const { __asgi_channel__: target, ...rest } = message
-    if (target === undefined) {
+    const expiresAt = score * 1000 + this.expiryMs
+    const stored = decodeStoredMessage(
+      this.#serializer,
+      key,
+      member,
+      expiresAt,
+      this.#options.logger,
+    )
+    if (!stored) return
+    if (stored.channels === undefined) {
       this.#options.logger.warn(
         `Skipped a message in Redis key ${JSON.stringify(key)} that names no channel.`,
       )
       return
     }
-    const expiresAt = score * 1000 + this.expiryMs
-    const channels = typeof target === 'string' ? [target] : target
+    const channels = typeof stored.channels === 'string' ? [stored.channels] : stored.channels
     for (const [index, channel] of channels.entries()) {
       if (this.prefix + nonLocalName(channel) !== key) {
         this.#options.logger.warn(
@@ -364,39 +339,22 @@ export class RedisChannelLayer implements ChannelLayer {
         continue
       }
       // Each receiver gets its own copy, as if the message had been sent to it alone.
-      this.#local.deliver(channel, index === 0 ? rest : structuredClone(rest), expiresAt)
+      const message = index === 0 ? stored.message : structuredClone(stored.message)
+      this.#local.deliver(channel, message, expiresAt)
     }
   }
 
   /** Hands a popped named-channel message to its waiting receiver. */
   #dispatchNamed(channel: string, key: string, member: Buffer, score: number): void {
-    const message = this.#decode(key, member, score)
-    if (!message) return
-    const { __asgi_channel__: _target, ...rest } = message
-    this.#local.deliver(channel, rest, score * 1000 + this.expiryMs)
-  }
-
-  /** Decodes a popped member; null (after logging) for anything undecodable, malformed or expired. */
-  #decode(key: string, member: Buffer, score: number): z.infer<typeof storedMessage> | null {
-    let decoded: unknown
-    try {
-      decoded = this.#serializer.deserialize(member)
-    } catch (error) {
-      this.#options.logger.warn(
-        `Skipped an undecodable message in Redis key ${JSON.stringify(key)}: ${(error as Error).message}`,
-      )
-      return null
-    }
-    const parsed = storedMessage.safeParse(decoded)
-    if (!parsed.success) {
-      this.#options.logger.warn(
-        `Skipped a message in Redis key ${JSON.stringify(key)} that is not a channel layer message: ${z.prettifyError(parsed.error)}`,
-      )
-      return null
-    }
-    // channels_redis leaves stale messages to the next sender's trim; drop them on delivery too.
-    if (score * 1000 + this.expiryMs < Date.now()) return null
-    return parsed.data
+    const expiresAt = score * 1000 + this.expiryMs
+    const stored = decodeStoredMessage(
+      this.#serializer,
+      key,
+      member,
+      expiresAt,
+      this.#options.logger,
+    )
+    if (stored) this.#local.deliver(channel, stored.message, expiresAt)
   }
 
   #commandsFor(name: string): RedisConnection {
