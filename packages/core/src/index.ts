@@ -68,6 +68,8 @@ export { BaseMiddleware } from './middleware/base-middleware.js'
 export { CookieMiddleware } from './middleware/cookie-middleware.js'
 export type { CookieOptions, DeleteCookieOptions, SameSite } from './middleware/cookies.js'
 export { deleteCookie, parseCookie, setCookie } from './middleware/cookies.js'
+export type { ParsedUrl } from './middleware/origin-matching.js'
+export { isSameDomain, matchAllowedOrigin, parseUrl } from './middleware/origin-matching.js'
 export {
   AllowedHostsOriginValidator,
   DEBUG_ALLOWED_HOSTS,

@@ -21,6 +21,16 @@ describe('resolveOptions', () => {
       accessLog: null,
       logger: defaultLogger,
       signalHandlers: false,
+      allowedOrigins: [],
+      requireOrigin: false,
+      websocketRateLimit: { messagesPerSecond: 100, burst: 200 },
+      websocketMessageTimeoutMs: 60_000,
+      maxConnectionsPerClient: 256,
+      maxConnections: null,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      maxHeaderSize: 16_384,
+      maxHeadersCount: 100,
     })
   })
 

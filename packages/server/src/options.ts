@@ -1,5 +1,11 @@
 import type { Server as HttpServer } from 'node:http'
 import type { AccessLogTarget } from './access-log.js'
+import {
+  type ResolvedSecurityOptions,
+  resolveSecurityOptions,
+  SECURITY_OPTION_NAMES,
+  type SecurityOptions,
+} from './security-options.js'
 
 /** Where the server reports problems. `console` fits; only `warn` and `error` are on by default. */
 export interface ServerLogger {
@@ -12,7 +18,7 @@ export interface ServerLogger {
  * Options of `serve()`. The names are Daphne's command-line options, camelCased, with the unit
  * in the name (milliseconds, bytes). Every duration is optional; `null` disables a limit.
  */
-export interface ServeOptions {
+export interface ServeOptions extends SecurityOptions {
   /** Interface to listen on. @default '127.0.0.1' */
   host?: string
   /** Port to listen on; 0 picks a free one. @default 8000 */
@@ -62,7 +68,7 @@ export interface ServeOptions {
 }
 
 /** `ServeOptions` with every default applied and every value checked. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedSecurityOptions {
   host: string
   port: number
   server: HttpServer | null
@@ -110,6 +116,7 @@ const KNOWN = new Set([
   'accessLog',
   'logger',
   'signalHandlers',
+  ...SECURITY_OPTION_NAMES,
 ])
 
 /** Applies the defaults and checks every option, throwing a TypeError or RangeError naming the bad one. */
@@ -154,6 +161,7 @@ export function resolveOptions(options: ServeOptions = {}): ResolvedOptions {
     accessLog: accessLog(options.accessLog),
     logger: logger(options.logger),
     signalHandlers: bool(options, 'signalHandlers', false),
+    ...resolveSecurityOptions(options),
   }
 }
 

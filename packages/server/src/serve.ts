@@ -1,5 +1,4 @@
 import {
-  createServer,
   type Server as HttpServer,
   type IncomingMessage,
   type ServerResponse,
@@ -15,6 +14,7 @@ import { handleHttpRequest } from './http-handler.js'
 import { writeErrorPage } from './http-response.js'
 import { Lifespan } from './lifespan.js'
 import { quote, type ResolvedOptions, resolveOptions, type ServeOptions } from './options.js'
+import { createLimitedServer, tooManyHeaders } from './request-limits.js'
 import type { ServerContext } from './server-context.js'
 import { WebSocketHandler } from './websocket-handler.js'
 
@@ -64,12 +64,19 @@ async function start(application: Application, options: ResolvedOptions): Promis
     registry: new InstanceRegistry(),
   }
   const lifespan = await Lifespan.start(application, logger)
-  const server = options.server ?? createServer()
+  const server = options.server ?? createLimitedServer(options)
   const attached = options.server !== null
   const websockets = new WebSocketHandler(context)
   // Errors below are the server's own (the handlers catch the application's): never crash on them.
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     try {
+      if (tooManyHeaders(req, options.maxHeadersCount)) {
+        logger.debug(
+          `Refused a request with over ${options.maxHeadersCount} header fields; answered 431.`,
+        )
+        writeErrorPage(res, 431, 'Too many header fields.', options.serverName)
+        return
+      }
       handleHttpRequest(context, req, res)
     } catch (error) {
       logger.error('Internal error while serving an HTTP request:', error)

@@ -11,8 +11,10 @@ import {
   MessageQueue,
 } from './app-instance.js'
 import { HeldSocket } from './held-socket.js'
+import { watchMessages } from './message-watch.js'
 import { describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
+import { TokenBucket } from './token-bucket.js'
 import { Heartbeat } from './websocket-heartbeat.js'
 import { type AcceptDecision, parseAccept, parseClose, parseSend } from './websocket-messages.js'
 
@@ -62,6 +64,9 @@ export class WebSocketConnection {
   #disconnectSent = false
   /** Set when the server failed the connection for the client's fault; the application gets it. */
   #failCode: number | null = null
+  /** Set once the client went over `websocketRateLimit`: its further messages are dropped. */
+  #flooded = false
+  #stopWatch: (() => void) | null = null
   #resolveClosed: () => void = () => {}
 
   constructor(init: ConnectionInit) {
@@ -147,7 +152,19 @@ export class WebSocketConnection {
       ws.terminate()
     })
     this.#heartbeat = heartbeat
+    const limit = options.websocketRateLimit
+    const bucket = limit && new TokenBucket(limit.messagesPerSecond, limit.burst)
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.#flooded) return
+      if (bucket !== null && !bucket.take()) {
+        this.#flooded = true
+        this.#fail(
+          1008,
+          'Message rate limit exceeded',
+          'sent messages faster than websocketRateLimit allows',
+        )
+        return
+      }
       heartbeat.touch()
       this.#queue.put(
         isBinary
@@ -175,7 +192,26 @@ export class WebSocketConnection {
         this.#close(1000, 'Connection lifetime exceeded'),
       )
     }
+    const timeoutMs = options.websocketMessageTimeoutMs
+    if (timeoutMs !== null) {
+      // Before resume(), so that the watch sees the bytes sent with the handshake too.
+      this.#stopWatch = watchMessages(this.#init.socket, timeoutMs, () =>
+        this.#fail(
+          1008,
+          'Message not completed in time',
+          `left a message unfinished for ${timeoutMs} ms`,
+        ),
+      )
+    }
     this.#init.socket.resume()
+  }
+
+  /** Closes an open socket for the client's fault; the application is told the same code. */
+  #fail(code: number, reason: string, problem: string): void {
+    if (this.#state !== 'open') return
+    this.#init.context.options.logger.warn(`${this.#label}: ${problem}; closing with ${code}.`)
+    this.#failCode = code
+    this.#close(code, reason)
   }
 
   #close(code: number, reason: string): void {
@@ -191,6 +227,7 @@ export class WebSocketConnection {
     this.#state = 'closed'
     this.#clearTimers()
     this.#heartbeat?.stop()
+    this.#stopWatch?.()
     this.#ws?.resume()
     this.#queue.put({ type: 'websocket.disconnect', code, reason })
     this.#instance.closeWithin(this.#init.context.options.applicationCloseTimeoutMs)

@@ -2,6 +2,10 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocketScope } from '@node-channels/core'
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
+import { clientHost } from './access-log.js'
+import { ConnectionLimits } from './connection-limits.js'
+import { checkOrigin } from './origin-check.js'
+import { tooManyHeaders } from './request-limits.js'
 import { BadRequest, buildWebSocketScope, describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
 import { WebSocketConnection } from './websocket-connection.js'
@@ -46,10 +50,15 @@ export class WebSocketHandler {
   readonly #wss: WebSocketServer
   readonly #decisions = new WeakMap<IncomingMessage, AcceptDecision>()
   readonly #connections = new Set<WebSocketConnection>()
+  readonly #limits: ConnectionLimits
   #closing = false
 
   constructor(context: ServerContext) {
     this.#context = context
+    this.#limits = new ConnectionLimits(
+      context.options.maxConnectionsPerClient,
+      context.options.maxConnections,
+    )
     // `closeTimeout` (ws >= 8.18) is not in @types/ws yet.
     const wsOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
@@ -84,6 +93,11 @@ export class WebSocketHandler {
       this.#refuse(socket, 503, 'Service Unavailable')
       return
     }
+    if (tooManyHeaders(req, this.#context.options.maxHeadersCount)) {
+      logger.debug(`Bad WebSocket handshake from ${describePeer(req)}: too many header fields`)
+      this.#refuse(socket, 431, 'Request Header Fields Too Large')
+      return
+    }
     let scope: WebSocketScope
     try {
       scope = buildWebSocketScope(req, checkHandshake(req), this.#context.options)
@@ -93,6 +107,8 @@ export class WebSocketHandler {
       this.#refuse(socket, error.status, STATUS_CODES[error.status] ?? 'Bad Request', error.message)
       return
     }
+    const admission = this.#admit(req, socket, scope)
+    if (admission === null) return
     const connection = new WebSocketConnection({
       context: this.#context,
       req,
@@ -106,7 +122,52 @@ export class WebSocketHandler {
       refuse: (target, status, reason) => this.#refuse(target, status, reason),
     })
     this.#connections.add(connection)
-    void connection.closed.then(() => this.#connections.delete(connection))
+    void connection.closed.then(() => {
+      this.#connections.delete(connection)
+      admission()
+    })
+  }
+
+  /**
+   * The server's own checks before any application runs: the origin (403), then the caps on
+   * connections in total (503) and per client address (429). Returns the function releasing
+   * the connection's place, or `null` when the handshake was refused.
+   */
+  #admit(req: IncomingMessage, socket: Duplex, scope: WebSocketScope): (() => void) | null {
+    const { options } = this.#context
+    const refusal = checkOrigin(req, options)
+    if (refusal !== null) {
+      this.#reject(req, socket, scope, 403, refusal)
+      return null
+    }
+    const client = scope.client?.[0] ?? ''
+    const admission = this.#limits.acquire(client)
+    if (admission.admitted) return admission.release
+    const problem =
+      admission.status === 503
+        ? `${options.maxConnections} WebSockets are open (maxConnections)`
+        : `${JSON.stringify(client)} has ${options.maxConnectionsPerClient} WebSockets open (maxConnectionsPerClient)`
+    this.#reject(req, socket, scope, admission.status, problem)
+    return null
+  }
+
+  /** Refuses a handshake before the application runs, with a log line and an access-log line. */
+  #reject(
+    req: IncomingMessage,
+    socket: Duplex,
+    scope: WebSocketScope,
+    status: number,
+    problem: string,
+  ): void {
+    this.#context.options.logger.warn(
+      `Refused the WebSocket handshake for ${scope.path} from ${describePeer(req)}: ${problem}; answered ${status}.`,
+    )
+    this.#refuse(socket, status, STATUS_CODES[status] ?? 'Forbidden')
+    this.#context.accessLog?.({
+      host: clientHost(scope.client),
+      request: `WSREJECT ${scope.path}`,
+      status,
+    })
   }
 
   /** Refuses new handshakes, answers pending ones 503, closes open sockets with 1001, and waits. */

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { ConnectionLimits } from './connection-limits.js'
+
+describe('ConnectionLimits', () => {
+  it('answers 429 over the per-client cap, and frees the place on release', () => {
+    const limits = new ConnectionLimits(2, null)
+    const first = limits.acquire('10.0.0.1')
+    const second = limits.acquire('10.0.0.1')
+    expect(limits.acquire('10.0.0.1')).toEqual({ admitted: false, status: 429 })
+    expect(limits.acquire('10.0.0.2').admitted).toBe(true)
+    expect(limits.countOf('10.0.0.1')).toBe(2)
+    if (!first.admitted || !second.admitted) throw new Error('expected admissions')
+    first.release()
+    first.release() // a second release changes nothing
+    expect(limits.countOf('10.0.0.1')).toBe(1)
+    expect(limits.acquire('10.0.0.1').admitted).toBe(true)
+    expect(limits.size).toBe(3)
+  })
+
+  it('answers 503 over the total cap before looking at the client', () => {
+    const limits = new ConnectionLimits(1, 2)
+    expect(limits.acquire('a').admitted).toBe(true)
+    expect(limits.acquire('b').admitted).toBe(true)
+    expect(limits.acquire('c')).toEqual({ admitted: false, status: 503 })
+    expect(limits.acquire('a')).toEqual({ admitted: false, status: 503 })
+  })
+
+  it('forgets a client whose connections all ended', () => {
+    const limits = new ConnectionLimits(null, null)
+    const admissions = Array.from({ length: 1000 }, () => limits.acquire('x'))
+    expect(limits.countOf('x')).toBe(1000)
+    for (const admission of admissions) if (admission.admitted) admission.release()
+    expect(limits.countOf('x')).toBe(0)
+    expect(limits.size).toBe(0)
+  })
+})

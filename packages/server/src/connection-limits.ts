@@ -1,0 +1,53 @@
+/** What `ConnectionLimits.acquire()` decided: a release function, or the HTTP status refusing it. */
+export type Admission =
+  | { admitted: true; release: () => void }
+  | { admitted: false; status: 429 | 503 }
+
+/**
+ * Counts the WebSockets (held handshakes and open sockets) per client address and in total,
+ * and refuses one over either cap: 503 over the total, 429 over the client's share.
+ */
+export class ConnectionLimits {
+  readonly #perClient: number | null
+  readonly #total: number | null
+  readonly #counts = new Map<string, number>()
+  #size = 0
+
+  constructor(perClient: number | null, total: number | null) {
+    this.#perClient = perClient
+    this.#total = total
+  }
+
+  /** Connections counted now. */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Connections counted now for one client address. */
+  countOf(client: string): number {
+    return this.#counts.get(client) ?? 0
+  }
+
+  /** Counts a new connection from `client`, unless a cap refuses it. Release it exactly once. */
+  acquire(client: string): Admission {
+    if (this.#total !== null && this.#size >= this.#total) return { admitted: false, status: 503 }
+    const current = this.#counts.get(client) ?? 0
+    if (this.#perClient !== null && current >= this.#perClient) {
+      return { admitted: false, status: 429 }
+    }
+    this.#counts.set(client, current + 1)
+    this.#size++
+    let released = false
+    return {
+      admitted: true,
+      release: () => {
+        if (released) return
+        released = true
+        this.#size--
+        const left = (this.#counts.get(client) ?? 1) - 1
+        if (left > 0) this.#counts.set(client, left)
+        else this.#counts.delete(client)
+      },
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import type { IncomingMessage } from 'node:http'
+import { matchAllowedOrigin, type ParsedUrl, parseUrl } from '@node-channels/core'
+import type { ResolvedSecurityOptions } from './security-options.js'
+
+/** Why a handshake's origin was refused, for the log line; `null` when it is allowed. */
+export type OriginRefusal = string | null
+
+/**
+ * The server's own defence against cross-site WebSocket hijacking, run on every handshake
+ * before the application: the `Origin` must be same-origin with the `Host` header (same host
+ * and port, the port defaulting from the origin's scheme) or match one of `allowedOrigins`
+ * (`OriginValidator`'s patterns; `'*'` allows everything). A handshake without an `Origin`
+ * comes from a non-browser client and passes unless `requireOrigin` is set; more than one
+ * `Origin` header, or the value `null` (sandboxed frames, `file:` pages), is refused.
+ */
+export function checkOrigin(
+  req: IncomingMessage,
+  options: Pick<ResolvedSecurityOptions, 'allowedOrigins' | 'requireOrigin'>,
+): OriginRefusal {
+  const { allowedOrigins, requireOrigin } = options
+  if (allowedOrigins.includes('*')) return null
+  // Version 8 (hybi-08) clients name the header Sec-WebSocket-Origin.
+  const name = req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'
+  const values: string[] = []
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] ?? '').toLowerCase() === name) values.push(raw[i + 1] ?? '')
+  }
+  const [value] = values
+  if (value === undefined) return requireOrigin ? 'no Origin header' : null
+  if (values.length > 1) return 'more than one Origin header'
+  const origin = parseUrl(value.trim())
+  if (isSameOrigin(origin, req.headers.host)) return null
+  if (allowedOrigins.some((pattern) => matchAllowedOrigin(origin, pattern))) return null
+  return `origin ${JSON.stringify(value)} is neither the server's own (Host ${JSON.stringify(req.headers.host ?? '')}) nor allowed`
+}
+
+/** True when the origin names the host and port of the `Host` header. */
+export function isSameOrigin(origin: ParsedUrl, host: string | undefined): boolean {
+  if (host === undefined || origin.hostname === null || origin.port === 'invalid') return false
+  const target = parseUrl(`//${host.trim()}`)
+  if (target.hostname === null || target.port === 'invalid') return false
+  const fallback = defaultPort(origin.scheme)
+  return (
+    target.hostname === origin.hostname && (target.port ?? fallback) === (origin.port ?? fallback)
+  )
+}
+
+function defaultPort(scheme: string | null): number | null {
+  if (scheme === 'http' || scheme === 'ws') return 80
+  if (scheme === 'https' || scheme === 'wss') return 443
+  return null
+}
