@@ -9,6 +9,7 @@ describe('parseCli', () => {
       exportName: null,
       accessLog: '-',
       verbosity: 1,
+      layerUrl: null,
       options: {},
     })
   })
@@ -58,6 +59,7 @@ describe('parseCli', () => {
       exportName: 'app',
       accessLog: 'access.log',
       verbosity: 2,
+      layerUrl: null,
       options: {
         host: '::1',
         port: 0,
@@ -90,7 +92,7 @@ describe('parseCli', () => {
   })
 
   it.each([
-    [['worker', 'app.ts', 'thumbnails'], 'Unknown command "worker".'],
+    [['launch', 'app.ts'], 'Unknown command "launch".'],
     [['serve'], 'serve needs the path of the module holding the application.'],
     [['serve', 'a.ts', 'b.ts'], 'serve takes one module, not 2: ["a.ts","b.ts"].'],
     [

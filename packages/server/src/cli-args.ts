@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util'
+import { integer, seconds, UsageError } from './cli-values.js'
 import type { ServeOptions } from './options.js'
+import { applySecurityArgs, SECURITY_ARGS, SECURITY_USAGE } from './security-args.js'
+import { parseWorker, WORKER_HELP, WORKER_SYNOPSIS, type WorkerCommand } from './worker-args.js'
 
-/** Bad command-line arguments: the CLI prints the message and the usage, and exits with 2. */
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
+export { UsageError }
 
 /** What `node-channels serve` was asked to do. */
 export interface ServeCommand {
@@ -17,16 +17,20 @@ export interface ServeCommand {
   accessLog: string
   /** 0 warnings off, 1 warnings and errors (default), 2 also debug lines. */
   verbosity: number
+  /** `--layer`: a channel layer URL (else `CHANNEL_LAYER_URL`, else the module's own layer). */
+  layerUrl: string | null
   options: ServeOptions
 }
 
 /** The help text of `node-channels`. */
 export const USAGE: string = `Usage: node-channels serve <module> [options]
-
+${WORKER_SYNOPSIS}
 Serves the module's \`application\` export (or its default export) over HTTP and WebSocket.
 A .ts/.mts module is loaded through tsx. Durations are in seconds, as in Daphne.
 
-Options:
+Serve options:
+      --layer URL                     channel layer: memory://, redis://..., rediss://...
+                                      (default $CHANNEL_LAYER_URL, else the module's own)
   -b, --host HOST                     interface to bind (default 127.0.0.1)
   -p, --port PORT                     port to bind, 0 for any free one (default 8000)
       --application NAME              export to serve (default application, then default)
@@ -51,16 +55,20 @@ Options:
       --access-log FILE               access log file, - for stdout (default -)
   -v, --verbosity N                   0 quiet, 1 warnings (default), 2 debug
   -h, --help                          show this help
-`
+${SECURITY_USAGE}
+${WORKER_HELP}`
 
 /**
- * Parses `node-channels` arguments. Dispatches on the sub-command so that `worker` can be
- * added beside `serve`. Throws UsageError for anything it cannot use.
+ * Parses `node-channels` arguments, dispatching on the sub-command (`serve` or `worker`).
+ * Throws UsageError for anything it cannot use.
  */
-export function parseCli(argv: readonly string[]): ServeCommand | { command: 'help' } {
+export function parseCli(
+  argv: readonly string[],
+): ServeCommand | WorkerCommand | { command: 'help' } {
   const [command, ...rest] = argv
   if (command === undefined || command === '-h' || command === '--help') return { command: 'help' }
   if (command === 'serve') return parseServe(rest)
+  if (command === 'worker') return parseWorker(rest)
   throw new UsageError(`Unknown command ${JSON.stringify(command)}.`)
 }
 
@@ -128,12 +136,18 @@ function parseServe(argv: string[]): ServeCommand | { command: 'help' } {
   )
   if (values['server-name'] !== undefined) options.serverName = values['server-name']
   if (values['no-server-name']) options.serverName = ''
+  try {
+    applySecurityArgs(values, options)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
   const verbosity =
     values.verbosity === undefined ? 1 : integer('--verbosity', values.verbosity, 0, 2)
   return {
     command: 'serve',
     module: positionals[0] ?? '',
     exportName: values.application ?? null,
+    layerUrl: values.layer ?? null,
     accessLog: values['access-log'] ?? '-',
     verbosity,
     options,
@@ -153,6 +167,7 @@ function parseServeArgs(argv: string[]) {
       host: { type: 'string', short: 'b' },
       port: { type: 'string', short: 'p' },
       application: { type: 'string' },
+      layer: { type: 'string' },
       'root-path': { type: 'string' },
       'proxy-headers': { type: 'boolean' },
       'proxy-headers-host': { type: 'string' },
@@ -170,6 +185,7 @@ function parseServeArgs(argv: string[]) {
       'access-log': { type: 'string' },
       verbosity: { type: 'string', short: 'v' },
       help: { type: 'boolean', short: 'h' },
+      ...SECURITY_ARGS,
     },
   })
 }
@@ -178,26 +194,4 @@ function joinNegative(argv: string[], i: number): string {
   const arg = argv[i] ?? ''
   const next = argv[i + 1]
   return /^--[a-z-]+$/.test(arg) && next !== undefined && /^-\d/.test(next) ? `${arg}=${next}` : arg
-}
-
-/** A duration in (possibly fractional) seconds, as Daphne takes them, converted to milliseconds. */
-function seconds(flag: string, value: string, allowZero: boolean): number {
-  const number = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN
-  if (Number.isNaN(number) || (!allowZero && number === 0)) {
-    const what = allowZero ? 'a number of seconds' : 'a positive number of seconds'
-    throw new UsageError(`${flag} must be ${what}, not ${JSON.stringify(value)}.`)
-  }
-  const ms = Math.round(number * 1000)
-  if (ms > 2 ** 31 - 1) throw new UsageError(`${flag} is too large: ${JSON.stringify(value)}.`)
-  return ms
-}
-
-function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const number = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN
-  if (Number.isNaN(number) || number < min || number > max) {
-    throw new UsageError(
-      `${flag} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}.`,
-    )
-  }
-  return number
 }

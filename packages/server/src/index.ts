@@ -4,9 +4,16 @@ export type { AccessLogEntry, AccessLogTarget } from './access-log.js'
 export { formatAccessLogLine } from './access-log.js'
 export { CancelledError } from './app-instance.js'
 export type { NodeHttp } from './http-handler.js'
+export {
+  CHANNEL_LAYER_URL_ENV,
+  ChannelLayerUnavailable,
+  loadChannelLayer,
+} from './layer-url.js'
 export type { ServeOptions, ServerLogger } from './options.js'
 export type { Address, ForwardedHeaderNames } from './proxy-headers.js'
 export { parseXForwardedFor } from './proxy-headers.js'
 export { ROOT_PATH_HEADER } from './scope.js'
 export type { ServerHandle } from './serve.js'
 export { serve } from './serve.js'
+export type { RunWorkerOptions } from './worker.js'
+export { runWorker } from './worker.js'
