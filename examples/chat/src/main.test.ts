@@ -23,6 +23,25 @@ describe('node dist/main.js', { timeout: 30_000 }, () => {
     expect(chat.output()).toContain('Chat stopped.')
   })
 
+  it('allows WebSocket origins on the allowed hosts, and only those', async () => {
+    const chat = await startProcess([MAIN_JS, '--port', '0'], {
+      CHANNEL_LAYER_URL: '',
+      CHAT_ALLOWED_HOSTS: 'chat.example.com',
+    })
+    const port = new URL(chat.url).port
+    // Another host than the Host header, but an allowed one: a page served elsewhere.
+    for (const origin of [`http://localhost:${port}`, 'https://chat.example.com']) {
+      const socket = await ChatSocket.open(chat.url, 'lobby', origin)
+      socket.send({ type: 'join', nickname: 'Ada' })
+      expect(await socket.next()).toMatchObject({ type: 'welcome' })
+    }
+    await expect(ChatSocket.open(chat.url, 'lobby', 'http://evil.example')).rejects.toThrow(
+      'The WebSocket handshake was answered 403.',
+    )
+    chat.child.kill('SIGTERM')
+    expect(await chat.exited).toBe(0)
+  })
+
   it('takes the port from PORT', async () => {
     const chat = await startProcess([MAIN_JS], { PORT: '0', CHANNEL_LAYER_URL: '' })
     expect(chat.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util'
 import type { Application } from '@node-channels/core'
 import { serve } from '@node-channels/server'
-import { SettingsError } from './settings.js'
+import { loadSettings, SettingsError } from './settings.js'
 
 const USAGE = `Usage: node examples/chat/dist/main.js [--host HOST] [--port PORT]
 
@@ -55,7 +55,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let application: Application
+  let allowedOrigins: readonly string[]
   try {
+    // The server's own handshake check allows the hosts the application's validator allows.
+    allowedOrigins = loadSettings().allowedHosts
     ;({ application } = await import('./asgi.js'))
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
       port,
       signalHandlers: true,
       websocketMaxMessageSize: MAX_MESSAGE_BYTES,
+      allowedOrigins,
     })
   } catch (error) {
     process.stderr.write(`chat: cannot listen on ${host}:${port}: ${(error as Error).message}\n`)

@@ -119,10 +119,10 @@ export class ChatSocket {
     })
   }
 
-  /** Opens `/ws/chat/<room>/` on the server at `url`, with a same-origin Origin header. */
-  static async open(url: string, room: string): Promise<ChatSocket> {
+  /** Opens `/ws/chat/<room>/` on the server at `url`, with `origin` (default: same-origin). */
+  static async open(url: string, room: string, origin: string = url): Promise<ChatSocket> {
     const socket = new WebSocket(`${url.replace('http', 'ws')}/ws/chat/${room}/`, {
-      headers: { origin: url },
+      headers: { origin },
     })
     socket.on('error', () => undefined) // surfaced as a failed open or a close code
     onTestFinished(() => socket.terminate())
