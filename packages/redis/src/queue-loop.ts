@@ -9,7 +9,6 @@ const ERROR_PAUSE_MS = 1000
 
 /** A pop sent to Redis and not yet answered. */
 interface PendingPop {
-  connection: RedisConnection
   result: Promise<[Buffer, Buffer, Buffer] | null>
 }
 
@@ -17,8 +16,8 @@ interface PendingPop {
 export interface QueueLoopOptions {
   /** The queue's Redis key: the layer prefix plus the channel's non-local name. */
   key: string
-  /** One blocking connection per shard to pop from, polled in turn. */
-  connections: readonly RedisConnection[]
+  /** The blocking connection to the shard this loop pops (a pending BZPOPMIN holds it). */
+  connection: RedisConnection
   /** Whether anyone still waits on this queue; the loop ends after a pop once nobody does. */
   wanted(): boolean
   /**
@@ -36,7 +35,7 @@ export interface QueueLoopOptions {
 }
 
 /**
- * Pops one Redis queue for this process, with channels_redis' `$inflight` protocol so a message
+ * Pops one Redis queue on one shard for this process, with channels_redis' `$inflight` protocol so a message
  * popped by a process that dies is put back for the next receiver:
  * `EVAL cleanup` (restore `$inflight`), `BZPOPMIN key 5`, `ZADD key$inflight`, hand it over,
  * `ZPOPMIN key$inflight`. Mirrors `RedisChannelLayer._brpop_with_clean` and `receive_single`.
@@ -47,12 +46,16 @@ export class QueueLoop {
   readonly #inflightKey: string
   #running: Promise<void> | null = null
   #closed = false
-  #next = 0
   #pause: { timer: NodeJS.Timeout; resolve(): void } | null = null
 
   constructor(options: QueueLoopOptions) {
     this.#options = options
     this.#inflightKey = `${options.key}$inflight`
+  }
+
+  /** True while the loop pops (it may be finishing its last BZPOPMIN). */
+  get running(): boolean {
+    return this.#running !== null
   }
 
   /** Starts popping if the loop is not already running. */
@@ -75,7 +78,7 @@ export class QueueLoop {
       })
   }
 
-  /** Stops the loop; resolves once it has ended (its connections must be closed to cut a pending pop short). */
+  /** Stops the loop; resolves once it has ended (its connection must be closed to cut a pending pop short). */
   async close(): Promise<void> {
     this.#closed = true
     if (this.#pause) {
@@ -95,11 +98,11 @@ export class QueueLoop {
           await new Promise((resolve) => setImmediate(resolve))
           if (this.#closed || !this.#options.wanted()) return
         }
-        const connection = await this.#readyConnection()
-        if (!connection) return
-        pending = this.#pop(connection)
+        // During an outage: wait, without a time bound, for the connection to come back.
+        if (!(await this.#options.connection.waitUntilReady()) || this.#closed) return
+        pending = this.#pop()
       }
-      const { connection, result } = pending
+      const { result } = pending
       pending = null
       let popped: [Buffer, Buffer, Buffer] | null
       try {
@@ -109,16 +112,12 @@ export class QueueLoop {
         await this.#failed(error)
         continue
       }
-      if (!popped) {
-        // Timed out empty: try the next shard (Python's send() may have used any of them).
-        this.#next = (this.#next + 1) % this.#options.connections.length
-        continue
-      }
+      if (!popped) continue
       const [, member, scoreBytes] = popped
       const score = scoreBytes.toString('latin1')
       // Unwanted after all (its receivers left during the pop): back in the queue, same score.
       const giveBack = shared && !this.#options.wanted()
-      const { client } = connection
+      const { client } = this.#options.connection
       const acknowledged = Promise.all([
         client.zadd(this.#inflightKey, score, member),
         // channels_redis never expires $inflight; a process that dies right here would leave it forever.
@@ -128,9 +127,8 @@ export class QueueLoop {
       ])
       // Pipelined behind the acknowledgements: the next pop costs no extra round trip. A
       // process-local queue is only ever ours, so popping ahead of the receivers is harmless.
-      if (!shared || this.#options.wanted()) {
-        const next = this.#nextReadyConnection()
-        if (next) pending = this.#pop(next)
+      if ((!shared || this.#options.wanted()) && this.#options.connection.isReady) {
+        pending = this.#pop()
       }
       try {
         await acknowledged
@@ -147,8 +145,8 @@ export class QueueLoop {
   }
 
   /** `EVALSHA cleanup` then `BZPOPMIN`, sent together; resolves with the pop (or null on timeout). */
-  #pop(connection: RedisConnection): PendingPop {
-    const { key, logger } = this.#options
+  #pop(): PendingPop {
+    const { key, logger, connection } = this.#options
     const cleanup = runScript(connection.client, CLEANUP_SCRIPT, [], [key, this.#inflightKey])
     const pop = connection.client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS)
     const result = Promise.allSettled([cleanup, pop]).then(([cleaned, popped]) => {
@@ -161,7 +159,7 @@ export class QueueLoop {
       }
       return popped.value
     })
-    return { connection, result }
+    return { result }
   }
 
   /** After a failed pop: Redis' own errors pause the loop a second; connection errors wait for the reconnect at the next turn. */
@@ -172,30 +170,6 @@ export class QueueLoop {
       )
       await this.#sleep(ERROR_PAUSE_MS)
     }
-  }
-
-  /** The next shard's connection if it is ready now (round robin over the shards). */
-  #nextReadyConnection(): RedisConnection | null {
-    const { connections } = this.#options
-    this.#next = (this.#next + 1) % connections.length
-    const connection = connections[this.#next] as RedisConnection
-    return connection.isReady ? connection : null
-  }
-
-  /** The next shard's connection once one is ready; null when the loop is closed meanwhile. */
-  async #readyConnection(): Promise<RedisConnection | null> {
-    const { connections } = this.#options
-    for (let tried = 0; tried < connections.length; tried++) {
-      const connection = connections[(this.#next + tried) % connections.length] as RedisConnection
-      if (connection.isReady) {
-        this.#next = (this.#next + tried) % connections.length
-        return connection
-      }
-    }
-    // Every shard is down: wait for whichever comes back first.
-    const ready = await Promise.race(connections.map((connection) => connection.waitUntilReady()))
-    if (!ready || this.#closed) return null
-    return this.#readyConnection()
   }
 
   #sleep(ms: number): Promise<void> {

@@ -28,9 +28,9 @@ import { decodeStoredMessage } from './stored-message.js'
 /** How long a receive loop nobody waits on keeps its blocking connections for the next receiver. */
 const IDLE_LOOP_MS = 30_000
 
-/** A queue's receive loop and its blocking connections (one per shard). */
+/** A queue's receive loops and their blocking connections, one of each per shard. */
 interface LoopEntry {
-  loop: QueueLoop
+  loops: QueueLoop[]
   connections: RedisConnection[]
   idleTimer: NodeJS.Timeout | undefined
 }
@@ -256,12 +256,13 @@ export class RedisChannelLayer implements ChannelLayer {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const loops = [...this.#loops.values()]
+    const entries = [...this.#loops.values()]
     this.#loops.clear()
     await Promise.all(
-      loops.map(async ({ loop, connections, idleTimer }) => {
+      entries.map(async ({ loops, connections, idleTimer }) => {
         clearTimeout(idleTimer)
-        const ended = loop.close()
+        const ended = Promise.all(loops.map((loop) => loop.close()))
+        // Closing the connections cuts the pending BZPOPMINs short.
         await Promise.all(connections.map((connection) => connection.close()))
         await ended
       }),
@@ -270,47 +271,58 @@ export class RedisChannelLayer implements ChannelLayer {
     this.#local.rejectAll(new InvalidChannelLayerError('The channel layer was closed.'))
   }
 
-  /** Starts the loop that pops `queue` (a non-local name) if it is not running. */
+  /** Starts the loops that pop `queue` (a non-local name) if they are not running. */
   #ensureLoop(queue: string): void {
     const existing = this.#loops.get(queue)
     if (existing) {
       clearTimeout(existing.idleTimer)
-      existing.loop.start()
+      existing.idleTimer = undefined
+      for (const loop of existing.loops) loop.start()
       return
     }
     const { hosts, connectTimeoutMs, logger } = this.#options
-    // Blocking pops need their own connections; a process-local queue is watched on every shard
-    // because Python's send() may have put it on any of them (django/channels#1492).
-    const connections = hosts.map(
-      (host) =>
-        new RedisConnection({ host, name: 'node-channels:receive', connectTimeoutMs, logger }),
-    )
     const key = this.prefix + queue
     const processLocal = queue.endsWith('!')
-    const loop = new QueueLoop({
-      key,
-      connections,
-      wanted: () => this.#local.waitingOn(queue) > 0,
-      shared: !processLocal,
-      inflightExpirySeconds: this.#expirySeconds(this.expiryMs),
-      onMember: (member, score) =>
-        processLocal
-          ? this.#dispatchLocal(key, member, score)
-          : this.#dispatchNamed(queue, key, member, score),
-      // An idle loop keeps its connections a while: receivers usually come back.
-      onIdle: () => {
-        const entry = this.#loops.get(queue)
-        if (entry?.loop !== loop) return
-        entry.idleTimer = setTimeout(() => {
-          if (this.#loops.get(queue) !== entry) return
-          this.#loops.delete(queue)
-          for (const connection of connections) void connection.close()
-        }, IDLE_LOOP_MS).unref()
-      },
-      logger,
-    })
-    this.#loops.set(queue, { loop, connections, idleTimer: undefined })
-    loop.start()
+    const entry: LoopEntry = { loops: [], connections: [], idleTimer: undefined }
+    // One loop and one blocking connection per shard, all popping at once: a process-local queue
+    // may have been written to any shard by Python's send() (django/channels#1492), and named
+    // channels are spread over the shards by senders.
+    for (const host of hosts) {
+      const connection = new RedisConnection({
+        host,
+        name: 'node-channels:receive',
+        connectTimeoutMs,
+        logger,
+      })
+      const loop = new QueueLoop({
+        key,
+        connection,
+        wanted: () => this.#local.waitingOn(queue) > 0,
+        shared: !processLocal,
+        inflightExpirySeconds: this.#expirySeconds(this.expiryMs),
+        onMember: (member, score) =>
+          processLocal
+            ? this.#dispatchLocal(key, member, score)
+            : this.#dispatchNamed(queue, key, member, score),
+        onIdle: () => this.#idle(queue, entry),
+        logger,
+      })
+      entry.connections.push(connection)
+      entry.loops.push(loop)
+    }
+    this.#loops.set(queue, entry)
+    for (const loop of entry.loops) loop.start()
+  }
+
+  /** Once all of a queue's loops are idle, its connections are kept a while (receivers usually come back), then closed. */
+  #idle(queue: string, entry: LoopEntry): void {
+    if (this.#loops.get(queue) !== entry || entry.idleTimer) return
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = undefined
+      if (this.#loops.get(queue) !== entry || entry.loops.some((loop) => loop.running)) return
+      this.#loops.delete(queue)
+      for (const connection of entry.connections) void connection.close()
+    }, IDLE_LOOP_MS).unref()
   }
 
   /** Hands a popped process-local message to each channel named in its `__asgi_channel__`. */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
+import { consistentHash } from '../src/sharding.js'
 import { findPython, fromPeerJson, PythonPeer, toPeerJson } from './python-peer.js'
 import { deleteKeys, inspector, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
 
@@ -69,7 +70,7 @@ describe.skipIf(!runnable)('interop with Python channels_redis', () => {
           kind === 'core' ? new RedisChannelLayer(options) : new RedisPubSubChannelLayer(options)
         peer = new PythonPeer(python.python, {
           layer: kind,
-          host: REDIS_URL,
+          hosts: [REDIS_URL],
           prefix,
           keys: [...keys],
         })
@@ -192,4 +193,66 @@ describe.skipIf(!runnable)('interop with Python channels_redis', () => {
       })
     })
   }
+
+  describe('RedisChannelLayer sharded over three hosts (databases 4-6)', () => {
+    const hosts = [4, 5, 6].map((db) => `${REDIS_URL.replace(/\/\d*$/, '')}/${db}`)
+    const prefix = uniquePrefix('interop-shards')
+    let node: RedisChannelLayer
+    let peer: PythonPeer
+
+    beforeAll(async () => {
+      if (!python)
+        throw new Error('CI needs Python with channels_redis (Debian python3-channels-redis).')
+      node = new RedisChannelLayer({ hosts, prefix })
+      peer = new PythonPeer(python.python, { layer: 'core', hosts, prefix })
+      await peer.hello
+    })
+
+    afterAll(async () => {
+      await peer?.close()
+      await node?.close()
+      for (const host of hosts) {
+        const client = inspector(host)
+        await deleteKeys(client, prefix)
+        client.disconnect()
+      }
+    })
+
+    it("receives Python's send() even on the shard Python wrongly picks (django/channels#1492)", async () => {
+      // Find a Node channel whose full name hashes to another shard than its queue does.
+      let channel = await node.newChannel()
+      const queue = channel.slice(0, channel.indexOf('!') + 1)
+      for (
+        let attempt = 0;
+        attempt < 100 && consistentHash(channel, 3) === consistentHash(queue, 3);
+        attempt++
+      ) {
+        channel = await node.newChannel()
+      }
+      expect(consistentHash(channel, 3)).not.toBe(consistentHash(queue, 3))
+      await peer.request('send', { channel, message: toPeerJson(TYPED) })
+      expect(await receive(node, channel)).toEqual(TYPED)
+    })
+
+    it('exchanges group messages and process-local sends both ways across the shards', async () => {
+      const nodeChannels = [await node.newChannel(), await node.newChannel()]
+      const pythonChannel = (await peer.request('new_channel')) as string
+      for (const channel of nodeChannels) await node.groupAdd('sharded', channel)
+      await peer.request('group_add', { group: 'sharded', channel: pythonChannel })
+      await peer.request('group_send', { group: 'sharded', message: { type: 'from.python' } })
+      for (const channel of nodeChannels)
+        expect(await receive(node, channel)).toEqual({ type: 'from.python' })
+      await node.groupSend('sharded', { type: 'from.node' })
+      expect(await peer.request('receive', { channel: pythonChannel, timeout_ms: 5000 })).toEqual({
+        type: 'from.python',
+      })
+      expect(await peer.request('receive', { channel: pythonChannel, timeout_ms: 5000 })).toEqual({
+        type: 'from.node',
+      })
+      await node.send(pythonChannel, { type: 'direct.from.node' })
+      expect(await peer.request('receive', { channel: pythonChannel, timeout_ms: 5000 })).toEqual({
+        type: 'direct.from.node',
+      })
+    })
+  })
 })

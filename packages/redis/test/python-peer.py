@@ -1,6 +1,6 @@
 """A Django Channels process for the interop tests: channels_redis driven over JSON lines.
 
-Usage: python-peer.py --layer core|pubsub --host redis://... --prefix PREFIX [--key KEY ...]
+Usage: python-peer.py --layer core|pubsub --host redis://... [--host ...] --prefix PREFIX [--key KEY ...]
 
 Each stdin line is a command {"id": n, "op": ..., ...}; each answer is one stdout line
 {"id": n, "ok": true, "result": ...} or {"id": n, "ok": false, "error": "..."}. Values JSON cannot
@@ -57,10 +57,10 @@ def make_layer(args):
     if args.layer == "core":
         from channels_redis.core import RedisChannelLayer
 
-        return RedisChannelLayer(hosts=[args.host], prefix=args.prefix, symmetric_encryption_keys=keys), None
+        return RedisChannelLayer(hosts=args.host, prefix=args.prefix, symmetric_encryption_keys=keys), None
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    layer = RedisPubSubChannelLayer(hosts=[args.host], prefix=args.prefix, symmetric_encryption_keys=keys)
+    layer = RedisPubSubChannelLayer(hosts=args.host, prefix=args.prefix, symmetric_encryption_keys=keys)
     if keys and version_tuple(channels_redis.__version__) < (4, 2, 1):
         # channels_redis < 4.2.1 ignores symmetric_encryption_keys for pub/sub (it publishes
         # plaintext). 4.2.1+ wraps msgpack in MultiFernet with make_fernet's key derivation and
@@ -80,7 +80,7 @@ class Peer:
     def __init__(self, args):
         self.args = args
         self.layer, self.shim = make_layer(args)
-        self.inspector = aioredis.Redis.from_url(args.host)
+        self.inspector = aioredis.Redis.from_url(args.host[0])
 
     async def wait_subscribed(self, channel):
         """redis-py sends SUBSCRIBE without waiting for it: wait until Redis counts the subscriber."""
@@ -157,7 +157,7 @@ class Peer:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--layer", choices=["core", "pubsub"], required=True)
-    parser.add_argument("--host", required=True)
+    parser.add_argument("--host", action="append", required=True)
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--key", action="append")
     asyncio.run(Peer(parser.parse_args()).main())

@@ -73,17 +73,10 @@ export class PythonPeer {
 
   constructor(
     python: string,
-    options: { layer: 'core' | 'pubsub'; host: string; prefix: string; keys?: string[] },
+    options: { layer: 'core' | 'pubsub'; hosts: string[]; prefix: string; keys?: string[] },
   ) {
-    const args = [
-      SCRIPT,
-      '--layer',
-      options.layer,
-      '--host',
-      options.host,
-      '--prefix',
-      options.prefix,
-    ]
+    const args = [SCRIPT, '--layer', options.layer, '--prefix', options.prefix]
+    for (const host of options.hosts) args.push('--host', host)
     for (const key of options.keys ?? []) args.push('--key', key)
     this.#child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.#stderr.push(chunk))

@@ -4,6 +4,7 @@ import { MultiFernet } from '../src/fernet.js'
 import { encodeMessage } from '../src/msgpack-codec.js'
 import type { RedisChannelLayerOptions } from '../src/options.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
+import { consistentHash } from '../src/sharding.js'
 import {
   deleteKeys,
   inspector,
@@ -306,5 +307,65 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer on Redis', () => {
     await expect(layer.send('named', { type: 'x' })).rejects.toThrow(
       new InvalidChannelLayerError('The channel layer was closed.'),
     )
+  })
+})
+
+describe.skipIf(!redisAvailable)('RedisChannelLayer sharded over several hosts', () => {
+  // channels_redis' multi-host fixture uses databases of one server as shards; so do we.
+  const hosts = [1, 2, 3].map((db) => `${REDIS_URL.replace(/\/\d*$/, '')}/${db}`)
+
+  function shardedLayer(prefix: string): RedisChannelLayer {
+    const layer = new RedisChannelLayer({ hosts, prefix })
+    onTestFinished(async () => {
+      await layer.close()
+      for (const host of hosts) {
+        const client = inspector(host)
+        await deleteKeys(client, prefix)
+        client.disconnect()
+      }
+    })
+    return layer
+  }
+
+  it('stores groups and process queues on the shard channels_redis picks, and delivers across shards', async () => {
+    const prefix = uniquePrefix('shards')
+    const first = shardedLayer(prefix)
+    const second = shardedLayer(prefix)
+    const members = [
+      ...(await Promise.all([1, 2, 3].map(() => first.newChannel()))),
+      ...(await Promise.all([1, 2, 3].map(() => second.newChannel()))),
+    ]
+    for (const channel of members) await first.groupAdd('spread', channel)
+    await second.groupSend('spread', { type: 'message.1' })
+    for (const channel of members) {
+      const owner = channel.includes(first.clientPrefix) ? first : second
+      expect(await owner.receive(channel, timeout(5000))).toEqual({ type: 'message.1' })
+    }
+    const where = async (key: string) => {
+      const found: number[] = []
+      for (const [index, host] of hosts.entries()) {
+        const client = inspector(host)
+        if ((await client.exists(key)) === 1) found.push(index)
+        client.disconnect()
+      }
+      return found
+    }
+    expect(await where(`${prefix}:group:spread`)).toEqual([consistentHash('spread', 3)])
+    // An unread message shows where a process queue lives: the shard of its non-local name.
+    const idle = shardedLayer(prefix)
+    await second.send(await idle.newChannel(), { type: 'unread' })
+    const queue = `specific.${idle.clientPrefix}!`
+    expect(await where(prefix + queue)).toEqual([consistentHash(queue, 3)])
+  })
+
+  it('spreads named-channel sends over the shards and receives them from all of them', async () => {
+    const layer = shardedLayer(uniquePrefix('shards'))
+    for (let index = 0; index < 6; index++)
+      await layer.send('spread-tasks', { type: 'task', index })
+    const received = []
+    for (let index = 0; index < 6; index++) {
+      received.push((await layer.receive('spread-tasks', timeout(20_000))).index)
+    }
+    expect([...received].sort()).toEqual([0, 1, 2, 3, 4, 5])
   })
 })
