@@ -93,6 +93,10 @@ export {
   verifyAuthToken,
 } from './middleware/token-auth.js'
 export { WebsocketDenier } from './middleware/websocket-denier.js'
+export type { StartStreamOptions } from './sse-consumer.js'
+export { ServerSentEventsConsumer } from './sse-consumer.js'
+export type { ServerSentEvent } from './sse-format.js'
+export { formatServerSentComment, formatServerSentEvent } from './sse-format.js'
 export type {
   Application,
   BaseScope,
@@ -108,7 +112,7 @@ export type {
   UrlRoute,
   WebSocketScope,
 } from './types.js'
-export { kNodeHttp, kPathRouting } from './types.js'
+export { kNodeHttp, kPathRouting, kServerShutdown } from './types.js'
 export type {
   AcceptOptions,
   CloseOptions,

@@ -89,6 +89,14 @@ export type Application = (scope: Scope, receive: Receive, send: Send) => Promis
 export const kNodeHttp: unique symbol = Symbol.for('node-channels.node-http')
 
 /**
+ * Where the protocol server puts an `AbortSignal` (on HTTP scopes) that aborts when the server
+ * begins a graceful shutdown, so long-lived responses (server-sent events, long polls) can end
+ * themselves instead of holding the shutdown for `applicationCloseTimeoutMs`. Absent when no
+ * server runs the application (the test communicators).
+ */
+export const kServerShutdown: unique symbol = Symbol.for('node-channels.server-shutdown')
+
+/**
  * Marks an application that routes on `scope.path` (a `URLRouter`), so that an outer
  * `URLRouter` matches its route as a prefix. Middleware copies the marker from the
  * application it wraps. Mirrors Channels' `_path_routing` attribute.

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type HttpScope, kNodeHttp, type Message } from '@node-channels/core'
+import { type HttpScope, kNodeHttp, kServerShutdown, type Message } from '@node-channels/core'
 import { type AccessLog, clientHost } from './access-log.js'
 import { type AppExit, AppInstance, isRouteNotFound, logApplicationError } from './app-instance.js'
 import {
@@ -82,6 +82,8 @@ class HttpExchange {
       },
     }
     ;(scope as HttpScope & { [kNodeHttp]?: NodeHttp })[kNodeHttp] = nodeHttp
+    ;(scope as HttpScope & { [kServerShutdown]?: AbortSignal })[kServerShutdown] =
+      context.shutdown.signal
     this.#instance = new AppInstance({
       application: context.application,
       scope,

@@ -62,6 +62,7 @@ async function start(application: Application, options: ResolvedOptions): Promis
     options,
     accessLog: createAccessLog(options.accessLog),
     registry: new InstanceRegistry(),
+    shutdown: new AbortController(),
   }
   const lifespan = await Lifespan.start(application, logger)
   const server = options.server ?? createLimitedServer(options)
@@ -150,6 +151,8 @@ async function start(application: Application, options: ResolvedOptions): Promis
     const startedAt = performance.now()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    // First, so long-lived responses (server-sent events, long polls) start ending now.
+    context.shutdown.abort()
     const serverClosed = ownsListening
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve()
@@ -158,6 +161,9 @@ async function start(application: Application, options: ResolvedOptions): Promis
     await context.registry.drain(deadline, logger)
     if (ownsListening) {
       let timer: NodeJS.Timeout | undefined
+      // Connections whose responses ended during the drain are idle now: server.close() only
+      // closed the ones idle when it was called.
+      server.closeIdleConnections()
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))
       })

@@ -10,4 +10,6 @@ export interface ServerContext {
   readonly accessLog: AccessLog | null
   /** Every running application instance, so shutdown can wait for them. */
   readonly registry: InstanceRegistry
+  /** Aborted when graceful shutdown begins; HTTP scopes carry it as `scope[kServerShutdown]`. */
+  readonly shutdown: AbortController
 }
