@@ -88,7 +88,7 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
       keyOf: (channel) => channel,
       onOverflow: (channel) =>
         logger.warn(
-          `Channel ${JSON.stringify(channel)} is not being received from; its oldest buffered messages are being dropped.`,
+          `Channel ${JSON.stringify(channel)} is not being received from: new messages for it are dropped until it is read.`,
         ),
       // A channel nobody received from for expiryMs stops being subscribed (Python unsubscribes at once).
       onRelease: (channel) => void this.#subscriberFor(channel).unsubscribe(channel),

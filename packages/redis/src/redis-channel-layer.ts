@@ -39,7 +39,7 @@ interface LoopEntry {
  * A channel layer on Redis sorted sets, byte-compatible with `channels_redis.core.RedisChannelLayer`
  * 4.x: Node and Django processes sharing a Redis (and `prefix`, hosts, keys) exchange messages and
  * groups both ways. Process-local channels (`specific.<client>!<id>`) share one Redis queue per
- * process, drained by one receive loop into a local dispatch table; popped messages pass through
+ * process, drained by one receive loop per host into a local dispatch table; popped messages pass through
  * `<queue>$inflight` so a crash does not lose them. Keys are sharded over `hosts` as Python does.
  *
  * @example
@@ -98,7 +98,7 @@ export class RedisChannelLayer implements ChannelLayer {
       keyOf: nonLocalName,
       onOverflow: (channel) =>
         resolved.logger.warn(
-          `Channel ${JSON.stringify(channel)} is not being received from; its oldest buffered messages are being dropped.`,
+          `Channel ${JSON.stringify(channel)} is not being received from: new messages for it are dropped until it is read.`,
         ),
       onRelease: () => {},
     })
