@@ -15,7 +15,10 @@ const config = readConfig()
 console.log(
   `node-channels benchmarks${config.smoke ? ' (smoke)' : ''}: server on cpu ${config.serverCpus}, generator on cpu ${config.generatorCpus}`,
 )
-const suite = await runSuite(config, (line) => console.log(line))
+const started = Date.now()
+const suite = await runSuite(config, (line) =>
+  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
+)
 const detail = detailTable(suite.results)
 console.log(`\n${textTable(detail.header, detail.rows)}`)
 const targets = targetTable(checkTargets(suite.results))

@@ -16,6 +16,8 @@ export type BenchConfig = {
   deliveryTimeoutMs: number
   idleConnections: number
   connectConcurrency: number
+  /** How long to wait, before each cell, for the rest of the machine to go quiet. */
+  quietWaitMs: number
   /** Each scenario runs this many times; the table shows the median. */
   repeats: number
   generatorProcesses: number
@@ -49,6 +51,7 @@ const FULL: BenchConfig = {
   deliveryTimeoutMs: 10_000,
   idleConnections: 5_000,
   connectConcurrency: 50,
+  quietWaitMs: 2_000,
   repeats: 3,
   generatorProcesses: 1,
   generatorCpus: '0',
@@ -76,6 +79,7 @@ const SMOKE: Partial<BenchConfig> = {
   deliveryTimeoutMs: 5_000,
   idleConnections: 100,
   connectConcurrency: 10,
+  quietWaitMs: 0,
   repeats: 1,
   writeFiles: false,
 }

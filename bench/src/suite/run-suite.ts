@@ -11,9 +11,8 @@ import type { ScenarioResult, SuiteResult } from './results.js'
 import { type ScenarioSpec, scenarioSpecs } from './scenarios.js'
 import { systemBusyMs } from './system-load.js'
 
-const SETTLE_SAMPLE_MS = 200
+const SETTLE_SAMPLE_MS = 100
 const SETTLE_LIMIT_MS = 5_000
-const QUIET_LIMIT_MS = 2_000
 const QUIET_SHARE = 0.15
 const HELD_SETTLE_MS = 500
 
@@ -21,10 +20,10 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Waits (bounded) until the servers are idle, so one scenario's tail does not count in the
- * next, and, for at most QUIET_LIMIT_MS of that, until the rest of the machine is quiet too
+ * next, and, for at most `quietWaitMs` of that, until the rest of the machine is quiet too
  * (a shared machine: whatever else runs is reported per cell as "other CPU").
  */
-async function settle(servers: LaunchedServer[]): Promise<void> {
+async function settle(servers: LaunchedServer[], quietWaitMs: number): Promise<void> {
   const start = Date.now()
   while (Date.now() - start < SETTLE_LIMIT_MS) {
     const before = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
@@ -32,8 +31,8 @@ async function settle(servers: LaunchedServer[]): Promise<void> {
     await delay(SETTLE_SAMPLE_MS)
     const serverMs = servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0) - before
     const otherMs = systemBusyMs() - busyBefore - serverMs
-    const idle = serverMs <= SETTLE_SAMPLE_MS * 0.05
-    const quiet = otherMs <= SETTLE_SAMPLE_MS * QUIET_SHARE || Date.now() - start >= QUIET_LIMIT_MS
+    const idle = serverMs <= SETTLE_SAMPLE_MS * 0.1
+    const quiet = otherMs <= SETTLE_SAMPLE_MS * QUIET_SHARE || Date.now() - start >= quietWaitMs
     if (idle && quiet) return
   }
 }
@@ -167,7 +166,7 @@ async function runScenario(
     const stopped = servers.find((running) => !running.running)
     if (stopped !== undefined)
       return emptyResult(server, spec, 'failed', `${stopped.name} exited: ${stopped.recentOutput}`)
-    await settle(servers)
+    await settle(servers, config.quietWaitMs)
     runs.push(await measureOnce(spec, servers, targets, config))
   }
   const rates = runs.map((run) => run.load.rate)

@@ -16,6 +16,7 @@ import { announceReady, installHooks, type ProgramOptions, programOptions } from
  * `/echo/` sends every frame back; `/broadcast/` joins one group in `connect()`,
  * `groupSend`s every frame to it, and the `chat_message` handler sends it to the client.
  * `--variant` picks the layer: `memory`, `redis` (RedisChannelLayer) or `redis-pubsub`.
+ * Server defaults otherwise, except the two limits noted at `serve()` below.
  */
 const GROUP = 'bench'
 
@@ -73,6 +74,13 @@ const application = ProtocolTypeRouter({
     path('broadcast/', ChatConsumer.asAsgi()),
   ]),
 })
-const handle = await serve(application, { host: '127.0.0.1', port: options.port })
+const handle = await serve(application, {
+  host: '127.0.0.1',
+  port: options.port,
+  // Every benchmark client comes from 127.0.0.1, so the per-address cap (256 by default) is off.
+  maxConnectionsPerClient: null,
+  // The per-socket rate limit stays on, out of reach, so its per-message cost is measured.
+  websocketRateLimit: { messagesPerSecond: 1e9, burst: 1e9 },
+})
 installHooks(() => handle.close())
 announceReady(handle.server.address())
