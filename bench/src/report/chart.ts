@@ -10,10 +10,10 @@ const FAMILY_COLOURS: Record<string, string> = {
   'node-channels': '#d9622b',
 }
 
-const WIDTH = 980
-const COLUMNS = 2
+const WIDTH = 900
+const COLUMNS = 1
 const PANEL_WIDTH = WIDTH / COLUMNS
-const LABEL_WIDTH = 210
+const LABEL_WIDTH = 330
 const BAR_HEIGHT = 14
 const BAR_GAP = 5
 const PANEL_TOP = 28

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest'
+import { readConfig } from '../suite/config.js'
+import type { ScenarioResult, SuiteResult } from '../suite/results.js'
+import { renderChart } from './chart.js'
+import { renderMarkdown } from './markdown.js'
+import { escapeXml } from './svg.js'
+import { checkTargets } from './targets.js'
+
+function cell(
+  server: string,
+  scenario: string,
+  rate: number,
+  extra: Partial<ScenarioResult> = {},
+): ScenarioResult {
+  return {
+    server,
+    serverLabel: `<${server}>`,
+    family: server.startsWith('node-channels') ? 'node-channels' : 'ws',
+    processes: 1,
+    scenario,
+    scenarioTitle: scenario,
+    kind: scenario.startsWith('echo')
+      ? 'echo'
+      : scenario.startsWith('broadcast')
+        ? 'broadcast'
+        : 'connect',
+    unit: 'msg/s',
+    status: 'ok',
+    reason: null,
+    rate,
+    rates: [rate],
+    p50Us: 500,
+    p99Us: 2_000,
+    maxUs: 3_000,
+    messages: rate,
+    errors: 0,
+    errorSamples: [],
+    windowMs: 1_000,
+    serverCpu: 0.95,
+    generatorCpu: 0.5,
+    otherCpu: 0,
+    connections: 10,
+    memoryPerConnectionKiB: null,
+    heapPerConnectionKiB: null,
+    parameters: {},
+    ...extra,
+  }
+}
+
+const results = [
+  cell('raw-ws', 'echo-64B-50x1', 100_000),
+  cell('node-channels', 'echo-64B-50x1', 95_000),
+  cell('daphne', 'echo-64B-50x1', 20_000),
+  cell('raw-ws', 'connect-idle', 5_000, { memoryPerConnectionKiB: 8 }),
+  cell('node-channels', 'connect-idle', 3_000, { memoryPerConnectionKiB: 12 }),
+  cell('raw-ws-cork', 'broadcast-burst', 1_000_000),
+  cell('node-channels', 'broadcast-burst', 0, { status: 'failed', reason: 'The sender ended.' }),
+]
+
+describe('the report', () => {
+  it('checks each target as a ratio measured in the same run', () => {
+    const checks = checkTargets(results)
+    const echo = checks.filter((check) => check.scenario === 'echo-64B-50x1')
+    expect(echo.map((check) => [check.reference, check.ratio, check.met])).toEqual([
+      ['raw-ws', 0.95, true],
+      ['daphne', 4.75, false],
+    ])
+    const memory = checks.find((check) => check.target.startsWith('memory'))
+    expect([memory?.ratio, memory?.comparison, memory?.met]).toEqual([1.5, '<=', false])
+    const setup = checks.find((check) => check.target.startsWith('connection setup'))
+    expect([setup?.ratio, setup?.met]).toEqual([0.6, false])
+    const burst = checks.find((check) => check.scenario === 'broadcast-burst')
+    expect([burst?.oursValue, burst?.ratio, burst?.met]).toEqual([null, null, null])
+  })
+
+  it('draws one bar per measured cell, escapes labels and leaves failed cells out', () => {
+    const svg = renderChart(results, 'a & b')
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
+    expect(svg).toContain('a &amp; b')
+    expect(svg).toContain('&lt;raw-ws&gt;')
+    // 6 measured cells plus 2 memory bars, plus the background and 4 legend squares.
+    expect(svg.match(/<rect /g)?.length).toBe(6 + 2 + 1 + 4)
+    expect(svg).not.toContain('>0</text>')
+    expect(escapeXml('"<&>"')).toBe('&quot;&lt;&amp;&gt;&quot;')
+  })
+
+  it('writes the page with the machine, the targets met or not, and every cell', () => {
+    const suite: SuiteResult = {
+      startedAt: '2026-01-01T00:00:00.000Z',
+      durationMs: 61_000,
+      smoke: false,
+      config: readConfig([], {}),
+      machine: {
+        cpuModel: 'Test CPU',
+        cores: 2,
+        memoryGiB: 4,
+        kernel: 'Linux 6',
+        loadAverageAtStart: [0.1, 0.2, 0.3],
+        node: 'v20.20.2',
+        python: '3.11.2',
+        redis: '7.0.15',
+        gitCommit: 'abc1234',
+        packages: { ws: '8.23.0' },
+      },
+      results,
+    }
+    const page = renderMarkdown(suite)
+    expect(page).toContain('- CPU: Test CPU, 2 cores, 4 GiB; Linux 6')
+    expect(page).toContain('1 met, 3 missed, 5 not measured.')
+    expect(page).toContain(
+      '| echo >= 5x Channels on Daphne | echo-64B-50x1 | node-channels: 95,000 | daphne: 20,000 | 4.75x | >= 5.00x | NO |',
+    )
+    expect(page).toContain('failed: The sender ended.')
+    expect(page).toContain('![Benchmark chart](benchmarks/chart.svg)')
+  })
+})
