@@ -12,7 +12,7 @@ import {
   writeErrorPage,
 } from './http-response.js'
 import { BadRequest, buildHttpScope, describePeer } from './scope.js'
-import type { ServerContext } from './server-context.js'
+import { kServerContext, type ServerContext } from './server-context.js'
 
 /**
  * What `scope[kNodeHttp]` holds for an HTTP request. Reading `req` or `res` hands the request
@@ -84,6 +84,7 @@ class HttpExchange {
     ;(scope as HttpScope & { [kNodeHttp]?: NodeHttp })[kNodeHttp] = nodeHttp
     ;(scope as HttpScope & { [kServerShutdown]?: AbortSignal })[kServerShutdown] =
       context.shutdown.signal
+    ;(scope as HttpScope & { [kServerContext]?: ServerContext })[kServerContext] = context
     this.#instance = new AppInstance({
       application: context.application,
       scope,

@@ -13,3 +13,9 @@ export interface ServerContext {
   /** Aborted when graceful shutdown begins; HTTP scopes carry it as `scope[kServerShutdown]`. */
   readonly shutdown: AbortController
 }
+
+/**
+ * Where the server puts its context on HTTP scopes, for transports in this package that
+ * outlive a request (long polling): a private symbol, not part of the public API.
+ */
+export const kServerContext: unique symbol = Symbol('node-channels.server-context')

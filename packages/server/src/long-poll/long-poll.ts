@@ -1,0 +1,400 @@
+import { randomBytes } from 'node:crypto'
+import {
+  type Application,
+  ChannelFull,
+  type ChannelLayer,
+  getChannelLayer,
+  type HttpScope,
+  kPathRouting,
+  type Message,
+  MessageTooLarge,
+  type Receive,
+  type Scope,
+  type Send,
+  type WebSocketScope,
+} from '@node-channels/core'
+import { defaultLogger, quote, type ServerLogger } from '../options.js'
+import { BadRequest, decodePath } from '../scope.js'
+import { kServerContext, type ServerContext } from '../server-context.js'
+import { header, readJsonBody, respond } from './http-io.js'
+import { LongPollSession } from './session.js'
+import {
+  BadBody,
+  parseClose,
+  parseOpen,
+  parseSend,
+  SESSION_HEADER,
+  SESSION_ID,
+  type SessionReply,
+  type SessionRequest,
+  sessionChannel,
+} from './wire.js'
+
+/** Options of `longPoll()`. Limits default to the server's when it runs the transport. */
+export interface LongPollOptions {
+  /** Where the endpoints live when the transport is not mounted under a `URLRouter`. @default '/lp/' */
+  prefix?: string
+  /** How long a poll waits for events before answering 204. @default 25000 */
+  pollTimeoutMs?: number
+  /** A session that has not polled for this long is closed (the application sees 1006). @default 2 × pollTimeoutMs */
+  sessionTimeoutMs?: number
+  /** How long a request waits for the session's process to answer, else 404. @default 5000 */
+  replyTimeoutMs?: number
+  /** Time the application has to accept or close, else 504. @default the server's websocketConnectTimeoutMs, else 5000 */
+  connectTimeoutMs?: number
+  /** Output a session may hold for a client that does not poll, else close 1008. @default the server's maxBufferedBytes, else 8 MiB */
+  maxBufferedBytes?: number
+  /** Largest request body, else 413. @default 2 MiB */
+  maxBodyBytes?: number
+  /** Time an application has to return once its session ended. @default the server's, else 10000 */
+  applicationCloseTimeoutMs?: number
+  /** The layer sessions talk through. @default getChannelLayer(channelLayerAlias), looked up per request */
+  layer?: ChannelLayer
+  /** @default 'default' */
+  channelLayerAlias?: string
+  /** @default the server's logger, else warnings and errors to stderr */
+  logger?: ServerLogger
+}
+
+/** The HTTP application `longPoll()` returns, with what the transport runs in this process. */
+export interface LongPollApplication extends Application {
+  /** Sessions whose application instances run in this process. */
+  readonly sessions: number
+  /** Closes this process's sessions as a server shutdown does (1001) and waits for them. */
+  close(): Promise<void>
+}
+
+const ENDPOINTS = { open: 'POST', poll: 'GET', send: 'POST', close: 'POST' } as const
+type Endpoint = keyof typeof ENDPOINTS
+
+/**
+ * Serves a WebSocket application over HTTP long polling, for clients that cannot open a
+ * WebSocket: `POST open` runs the application in this process with a WebSocket scope built
+ * from the request, `GET poll` waits (up to `pollTimeoutMs`) for what it sent, `POST send`
+ * delivers frames, `POST close` disconnects. Requests after `open` may reach any process on
+ * the same channel layer: they talk to the session through its layer channel. See
+ * docs/workers.md for the protocol.
+ *
+ * @example
+ * const chat = URLRouter([path('ws/chat/:room_name/', ChatConsumer.asAsgi())])
+ * export const application = ProtocolTypeRouter({
+ *   websocket: chat,
+ *   http: URLRouter([path('lp/', longPoll(chat))]),
+ * })
+ */
+export function longPoll(
+  websocketApplication: Application,
+  options: LongPollOptions = {},
+): LongPollApplication {
+  if (typeof websocketApplication !== 'function') {
+    throw new TypeError(
+      `longPoll() needs a WebSocket application, not ${quote(websocketApplication)}.`,
+    )
+  }
+  const settings = checkOptions(options)
+  const sessions = new Map<string, LongPollSession>()
+
+  const app = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+    if (scope.type !== 'http') {
+      throw new TypeError(`longPoll() serves "http" scopes, not ${quote(scope.type)}.`)
+    }
+    const endpoint = endpointOf(scope, settings.prefix)
+    if (endpoint === null) {
+      return respond(send, 404, { error: `No long-poll endpoint at ${quote(scope.path)}.` })
+    }
+    const method = ENDPOINTS[endpoint]
+    if (scope.method !== method) {
+      return respond(send, 405, { error: `${endpoint} takes ${method}, not ${scope.method}.` }, [
+        ['allow', method],
+      ])
+    }
+    const context = (scope as { [kServerContext]?: ServerContext })[kServerContext] ?? null
+    const layer = settings.layer ?? getChannelLayer(settings.alias)
+    if (layer === null) {
+      return respond(send, 503, { error: 'No channel layer is configured for long polling.' })
+    }
+    const request: RequestContext = { scope, receive, send, layer, context }
+    if (endpoint === 'open') return open(request)
+    return forward(endpoint, request)
+  }
+
+  interface RequestContext {
+    scope: HttpScope
+    receive: Receive
+    send: Send
+    layer: ChannelLayer
+    context: ServerContext | null
+  }
+
+  async function open({ scope, receive, send, layer, context }: RequestContext): Promise<void> {
+    const body = await readJsonBody(scope, receive, settings.maxBodyBytes)
+    if (!body.ok) return respond(send, body.status, { error: body.error })
+    let websocketScope: WebSocketScope
+    try {
+      websocketScope = buildScope(scope, parseOpen(body.value))
+    } catch (error) {
+      if (error instanceof BadBody || error instanceof BadRequest) {
+        return respond(send, 400, { error: error.message })
+      }
+      throw error
+    }
+    const shutdown = context?.shutdown.signal
+    if (shutdown?.aborted) return respond(send, 503, { error: 'The server is shutting down.' })
+    const options = context?.options
+    const logger = settings.logger ?? options?.logger ?? defaultLogger
+    const id = randomBytes(16).toString('base64url')
+    const session = new LongPollSession({
+      id,
+      application: websocketApplication,
+      scope: websocketScope,
+      layer,
+      origin: header(scope, 'origin') ?? null,
+      pollTimeoutMs: settings.pollTimeoutMs,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      connectTimeoutMs: settings.connectTimeoutMs ?? options?.websocketConnectTimeoutMs ?? 5000,
+      maxBufferedBytes: settings.maxBufferedBytes ?? options?.maxBufferedBytes ?? 8 * 1024 * 1024,
+      applicationCloseTimeoutMs:
+        settings.applicationCloseTimeoutMs ?? options?.applicationCloseTimeoutMs ?? 10_000,
+      logger,
+      label: `long-poll ${websocketScope.path} from ${(scope.client ?? ['unknown', 0]).join(':')}`,
+    })
+    sessions.set(id, session)
+    context?.registry.add(session.instance)
+    const onShutdown = (): void => session.shutdown()
+    shutdown?.addEventListener('abort', onShutdown, { once: true })
+    void session.ended.then(() => {
+      sessions.delete(id)
+      shutdown?.removeEventListener('abort', onShutdown)
+    })
+    const handshake = await session.handshake
+    if (handshake.kind === 'refuse') {
+      return respond(send, handshake.status, { error: handshake.error })
+    }
+    await respond(
+      send,
+      200,
+      { session: id, subprotocol: handshake.subprotocol, pollTimeoutMs: settings.pollTimeoutMs },
+      handshake.headers,
+    )
+  }
+
+  /** poll, send and close: checked here, answered by the session's process through the layer. */
+  async function forward(
+    endpoint: Exclude<Endpoint, 'open'>,
+    request: RequestContext,
+  ): Promise<void> {
+    const { scope, receive, send, layer } = request
+    const id = header(scope, SESSION_HEADER) ?? ''
+    if (!SESSION_ID.test(id)) {
+      return respond(send, 404, {
+        error: `Unknown session: send the id from open in the ${SESSION_HEADER} header.`,
+      })
+    }
+    const origin = header(scope, 'origin') ?? null
+    const reply = await layer.newChannel('long-poll.reply')
+    let message: SessionRequest
+    try {
+      if (endpoint === 'poll') {
+        const ack = /(?:^|&)ack=(\d{1,15})(?:&|$)/.exec(scope.query_string)?.[1]
+        message = {
+          type: 'long_poll.poll',
+          reply,
+          origin,
+          ack: ack === undefined ? 0 : Number(ack),
+        }
+      } else {
+        const body = await readJsonBody(scope, receive, settings.maxBodyBytes)
+        if (!body.ok) return respond(send, body.status, { error: body.error })
+        if (endpoint === 'send') {
+          message = { type: 'long_poll.send', reply, origin, ...parseSend(body.value) }
+        } else {
+          message = { type: 'long_poll.close', reply, origin, ...parseClose(body.value) }
+        }
+      }
+    } catch (error) {
+      if (error instanceof BadBody) return respond(send, 400, { error: error.message })
+      throw error
+    }
+    // The client may go away while the request waits: stop waiting then.
+    const gone = new AbortController()
+    void watchDisconnect(receive, gone)
+    try {
+      await layer.send(sessionChannel(id), message)
+    } catch (error) {
+      if (error instanceof ChannelFull) {
+        return respond(send, 503, { error: 'The session is not keeping up; try again later.' })
+      }
+      if (error instanceof MessageTooLarge) {
+        return respond(send, 413, { error: 'The frames are too large for the channel layer.' })
+      }
+      throw error
+    }
+    let answer = await waitReply(layer, reply, settings.replyTimeoutMs, gone.signal)
+    if (answer?.type === 'long_poll.wait') {
+      answer = await waitReply(
+        layer,
+        reply,
+        settings.pollTimeoutMs + settings.replyTimeoutMs,
+        gone.signal,
+      )
+      if (answer === null) return respond(send, 204, null)
+    }
+    if (answer === null) {
+      if (gone.signal.aborted) return respond(send, 204, null)
+      return respond(send, 404, { error: 'Unknown or expired session.' })
+    }
+    if (answer.type === 'long_poll.error')
+      return respond(send, answer.status, { error: answer.error })
+    if (answer.type === 'long_poll.events') {
+      if (answer.events.length === 0) return respond(send, 204, null)
+      return respond(send, 200, { events: answer.events })
+    }
+    return respond(send, 204, null)
+  }
+
+  const close = async (): Promise<void> => {
+    const open = [...sessions.values()]
+    for (const session of open) session.shutdown()
+    await Promise.all(open.map((session) => session.instance.exited))
+  }
+  // A URLRouter matches the transport's route as a prefix and hands it `path_remaining`.
+  Object.defineProperty(app, kPathRouting, { value: true, enumerable: true })
+  Object.defineProperty(app, 'sessions', { get: () => sessions.size, enumerable: true })
+  Object.defineProperty(app, 'close', { value: close, enumerable: true })
+  return app as unknown as LongPollApplication
+}
+
+// --- helpers ---
+
+interface Settings {
+  prefix: string
+  pollTimeoutMs: number
+  sessionTimeoutMs: number
+  replyTimeoutMs: number
+  connectTimeoutMs: number | undefined
+  maxBufferedBytes: number | undefined
+  maxBodyBytes: number
+  applicationCloseTimeoutMs: number | undefined
+  layer: ChannelLayer | undefined
+  alias: string
+  logger: ServerLogger | undefined
+}
+
+function checkOptions(options: LongPollOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`longPoll() options must be an object, not ${quote(options)}.`)
+  }
+  const positive = (
+    name: keyof LongPollOptions,
+    unit: string,
+    fallback?: number,
+  ): number | undefined => {
+    const value = options[name]
+    if (value === undefined) return fallback
+    if (
+      typeof value !== 'number' ||
+      !Number.isInteger(value) ||
+      value <= 0 ||
+      value > 2 ** 31 - 1
+    ) {
+      throw new RangeError(
+        `The ${name} option must be a whole number of ${unit} from 1, not ${quote(value)}.`,
+      )
+    }
+    return value
+  }
+  const ms = (name: keyof LongPollOptions, fallback?: number) =>
+    positive(name, 'milliseconds', fallback)
+  const bytes = (name: keyof LongPollOptions, fallback?: number) =>
+    positive(name, 'bytes', fallback)
+  const pollTimeoutMs = ms('pollTimeoutMs', 25_000) as number
+  const sessionTimeoutMs = ms('sessionTimeoutMs', 2 * pollTimeoutMs) as number
+  if (sessionTimeoutMs <= pollTimeoutMs) {
+    throw new RangeError(
+      `The sessionTimeoutMs option must be longer than pollTimeoutMs (${pollTimeoutMs}), not ${sessionTimeoutMs}.`,
+    )
+  }
+  const prefix = options.prefix ?? '/lp/'
+  if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
+    throw new TypeError(`The prefix option must start and end with "/", not ${quote(prefix)}.`)
+  }
+  return {
+    prefix,
+    pollTimeoutMs,
+    sessionTimeoutMs,
+    replyTimeoutMs: ms('replyTimeoutMs', 5000) as number,
+    connectTimeoutMs: ms('connectTimeoutMs'),
+    maxBufferedBytes: bytes('maxBufferedBytes'),
+    maxBodyBytes: bytes('maxBodyBytes', 2 * 1024 * 1024) as number,
+    applicationCloseTimeoutMs: ms('applicationCloseTimeoutMs'),
+    layer: options.layer,
+    alias: options.channelLayerAlias ?? 'default',
+    logger: options.logger,
+  }
+}
+
+/** `open`, `poll`, `send` or `close`, from `path_remaining` under a URLRouter, else after `prefix`. */
+function endpointOf(scope: HttpScope, prefix: string): Endpoint | null {
+  let rest: string
+  if (typeof scope.path_remaining === 'string') rest = scope.path_remaining
+  else if (scope.path.startsWith(prefix)) rest = scope.path.slice(prefix.length)
+  else return null
+  rest = rest.replace(/^\/+/, '').replace(/\/$/, '')
+  return Object.hasOwn(ENDPOINTS, rest) ? (rest as Endpoint) : null
+}
+
+/** The WebSocket scope the client would have had, from the `open` request and its body. */
+function buildScope(
+  scope: HttpScope,
+  open: { path: string; subprotocols: string[] },
+): WebSocketScope {
+  const question = open.path.indexOf('?')
+  const rawPath = question === -1 ? open.path : open.path.slice(0, question)
+  const queryString = question === -1 ? '' : open.path.slice(question + 1)
+  const skip = new Set(['content-length', 'content-type', 'transfer-encoding', SESSION_HEADER])
+  const websocket: WebSocketScope = {
+    type: 'websocket',
+    asgi: scope.asgi ?? { version: '3.0', spec_version: '2.4' },
+    http_version: scope.http_version ?? '1.1',
+    scheme: scope.scheme === 'https' ? 'wss' : 'ws',
+    path: decodePath(rawPath),
+    raw_path: rawPath,
+    query_string: queryString,
+    root_path: scope.root_path ?? '',
+    headers: scope.headers.filter(([name]) => !skip.has(name)),
+    client: scope.client ?? null,
+    server: scope.server ?? null,
+    subprotocols: open.subprotocols,
+  }
+  return websocket
+}
+
+/** Aborts `gone` when the server reports `http.disconnect` (the request body, if unread, is skipped). */
+async function watchDisconnect(receive: Receive, gone: AbortController): Promise<void> {
+  try {
+    // Bounded: the server sends the body's chunks, then one http.disconnect.
+    for (let turn = 0; turn < 100_000; turn++) {
+      const event: Message = await receive()
+      if (event.type === 'http.disconnect') break
+    }
+  } catch {
+    // The server abandoned the request: nothing more will come.
+  }
+  gone.abort()
+}
+
+/** The session's answer on `reply`, or null after `timeoutMs` or when `gone` aborts. */
+async function waitReply(
+  layer: ChannelLayer,
+  reply: string,
+  timeoutMs: number,
+  gone: AbortSignal,
+): Promise<SessionReply | null> {
+  const signal = AbortSignal.any([gone, AbortSignal.timeout(timeoutMs)])
+  try {
+    return (await layer.receive(reply, { signal })) as SessionReply
+  } catch (error) {
+    if (signal.aborted) return null
+    throw error
+  }
+}
