@@ -75,6 +75,7 @@ async function start(application: Application, options: ResolvedOptions): Promis
         logger.debug(
           `Refused a request with over ${options.maxHeadersCount} header fields; answered 431.`,
         )
+        res.setHeader('connection', 'close')
         writeErrorPage(res, 431, 'Too many header fields.', options.serverName)
         return
       }
