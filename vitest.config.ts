@@ -23,8 +23,13 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'tests/src/**/*.test.ts',
       'examples/*/src/**/*.test.ts',
+      'bench/src/**/*.test.ts',
     ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // CI sets VITEST_RESULTS to a path, to count passed and failed tests from the JSON report.
+    reporters: process.env.VITEST_RESULTS
+      ? ['default', ['json', { outputFile: process.env.VITEST_RESULTS }]]
+      : ['default'],
   },
 })
