@@ -17,6 +17,8 @@ const SOCKET_IO_PONG = clientFrame('3')
 const MAX_HANDSHAKE_BYTES = 16_384
 const CLOSE_GRACE_MS = 2_000
 const noop: MessageHandler = () => {}
+/** Every generator socket reads into this one buffer (JavaScript runs one read at a time). */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024)
 
 /**
  * One generator-side WebSocket connection, built on a bare `net.Socket`: a precomputed
@@ -48,7 +50,6 @@ export class Connection {
       this.#readyReject = reject
     })
     if (protocol === 'plain') this.#readyResolve()
-    socket.on('data', (chunk: Buffer) => this.feed(chunk))
     socket.on('error', (error) => this.#end(`socket error: ${error.message}`, true))
     socket.on('close', () => this.#end('socket closed', !this.#closing))
   }
@@ -77,7 +78,10 @@ export class Connection {
     })
   }
 
-  /** Parses bytes from the server (also used for bytes that arrived with the handshake). */
+  /**
+   * Parses bytes from the server (also used for bytes that arrived with the handshake).
+   * `chunk` is only valid during the call: nothing keeps a view of it.
+   */
   feed(chunk: Buffer): void {
     let buffer = chunk
     if (this.#pending !== null) {
@@ -113,7 +117,8 @@ export class Connection {
       this.#frame(first, buffer, start, end, nowMs)
       offset = end
     }
-    if (offset < length && !this.#ended) this.#pending = buffer.subarray(offset)
+    // A copy: `chunk` may be the shared read buffer, which the next read overwrites.
+    if (offset < length && !this.#ended) this.#pending = Buffer.from(buffer.subarray(offset))
     this.#socket.uncork()
   }
 
@@ -192,7 +197,20 @@ export function openConnection(
 ): Promise<Connection> {
   const path = routePath(protocol, route)
   return new Promise<Connection>((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port })
+    // Reads land in one shared buffer, parsed synchronously: no stream machinery and no Buffer
+    // allocation per read, which is most of a generator's cost when every delivery is a read.
+    let reader: (chunk: Buffer) => void = () => {}
+    const socket = net.connect({
+      host: '127.0.0.1',
+      port,
+      onread: {
+        buffer: SHARED_READ_BUFFER,
+        callback: (bytes: number, buffer: Uint8Array) => {
+          reader(Buffer.from(buffer.buffer, buffer.byteOffset, bytes))
+          return true
+        },
+      },
+    })
     socket.setNoDelay(true)
     let head: Buffer = Buffer.alloc(0)
     let settled = false
@@ -210,14 +228,14 @@ export function openConnection(
     const onError = (error: Error): void =>
       fail(new Error(`Opening ${path} failed: ${error.message}.`))
     const onData = (chunk: Buffer): void => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk])
+      head = Buffer.concat([head, chunk])
       const headerEnd = head.indexOf('\r\n\r\n')
       if (headerEnd < 0) {
         if (head.length > MAX_HANDSHAKE_BYTES)
           fail(new Error(`The upgrade response for ${path} has no end of headers.`))
         return
       }
-      socket.off('data', onData)
+      reader = () => {}
       socket.off('error', onError)
       const response = head.toString('latin1', 0, headerEnd)
       if (!response.startsWith('HTTP/1.1 101') || !response.includes(HANDSHAKE_ACCEPT)) {
@@ -229,6 +247,7 @@ export function openConnection(
         return
       }
       const connection = new Connection(socket, protocol)
+      reader = (bytes) => connection.feed(bytes)
       connection.ready.then(
         () => {
           if (settled) return
@@ -240,7 +259,7 @@ export function openConnection(
       )
       if (head.length > headerEnd + 4) connection.feed(head.subarray(headerEnd + 4))
     }
-    socket.on('data', onData)
+    reader = onData
     socket.on('error', onError)
     socket.once('connect', () => socket.write(upgradeRequest(port, path)))
   })
