@@ -124,6 +124,13 @@ pnpm bench                           # everything (well under 15 minutes on 2 co
 pnpm bench -- --duration-ms 5000 --repeats 3
 pnpm bench -- --servers raw-ws,node-channels --scenarios echo-64B-200x10
 BENCH_SMOKE=1 pnpm bench             # tiny and short; what CI runs (bench/src/smoke.test.ts)
+# profile a server (or the generator, BENCH_GENERATOR_NODE_FLAGS) and list its hot spots
+BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" pnpm bench -- --servers node-channels --no-write
+node bench/dist/tools/summarize-profile.js /tmp/prof/*.cpuprofile --top 30
 \`\`\`
+
+Other settings: \`--warmup-ms\`, \`--generators N\` (split echo and connection clients over N
+generator processes), \`BENCH_GENERATOR_CPUS\` / \`BENCH_SERVER_CPUS\` (taskset lists, default
+0 and 1), \`BENCH_PYTHON\` (default /usr/bin/python3), \`--json <file>\`, \`--no-write\`.
 `
 }

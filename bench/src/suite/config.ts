@@ -105,7 +105,7 @@ function list(text: string | undefined): string[] | null {
  * Reads the configuration from the command line, then the environment:
  * `--smoke` / BENCH_SMOKE=1, `--duration-ms` / BENCH_DURATION_MS, `--warmup-ms` / BENCH_WARMUP_MS,
  * `--repeats` / BENCH_REPEATS, `--generators` / BENCH_GENERATORS, `--servers a,b` / BENCH_SERVERS,
- * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, BENCH_PYTHON, and in CI
+ * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, BENCH_PYTHON, BENCH_GENERATOR_CPUS and BENCH_SERVER_CPUS (taskset lists), and in CI
  * (CI set) a peer whose runtime is missing is a failure rather than a skip.
  */
 export function readConfig(
@@ -149,6 +149,8 @@ export function readConfig(
     servers: list(values.servers ?? env.BENCH_SERVERS),
     scenarios: list(values.scenarios ?? env.BENCH_SCENARIOS),
     python: env.BENCH_PYTHON ?? base.python,
+    generatorCpus: env.BENCH_GENERATOR_CPUS ?? base.generatorCpus,
+    serverCpus: env.BENCH_SERVER_CPUS ?? base.serverCpus,
     requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
     jsonPath: values.json ?? null,
