@@ -36,6 +36,8 @@ export class RedisConnection {
   #down = false
   #lastError: Error | undefined
   #closed = false
+  /** Wakes every `waitUntilReady()` caller on close: between reconnection attempts ioredis emits no 'end'. */
+  readonly #closeWaiters = new Set<() => void>()
   #readyWait: Promise<Redis> | null = null
 
   constructor(options: RedisConnectionOptions) {
@@ -139,16 +141,17 @@ export class RedisConnection {
     if (this.client.status === 'ready') return Promise.resolve(true)
     this.#connect()
     return new Promise<boolean>((resolve) => {
-      const onReady = () => {
-        this.client.off('end', onEnd)
-        resolve(!this.#closed)
-      }
-      const onEnd = () => {
+      const settle = (ready: boolean) => {
         this.client.off('ready', onReady)
-        resolve(false)
+        this.client.off('end', onEnd)
+        this.#closeWaiters.delete(onEnd)
+        resolve(ready && !this.#closed)
       }
+      const onReady = () => settle(true)
+      const onEnd = () => settle(false)
       this.client.once('ready', onReady)
       this.client.once('end', onEnd)
+      this.#closeWaiters.add(onEnd)
     })
   }
 
@@ -178,6 +181,7 @@ export class RedisConnection {
     const live = status === 'connecting' || status === 'connect' || status === 'ready'
     const ended = live ? new Promise((resolve) => this.client.once('end', resolve)) : null
     this.client.disconnect()
+    for (const wake of this.#closeWaiters) wake()
     await ended
   }
 

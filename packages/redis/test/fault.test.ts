@@ -210,3 +210,19 @@ describe.skipIf(!runnable)('Redis layers with nothing listening', () => {
     },
   )
 })
+
+describe('RedisChannelLayer.close() with nothing listening', () => {
+  it('settles at once after a receive ran, though ioredis emits no "end" between reconnections', async () => {
+    const layer = new RedisChannelLayer({
+      hosts: `redis://127.0.0.1:${await freePort()}`,
+      connectTimeoutMs: 1000,
+      logger: watchingLogger(),
+    })
+    const channel = await layer.newChannel()
+    const receiving = layer.receive(channel, { signal: AbortSignal.timeout(200) })
+    await expect(receiving).rejects.toMatchObject({ name: 'TimeoutError' })
+    const started = Date.now()
+    await layer.close()
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+})
