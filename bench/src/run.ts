@@ -13,7 +13,7 @@ import { runSuite } from './suite/run-suite.js'
  */
 const config = readConfig()
 console.log(
-  `node-channels benchmarks${config.smoke ? ' (smoke)' : ''}: server on cpu ${config.serverCpus}, generator on cpu ${config.generatorCpus}`,
+  `node-channels benchmarks${config.smoke ? ' (smoke)' : ''}: server on cpu ${config.serverCpus ?? 'any'}, generator on cpu ${config.generatorCpus ?? 'any'}`,
 )
 const started = Date.now()
 const suite = await runSuite(config, (line) =>

@@ -95,6 +95,7 @@ Do not edit by hand: the next run rewrites this page, \`docs/benchmarks/chart.sv
 - Node ${machine.node}; Python ${machine.python ?? 'not available'}; Redis ${machine.redis ?? 'not available'}; commit ${machine.gitCommit ?? 'unknown'}
 - Packages: ${packages}
 - Load average when the run started: ${machine.loadAverageAtStart.join(', ')}
+- Servers pinned to CPU ${config.serverCpus ?? '(unpinned)'}, generator to CPU ${config.generatorCpus ?? '(unpinned)'}
 - Window ${config.durationMs} ms after ${config.warmupMs} ms warm-up, ${config.repeats} repeat(s) per cell, ${config.generatorProcesses} generator process(es)
 
 ## Summary

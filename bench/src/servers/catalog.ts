@@ -14,7 +14,7 @@ export type Family = 'ws' | 'socket.io' | 'django' | 'node-channels'
 /** Where and how a server process starts. */
 export type LaunchContext = {
   python: string
-  serverCpus: string
+  serverCpus: string | null
   minOpenFiles: number
   redisUrl: string | null
   redisPrefix: string

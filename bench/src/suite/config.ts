@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 
 /** Everything one benchmark run is parameterised by. */
@@ -21,8 +22,9 @@ export type BenchConfig = {
   /** Each scenario runs this many times; the table shows the median. */
   repeats: number
   generatorProcesses: number
-  generatorCpus: string
-  serverCpus: string
+  /** taskset CPU lists; null (unpinned) on a machine with a single core. */
+  generatorCpus: string | null
+  serverCpus: string | null
   /** Run only these servers / scenarios (null: all). */
   servers: string[] | null
   scenarios: string[] | null
@@ -127,6 +129,8 @@ export function readConfig(
     },
   })
   const smoke = values.smoke === true || env.BENCH_SMOKE === '1'
+  // One core: nothing to pin apart (a CI runner, say), so everything runs unpinned.
+  const pinnable = os.availableParallelism() >= 2
   const base: BenchConfig = smoke ? { ...FULL, ...SMOKE } : { ...FULL }
   return {
     ...base,
@@ -149,8 +153,8 @@ export function readConfig(
     servers: list(values.servers ?? env.BENCH_SERVERS),
     scenarios: list(values.scenarios ?? env.BENCH_SCENARIOS),
     python: env.BENCH_PYTHON ?? base.python,
-    generatorCpus: env.BENCH_GENERATOR_CPUS ?? base.generatorCpus,
-    serverCpus: env.BENCH_SERVER_CPUS ?? base.serverCpus,
+    generatorCpus: pinnable ? (env.BENCH_GENERATOR_CPUS ?? base.generatorCpus) : null,
+    serverCpus: pinnable ? (env.BENCH_SERVER_CPUS ?? base.serverCpus) : null,
     requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
     jsonPath: values.json ?? null,
