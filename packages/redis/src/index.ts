@@ -12,4 +12,6 @@ export type {
 } from './options.js'
 export { RedisPubSubChannelLayer } from './pubsub-layer.js'
 export { RedisChannelLayer } from './redis-channel-layer.js'
+export type { RedisSessionStoreOptions } from './redis-session-store.js'
+export { RedisSessionStore } from './redis-session-store.js'
 export { consistentHash } from './sharding.js'
