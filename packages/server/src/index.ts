@@ -3,6 +3,7 @@
 export type { AccessLogEntry, AccessLogTarget } from './access-log.js'
 export { formatAccessLogLine } from './access-log.js'
 export { CancelledError } from './app-instance.js'
+export { BROWSER_CLIENT_PATH, browserClient } from './browser-client.js'
 export type { NodeHttp } from './http-handler.js'
 export {
   CHANNEL_LAYER_URL_ENV,

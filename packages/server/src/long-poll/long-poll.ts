@@ -115,7 +115,14 @@ export function longPoll(
     }
     const request: RequestContext = { scope, receive, send, layer, context }
     if (endpoint === 'open') return open(request)
-    return forward(endpoint, request)
+    try {
+      return await forward(endpoint, request)
+    } catch (error) {
+      if (!(error instanceof LayerUnavailable)) throw error
+      const logger = settings.logger ?? context?.options.logger ?? defaultLogger
+      logger.warn(`Long polling cannot reach the channel layer: ${String(error.cause)}`)
+      return respond(send, 503, { error: 'The channel layer is unavailable; try again later.' })
+    }
   }
 
   interface RequestContext {
@@ -191,7 +198,7 @@ export function longPoll(
       })
     }
     const origin = header(scope, 'origin') ?? null
-    const reply = await layer.newChannel('long-poll.reply')
+    const reply = await unavailableOnError(layer.newChannel('long-poll.reply'))
     let message: SessionRequest
     try {
       if (endpoint === 'poll') {
@@ -227,7 +234,7 @@ export function longPoll(
       if (error instanceof MessageTooLarge) {
         return respond(send, 413, { error: 'The frames are too large for the channel layer.' })
       }
-      throw error
+      throw new LayerUnavailable('send failed', { cause: error })
     }
     let answer = await waitReply(layer, reply, settings.replyTimeoutMs, gone.signal)
     if (answer?.type === 'long_poll.wait') {
@@ -395,6 +402,19 @@ async function waitReply(
     return (await layer.receive(reply, { signal })) as SessionReply
   } catch (error) {
     if (signal.aborted) return null
-    throw error
+    throw new LayerUnavailable('receive failed', { cause: error })
+  }
+}
+
+/** The channel layer failed (closed, or its server unreachable): answered 503. */
+class LayerUnavailable extends Error {
+  override name = 'LayerUnavailable'
+}
+
+async function unavailableOnError<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise
+  } catch (error) {
+    throw new LayerUnavailable('the layer call failed', { cause: error })
   }
 }

@@ -285,7 +285,9 @@ export class LongPollSession {
   async #handle(request: SessionRequest): Promise<void> {
     if (typeof request.reply !== 'string') return
     requireValidChannelName(request.reply)
-    if ((request.origin ?? null) !== this.#init.origin) {
+    // Browsers send Origin on every cross-origin request (and same-origin POSTs), so a
+    // different one means another site; none at all is a same-origin GET or not a browser.
+    if (typeof request.origin === 'string' && request.origin !== this.#init.origin) {
       await this.#reply(request.reply, {
         type: 'long_poll.error',
         status: 403,
