@@ -12,6 +12,8 @@ export {
 } from './application-communicator.js'
 export type { HttpCommunicatorOptions, HttpResponse } from './http-communicator.js'
 export { HttpCommunicator } from './http-communicator.js'
+export type { LiveServer, LiveServerOptions } from './live-server.js'
+export { startLiveServer } from './live-server.js'
 export type { TestPath } from './test-path.js'
 export { parseTestPath } from './test-path.js'
 export type {
