@@ -1,6 +1,7 @@
 import { path, type Route, rePath } from '@node-channels/router'
 import { ChatConsumer, type ChatConsumerInit } from './consumers.js'
 import { AppendSlashConsumer, PageConsumer, RoomPageConsumer } from './pages.js'
+import { RoomFeedConsumer } from './room-feed.js'
 import { StaticFilesConsumer } from './static-files.js'
 
 // One URL segment, bounded before the consumer's zod check sees it (`roomNameSchema`).
@@ -27,6 +28,7 @@ export function httpUrlpatterns(publicDir: string): Route[] {
       new RegExp(`^chat/${ROOM}/$`, 'u'),
       RoomPageConsumer.asAsgi({ root, page: 'room.html' }),
     ),
+    rePath(new RegExp(`^chat/${ROOM}/events$`, 'u'), RoomFeedConsumer.asAsgi()),
     rePath(new RegExp(`^chat/${ROOM}$`, 'u'), AppendSlashConsumer.asAsgi()),
     rePath(/^static\/(?<path>.+)$/s, StaticFilesConsumer.asAsgi({ root: `${root}/static` })),
     rePath(/^/, PageConsumer.asAsgi({ root, page: '404.html', status: 404 })),
