@@ -85,6 +85,30 @@ describe('watchMessages', () => {
     expect(elapsed).toBeLessThan(1000)
   })
 
+  it('does not count the time the server leaves the socket paused', async () => {
+    const socket = new PassThrough()
+    onTestFinished(() => {
+      socket.destroy()
+    })
+    let firedAt: number | null = null
+    const fired = new Promise<void>((resolve) => {
+      watchMessages(socket, 50, () => {
+        firedAt = performance.now()
+        resolve()
+      })
+    })
+    socket.resume()
+    socket.write(frame(1, 10, false))
+    await new Promise((resolve) => setImmediate(resolve))
+    socket.pause()
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(firedAt).toBeNull()
+    const resumedAt = performance.now()
+    socket.resume()
+    await fired
+    expect((firedAt ?? 0) - resumedAt).toBeLessThan(200)
+  })
+
   it('stays quiet while messages complete, and stops with the socket', async () => {
     const socket = new PassThrough()
     let fired = 0

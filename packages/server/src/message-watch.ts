@@ -20,6 +20,11 @@ export class FrameTracker {
     return this.#startedAt
   }
 
+  /** Counts a message in progress as begun at `now`: the wait was not the client's doing. */
+  postpone(now: number): void {
+    if (this.#startedAt !== null) this.#startedAt = now
+  }
+
   /** Takes the next bytes of the stream, received at `now` (milliseconds). */
   push(chunk: Uint8Array, now: number): void {
     let offset = 0
@@ -68,8 +73,9 @@ export class FrameTracker {
 
 /**
  * Watches a WebSocket's raw socket and calls `onTimeout` once if a message stays partly
- * received for `timeoutMs`. Attach it before the socket is resumed so that it sees every byte.
- * Returns a function that stops watching.
+ * received for `timeoutMs`. Time the socket spends paused (the server not reading, for
+ * backpressure) does not count. Attach it before the socket is resumed so that it sees every
+ * byte. Returns a function that stops watching.
  */
 export function watchMessages(
   socket: Duplex,
@@ -88,6 +94,11 @@ export function watchMessages(
     timer = null
     const since = tracker.pendingSince
     if (since === null) return
+    if (socket.isPaused()) {
+      tracker.postpone(performance.now())
+      arm()
+      return
+    }
     if (performance.now() - since >= timeoutMs) {
       fired = true
       stop()
