@@ -85,13 +85,13 @@ async function start(withWebSocket = true, port = 0): Promise<ServerHandle> {
 async function logged(page: Page, pattern: RegExp, count = 1): Promise<string[]> {
   await page.waitForFunction(
     ([source, flags, n]) =>
-      ((window as unknown as { log?: string[] }).log ?? []).filter((line) =>
+      ((globalThis as unknown as { log?: string[] }).log ?? []).filter((line) =>
         new RegExp(source as string, flags as string).test(line),
       ).length >= (n as number),
     [pattern.source, pattern.flags, count] as const,
     { timeout: 10_000 },
   )
-  return page.evaluate(() => (window as unknown as { log: string[] }).log)
+  return page.evaluate(() => (globalThis as unknown as { log: string[] }).log)
 }
 
 describe.skipIf(!available)('the browser client in Chromium', () => {
@@ -109,9 +109,9 @@ describe.skipIf(!available)('the browser client in Chromium', () => {
     onTestFinished(() => page.close())
     if (blockWebSocket) {
       await page.addInitScript(() => {
-        window.WebSocket = function blocked() {
+        ;(globalThis as { WebSocket?: unknown }).WebSocket = function blocked() {
           throw new Error('WebSocket is blocked here')
-        } as unknown as typeof WebSocket
+        }
       })
     }
     await page.goto(url)
@@ -120,7 +120,7 @@ describe.skipIf(!available)('the browser client in Chromium', () => {
 
   const send = (page: Page, data: string | number[]) =>
     page.evaluate((value) => {
-      const socket = (window as unknown as { socket: { send(d: unknown): void } }).socket
+      const socket = (globalThis as unknown as { socket: { send(d: unknown): void } }).socket
       socket.send(typeof value === 'string' ? value : new Uint8Array(value))
     }, data)
 
