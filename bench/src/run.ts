@@ -1,17 +1,25 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { textTable } from './report/format.js'
 import { detailTable, targetTable } from './report/tables.js'
 import { checkTargets } from './report/targets.js'
 import { writeOutputs } from './report/write-files.js'
 import { readConfig } from './suite/config.js'
+import type { SuiteResult } from './suite/results.js'
 import { runSuite } from './suite/run-suite.js'
 
 /**
  * `pnpm bench`: runs every scenario against every server, prints the table and the targets,
  * and (unless smoke or --no-write) writes bench/results/latest.json, docs/benchmarks.md and
- * docs/benchmarks/chart.svg. Exits 1 when a cell failed.
+ * docs/benchmarks/chart.svg. Exits 1 when a cell failed. `--render <results.json>` only
+ * rewrites the page and the chart from earlier results.
  */
 const config = readConfig()
+if (config.renderFrom !== null) {
+  const earlier = JSON.parse(readFileSync(config.renderFrom, 'utf8')) as SuiteResult
+  const outputs = writeOutputs(earlier)
+  console.log(`Wrote ${outputs.markdown} and ${outputs.chart} from ${config.renderFrom}.`)
+  process.exit(0)
+}
 console.log(
   `node-channels benchmarks${config.smoke ? ' (smoke)' : ''}: server on cpu ${config.serverCpus ?? 'any'}, generator on cpu ${config.generatorCpus ?? 'any'}`,
 )

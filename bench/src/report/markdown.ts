@@ -27,12 +27,19 @@ function generatorSection(results: ScenarioResult[]): string {
     )
   } else {
     lines.push(
-      `These cells had a generator process at or above ${formatCpu(SATURATED)} of its core, so they are a lower bound on the server:`,
+      `These cells had a generator process at or above ${formatCpu(SATURATED)} of its core, so they are a lower bound on the server (where the server is near 100% too, both were saturated and the figure is close to the server's limit; a ratio against such a cell flatters the other server):`,
     )
-    for (const row of bound)
+    for (const row of bound) {
+      const both =
+        row.serverCpu >= SATURATED ? ' (both saturated)' : ' (the generator is the limit)'
       lines.push(
-        `- ${row.scenario} against ${row.serverLabel}: generator ${formatCpu(row.generatorCpu)}, server ${formatCpu(row.serverCpu)}.`,
+        `- ${row.scenario} against ${row.serverLabel}: generator ${formatCpu(row.generatorCpu)}, server ${formatCpu(row.serverCpu)}${both}.`,
       )
+    }
+    lines.push(
+      '',
+      'Generator processes share core 0, so more of them (`--generators N`) add no CPU here; the generator already pre-builds its frames, parses in place and reads into one shared buffer. What remains is the kernel cost of one read per delivery when the server writes every frame separately (the frame-once + cork server coalesces them and needs far less).',
+    )
   }
   const noisy = ok.filter((result) => result.otherCpu >= 0.2)
   if (noisy.length > 0) {
@@ -69,7 +76,14 @@ const METHOD = `## Method
 - Connection setup and idle memory: on a fresh server, connections are opened with a fixed
   number of handshakes outstanding (the rate), then held idle while the server's RSS is read
   (after a full GC for Node servers, started with \`--expose-gc\`); memory per connection is the
-  RSS delta over the count.
+  RSS delta over the count ("heap KiB/conn": V8 heap + external delta, Node servers only). Memory
+  is read on the first repeat, when the server is fresh; the rate is the median of all repeats.
+- Settings: every server runs with its defaults, except node-channels' per-address connection
+  cap (256; every client here is 127.0.0.1), which is off, and its per-socket rate limit, which
+  stays on but out of reach (1e9 messages/s) so its cost is measured. Channels runs on Daphne
+  from Debian's packages with \`channels.layers.InMemoryChannelLayer\` or
+  \`channels_redis.core.RedisChannelLayer\`; all Redis variants use one private Redis with a
+  fresh key prefix per server.
 - Each cell has a warm-up, then a fixed window; with several repeats the table shows the median.
   "server CPU" is the server processes' CPU over the window (100% = one core), "other CPU" is
   whatever else on the machine ran meanwhile.`

@@ -18,7 +18,7 @@ export function writeOutputs(suite: SuiteResult): typeof OUTPUTS {
   mkdirSync(new URL('bench/results/', REPO), { recursive: true })
   mkdirSync(new URL('docs/benchmarks/', REPO), { recursive: true })
   writeFileSync(OUTPUTS.json, `${JSON.stringify(suite, null, 2)}\n`)
-  const subtitle = `${suite.machine.cpuModel}, ${suite.machine.cores} cores, Node ${suite.machine.node}, ${suite.startedAt.slice(0, 10)}: server on core 1, generator on core 0`
+  const subtitle = `${suite.machine.cpuModel}, ${suite.machine.cores} cores, Node ${suite.machine.node}, ${suite.startedAt.slice(0, 10)}: server on CPU ${suite.config.serverCpus ?? 'any'}, generator on CPU ${suite.config.generatorCpus ?? 'any'}`
   writeFileSync(OUTPUTS.chart, renderChart(suite.results, subtitle))
   writeFileSync(OUTPUTS.markdown, renderMarkdown(suite))
   return OUTPUTS

@@ -35,6 +35,8 @@ export type BenchConfig = {
   writeFiles: boolean
   /** Also write the results JSON here (the smoke test reads it). */
   jsonPath: string | null
+  /** Run nothing: rewrite the page and the chart from this results JSON (after a report change). */
+  renderFrom: string | null
 }
 
 const FULL: BenchConfig = {
@@ -64,6 +66,7 @@ const FULL: BenchConfig = {
   requireAllPeers: false,
   writeFiles: true,
   jsonPath: null,
+  renderFrom: null,
 }
 
 const SMOKE: Partial<BenchConfig> = {
@@ -107,7 +110,7 @@ function list(text: string | undefined): string[] | null {
  * Reads the configuration from the command line, then the environment:
  * `--smoke` / BENCH_SMOKE=1, `--duration-ms` / BENCH_DURATION_MS, `--warmup-ms` / BENCH_WARMUP_MS,
  * `--repeats` / BENCH_REPEATS, `--generators` / BENCH_GENERATORS, `--servers a,b` / BENCH_SERVERS,
- * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, BENCH_PYTHON, BENCH_GENERATOR_CPUS and BENCH_SERVER_CPUS (taskset lists), and in CI
+ * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, `--render <results.json>`, BENCH_PYTHON, BENCH_GENERATOR_CPUS and BENCH_SERVER_CPUS (taskset lists), and in CI
  * (CI set) a peer whose runtime is missing is a failure rather than a skip.
  */
 export function readConfig(
@@ -126,6 +129,7 @@ export function readConfig(
       scenarios: { type: 'string' },
       'no-write': { type: 'boolean' },
       json: { type: 'string' },
+      render: { type: 'string' },
     },
   })
   const smoke = values.smoke === true || env.BENCH_SMOKE === '1'
@@ -158,5 +162,6 @@ export function readConfig(
     requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
     jsonPath: values.json ?? null,
+    renderFrom: values.render ?? null,
   }
 }
