@@ -59,7 +59,7 @@ describe('the benchmark in smoke mode', () => {
     // The generator and the servers run as separate compiled processes: build them first.
     spawnSync('pnpm', ['exec', 'tsc', '-b', 'bench'], { cwd: REPO, stdio: 'inherit' })
     run = await runSmoke()
-  })
+  }, SMOKE_LIMIT_MS + 60_000)
 
   it('runs every scenario against every server without a failed cell', () => {
     const failed = run.suite.results.filter((result) => result.status === 'failed')
