@@ -24,6 +24,34 @@ export const CLEANUP_SCRIPT: LuaScript = script(`
         `)
 
 /**
+ * Pops up to ARGV[1] messages from a queue only this process reads (KEYS[1]) in one step,
+ * keeping them in its `$inflight` (KEYS[2], expiring in ARGV[2] seconds) until the next pop:
+ * with ARGV[3] = "1" that pop first moves what `$inflight` holds back into the queue, as
+ * channels_redis' cleanup does (nothing was handed over), else it drops it (all was handed
+ * over). Returns `[member, score, …]` lowest score first, as ZPOPMIN does.
+ */
+export const POP_BATCH_SCRIPT: LuaScript = script(`
+  if ARGV[3] == '1' then
+    local backed_up = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+    for i = #backed_up, 1, -2 do
+      redis.call('ZADD', KEYS[1], backed_up[i], backed_up[i - 1])
+    end
+  end
+  redis.call('DEL', KEYS[2])
+  local popped = redis.call('ZPOPMIN', KEYS[1], ARGV[1])
+  if #popped > 0 then
+    local scored = {}
+    for i = 1, #popped, 2 do
+      scored[i] = popped[i + 1]
+      scored[i + 1] = popped[i]
+    end
+    redis.call('ZADD', KEYS[2], unpack(scored))
+    redis.call('EXPIRE', KEYS[2], ARGV[2])
+  end
+  return popped
+`)
+
+/**
  * Adds one message per queue key unless the queue is at capacity; returns how many keys were
  * full. KEYS: queues; ARGV: messages, capacities, score, expiry seconds. Verbatim from
  * channels_redis' `group_send`.
@@ -79,5 +107,20 @@ export async function runScript(
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error
     return await client.eval(lua.source, keys.length, ...keys, ...args)
+  }
+}
+
+/** `runScript` for replies that carry binary data: strings come back as Buffers. */
+export async function runScriptBuffer(
+  client: Redis,
+  lua: LuaScript,
+  keys: ReadonlyArray<string | Buffer>,
+  args: ReadonlyArray<string | Buffer | number>,
+): Promise<unknown> {
+  try {
+    return await client.callBuffer('evalsha', [lua.sha, keys.length, ...keys, ...args])
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error
+    return await client.callBuffer('eval', [lua.source, keys.length, ...keys, ...args])
   }
 }

@@ -1,9 +1,11 @@
 import type { RedisConnection } from './connection.js'
 import type { RedisLayerLogger } from './logger.js'
-import { CLEANUP_SCRIPT, runScript } from './lua.js'
+import { CLEANUP_SCRIPT, POP_BATCH_SCRIPT, runScript, runScriptBuffer } from './lua.js'
 
 /** BZPOPMIN's timeout in seconds. Mirrors `RedisChannelLayer.brpop_timeout`. */
 const POP_TIMEOUT_SECONDS = 5
+/** How many messages one round trip pops from a queue only this process reads. */
+export const POP_BATCH_SIZE = 100
 /** After an unexpected Redis error, wait this long before popping again (Python's receive task sleeps 1 s). */
 const ERROR_PAUSE_MS = 1000
 
@@ -21,8 +23,10 @@ export interface QueueLoopOptions {
   /** Whether anyone still waits on this queue; the loop ends after a pop once nobody does. */
   wanted(): boolean
   /**
-   * True for a queue other processes also read (a named channel): a message popped after this
-   * process's receivers left goes back to the queue instead of to `onMember`.
+   * True for a queue other processes also read (a named channel): it is popped one message at
+   * a time with channels_redis' exact protocol, and a message popped after this process's
+   * receivers left goes back to the queue instead of to `onMember`. False for this process's
+   * own queue: it is popped up to `POP_BATCH_SIZE` messages per round trip (`POP_BATCH_SCRIPT`).
    */
   shared: boolean
   /** Lifetime of the `$inflight` key, in seconds (the message expiry). */
@@ -39,6 +43,8 @@ export interface QueueLoopOptions {
  * popped by a process that dies is put back for the next receiver:
  * `EVAL cleanup` (restore `$inflight`), `BZPOPMIN key 5`, `ZADD key$inflight`, hand it over,
  * `ZPOPMIN key$inflight`. Mirrors `RedisChannelLayer._brpop_with_clean` and `receive_single`.
+ * A queue only this process reads is popped in batches instead, each kept in `$inflight` until
+ * it has been handed over (see `POP_BATCH_SCRIPT`), and waited on with `BZPOPMIN` once drained.
  * Rides out Redis outages by waiting for the connection to come back.
  */
 export class QueueLoop {
@@ -46,6 +52,10 @@ export class QueueLoop {
   readonly #inflightKey: string
   #running: Promise<void> | null = null
   #closed = false
+  /** Batched pops: true while `$inflight` may hold messages not handed over (so the next pop restores them). */
+  #restore = true
+  /** Batched pops: true while `$inflight` holds the last batch, handed over (the next pop drops it). */
+  #holding = false
   #pause: { timer: NodeJS.Timeout; resolve(): void } | null = null
 
   constructor(options: QueueLoopOptions) {
@@ -88,16 +98,89 @@ export class QueueLoop {
     await this.#running
   }
 
-  async #run(): Promise<void> {
-    const { key, logger, shared } = this.#options
+  #run(): Promise<void> {
+    return this.#options.shared ? this.#runShared() : this.#runBatched()
+  }
+
+  /** Whether to go on popping: while someone waits, or waits again right after being served. */
+  async #stillWanted(): Promise<boolean> {
+    if (this.#options.wanted()) return true
+    // A receiver that was just handed a message asks again in a moment: give it that moment.
+    await new Promise((resolve) => setImmediate(resolve))
+    return !this.#closed && this.#options.wanted()
+  }
+
+  /**
+   * This process's own queue: `POP_BATCH_SCRIPT` while messages keep coming; once it comes back
+   * short (the queue is drained), `BZPOPMIN` to wait, pipelined with the next batch, so a
+   * lone message costs one round trip and a burst a round trip per `POP_BATCH_SIZE` messages.
+   */
+  async #runBatched(): Promise<void> {
+    const { key, connection, onMember } = this.#options
+    let drained = false
+    while (!this.#closed) {
+      if (!(await this.#stillWanted())) break
+      if (!(await connection.waitUntilReady()) || this.#closed) return
+      const { client } = connection
+      const restore = this.#restore
+      // Until this batch is handed over, $inflight may hold messages nobody has.
+      this.#restore = true
+      const wait: Promise<[Buffer, Buffer, Buffer] | null> | null = drained
+        ? client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS)
+        : null
+      const batch: Promise<Buffer[]> = runScriptBuffer(
+        client,
+        POP_BATCH_SCRIPT,
+        [key, this.#inflightKey],
+        [POP_BATCH_SIZE, this.#options.inflightExpirySeconds, restore ? '1' : '0'],
+      ) as Promise<Buffer[]>
+      const [waited, popped] = await Promise.allSettled([wait, batch])
+      if (waited.status === 'fulfilled' && waited.value) {
+        const [, member, score] = waited.value
+        onMember(member, Number(score.toString('latin1')))
+      }
+      const failed = [waited, popped].find((result) => result.status === 'rejected')
+      if (failed || popped.status === 'rejected') {
+        if (this.#closed) return
+        // The batch, if it was popped, stays in $inflight and is restored by the next pop.
+        await this.#failed(failed?.reason)
+        drained = false
+        continue
+      }
+      const members: Buffer[] = popped.value
+      for (let index = 0; index + 1 < members.length; index += 2) {
+        onMember(
+          members[index] as Buffer,
+          Number((members[index + 1] as Buffer).toString('latin1')),
+        )
+      }
+      this.#restore = false
+      this.#holding = members.length > 0
+      drained = members.length < 2 * POP_BATCH_SIZE
+    }
+    await this.#release()
+  }
+
+  /** Drops the handed-over batch from $inflight when the loop stops, so no later loop restores it. */
+  async #release(): Promise<void> {
+    if (this.#restore || !this.#holding || this.#closed || !this.#options.connection.isReady) return
+    try {
+      await this.#options.connection.client.del(this.#inflightKey)
+      this.#holding = false
+    } catch (error) {
+      this.#options.logger.warn(
+        `Clearing ${JSON.stringify(this.#inflightKey)} failed, so its messages may be delivered again: ${(error as Error).message}`,
+      )
+    }
+  }
+
+  /** A queue other processes may read too: channels_redis' protocol, one message per round trip. */
+  async #runShared(): Promise<void> {
+    const { key, logger } = this.#options
     let pending: PendingPop | null = null
     while (!this.#closed) {
       if (!pending) {
-        if (!this.#options.wanted()) {
-          // A receiver that was just handed a message asks again in a moment: give it that moment.
-          await new Promise((resolve) => setImmediate(resolve))
-          if (this.#closed || !this.#options.wanted()) return
-        }
+        if (!(await this.#stillWanted())) return
         // During an outage: wait, without a time bound, for the connection to come back.
         if (!(await this.#options.connection.waitUntilReady()) || this.#closed) return
         pending = this.#pop()
@@ -116,7 +199,7 @@ export class QueueLoop {
       const [, member, scoreBytes] = popped
       const score = scoreBytes.toString('latin1')
       // Unwanted after all (its receivers left during the pop): back in the queue, same score.
-      const giveBack = shared && !this.#options.wanted()
+      const giveBack = !this.#options.wanted()
       const { client } = this.#options.connection
       const acknowledged = Promise.all([
         client.zadd(this.#inflightKey, score, member),
@@ -125,9 +208,8 @@ export class QueueLoop {
         giveBack ? client.zadd(key, score, member) : null,
         client.zpopmin(this.#inflightKey),
       ])
-      // Pipelined behind the acknowledgements: the next pop costs no extra round trip. A
-      // process-local queue is only ever ours, so popping ahead of the receivers is harmless.
-      if ((!shared || this.#options.wanted()) && this.#options.connection.isReady) {
+      // Pipelined behind the acknowledgements: the next pop costs no extra round trip.
+      if (this.#options.wanted() && this.#options.connection.isReady) {
         pending = this.#pop()
       }
       try {
