@@ -19,16 +19,66 @@ interface Entry {
   expiresAt: number
 }
 
-interface Waiter {
-  resolve(message: Message): void
-  reject(reason: unknown): void
+/** How many receivers wait on the channels of one Redis queue; shared by those channels' entries. */
+interface WaiterCount {
+  count: number
+  /** How many known channels share this queue; the count is forgotten with the last of them. */
+  channels: number
+}
+
+/**
+ * A long-lived reader of one channel: each `takeInto()` hands it one message through
+ * `deliver()`, or an error through `fail()`. The shape of core's `ChannelReceiver`, which the
+ * consumers' mailbox passes to a layer's `receiveInto()`. Both are called synchronously and
+ * must not throw.
+ */
+export interface LocalReceiver {
+  deliver(message: Message): void
+  fail(reason: unknown): void
+}
+
+/** A pending `take()`: a promise settled once, by a message, an abort or `rejectAll()`. */
+class PromiseWaiter implements LocalReceiver {
+  readonly local: LocalChannel
+  readonly #resolve: (message: Message) => void
+  readonly #reject: (reason: unknown) => void
+  /** The waiters sharing this one's abort signal, or null without a signal. */
+  readonly #watched: Set<PromiseWaiter> | null
+
+  constructor(
+    local: LocalChannel,
+    resolve: (message: Message) => void,
+    reject: (reason: unknown) => void,
+    watched: Set<PromiseWaiter> | null,
+  ) {
+    this.local = local
+    this.#resolve = resolve
+    this.#reject = reject
+    this.#watched = watched
+    watched?.add(this)
+  }
+
+  deliver(message: Message): void {
+    this.#watched?.delete(this)
+    this.#resolve(message)
+  }
+
+  fail(reason: unknown): void {
+    this.#watched?.delete(this)
+    this.#reject(reason)
+  }
 }
 
 class LocalChannel {
   readonly items: Entry[] = []
-  readonly waiters: Waiter[] = []
+  readonly waiters: LocalReceiver[] = []
+  readonly waiting: WaiterCount
   lastUsedAt = Date.now()
   overflowing = false
+
+  constructor(waiting: WaiterCount) {
+    this.waiting = waiting
+  }
 }
 
 /**
@@ -39,7 +89,13 @@ class LocalChannel {
 export class LocalChannels {
   readonly #options: LocalChannelsOptions
   readonly #channels = new Map<string, LocalChannel>()
-  readonly #waitersByKey = new Map<string, number>()
+  readonly #waitersByKey = new Map<string, WaiterCount>()
+  /**
+   * The pending waiters of each abort signal. A consumer passes the same signal to every
+   * receive of its life, so one 'abort' listener per signal serves them all (adding and
+   * removing a listener per receive costs more than the rest of the receive).
+   */
+  readonly #watched = new WeakMap<AbortSignal, Set<PromiseWaiter>>()
   #nextSweepAt = 0
 
   constructor(options: LocalChannelsOptions) {
@@ -63,17 +119,19 @@ export class LocalChannels {
 
   /** Receivers waiting on channels that share `key`'s Redis queue. */
   waitingOn(key: string): number {
-    return this.#waitersByKey.get(key) ?? 0
+    return this.#waitersByKey.get(key)?.count ?? 0
   }
 
   /** Hands a message to the first waiting receiver, or buffers it until `expiresAt` (epoch ms). */
   deliver(channel: string, message: Message, expiresAt: number): void {
-    this.#maybeSweep()
+    const now = Date.now()
+    this.#maybeSweep(now)
     const local = this.#get(channel)
     const waiter = local.waiters.shift()
     if (waiter) {
-      this.#countWaiter(channel, -1)
-      waiter.resolve(message)
+      local.waiting.count--
+      local.lastUsedAt = now
+      waiter.deliver(message)
       return
     }
     // channels_redis' BoundedQueue drops the oldest instead; dropping the newest keeps a full
@@ -89,39 +147,41 @@ export class LocalChannels {
   /** Waits for the next message on a channel; aborting the signal rejects with its reason. */
   take(channel: string, signal?: AbortSignal): Promise<Message> {
     if (signal?.aborted) return Promise.reject(signal.reason)
-    this.#maybeSweep()
-    const local = this.#get(channel)
-    const now = Date.now()
-    local.lastUsedAt = now
-    local.overflowing = false
-    for (let entry = local.items.shift(); entry; entry = local.items.shift()) {
-      if (entry.expiresAt >= now) return Promise.resolve(entry.message)
-    }
+    const local = this.#open(channel)
+    const message = this.#next(local)
+    if (message !== undefined) return Promise.resolve(message)
     return new Promise<Message>((resolve, reject) => {
-      const onAbort = () => {
-        const index = local.waiters.indexOf(waiter)
-        if (index !== -1) {
-          local.waiters.splice(index, 1)
-          this.#countWaiter(channel, -1)
-        }
-        local.lastUsedAt = Date.now()
-        reject(signal?.reason)
-      }
-      const waiter: Waiter = {
-        resolve: (message) => {
-          signal?.removeEventListener('abort', onAbort)
-          local.lastUsedAt = Date.now()
-          resolve(message)
-        },
-        reject: (reason) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(reason)
-        },
-      }
-      local.waiters.push(waiter)
-      this.#countWaiter(channel, 1)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      const watched = signal ? this.#watch(signal) : null
+      local.waiters.push(new PromiseWaiter(local, resolve, reject, watched))
+      local.waiting.count++
     })
+  }
+
+  /**
+   * Hands the next message on a channel to `receiver.deliver()`: before returning when one is
+   * buffered, else when one arrives. One call, one message; `cancel()` withdraws it.
+   */
+  takeInto(channel: string, receiver: LocalReceiver): void {
+    const local = this.#open(channel)
+    const message = this.#next(local)
+    if (message !== undefined) {
+      receiver.deliver(message)
+      return
+    }
+    local.waiters.push(receiver)
+    local.waiting.count++
+  }
+
+  /** Withdraws a receiver still waiting on a channel through `takeInto()`; returns whether it was. */
+  cancel(channel: string, receiver: LocalReceiver): boolean {
+    const local = this.#channels.get(channel)
+    if (!local) return false
+    const index = local.waiters.indexOf(receiver)
+    if (index === -1) return false
+    local.waiters.splice(index, 1)
+    local.waiting.count--
+    local.lastUsedAt = Date.now()
+    return true
   }
 
   /** Drops every buffered message; waiting receivers keep waiting (as after Channels' `flush`). */
@@ -135,31 +195,81 @@ export class LocalChannels {
   /** Rejects every waiting receiver and forgets every channel (on close). */
   rejectAll(reason: unknown): void {
     for (const local of this.#channels.values()) {
-      for (const waiter of local.waiters.splice(0)) waiter.reject(reason)
+      for (const waiter of local.waiters.splice(0)) waiter.fail(reason)
+      local.waiting.count = 0
     }
     this.#channels.clear()
     this.#waitersByKey.clear()
   }
 
+  /** A channel's entry, marked as read from now. */
+  #open(channel: string): LocalChannel {
+    const now = Date.now()
+    this.#maybeSweep(now)
+    const local = this.#get(channel)
+    local.lastUsedAt = now
+    local.overflowing = false
+    return local
+  }
+
+  /** The oldest buffered message that has not expired, if any. */
+  #next(local: LocalChannel): Message | undefined {
+    const now = local.lastUsedAt
+    for (let entry = local.items.shift(); entry; entry = local.items.shift()) {
+      if (entry.expiresAt >= now) return entry.message
+    }
+    return undefined
+  }
+
+  /** The set of pending waiters on `signal`, with the one listener that rejects them on abort. */
+  #watch(signal: AbortSignal): Set<PromiseWaiter> {
+    let watched = this.#watched.get(signal)
+    if (watched === undefined) {
+      const waiters = new Set<PromiseWaiter>()
+      watched = waiters
+      this.#watched.set(signal, waiters)
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.#watched.delete(signal)
+          for (const waiter of [...waiters]) this.#abort(waiter, signal.reason)
+        },
+        { once: true },
+      )
+    }
+    return watched
+  }
+
+  /** Removes an aborted waiter from its channel, leaving the next message for the next receiver. */
+  #abort(waiter: PromiseWaiter, reason: unknown): void {
+    const { local } = waiter
+    const index = local.waiters.indexOf(waiter)
+    if (index !== -1) {
+      local.waiters.splice(index, 1)
+      local.waiting.count--
+    }
+    local.lastUsedAt = Date.now()
+    waiter.fail(reason)
+  }
+
   #get(channel: string): LocalChannel {
     let local = this.#channels.get(channel)
     if (!local) {
-      local = new LocalChannel()
+      const key = this.#options.keyOf(channel)
+      let waiting = this.#waitersByKey.get(key)
+      if (!waiting) {
+        waiting = { count: 0, channels: 0 }
+        this.#waitersByKey.set(key, waiting)
+      }
+      waiting.channels++
+      local = new LocalChannel(waiting)
       this.#channels.set(channel, local)
     }
     return local
   }
 
-  #countWaiter(channel: string, delta: number): void {
-    const key = this.#options.keyOf(channel)
-    const count = (this.#waitersByKey.get(key) ?? 0) + delta
-    if (count > 0) this.#waitersByKey.set(key, count)
-    else this.#waitersByKey.delete(key)
-  }
-
   /** At most every tenth of `idleMs`: drop expired messages and forget idle channels. */
-  #maybeSweep(): void {
-    const now = Date.now()
+  #maybeSweep(now: number): void {
     if (now < this.#nextSweepAt) return
     this.#nextSweepAt = now + Math.max(this.#options.idleMs / 10, 100)
     for (const [name, local] of this.#channels) {
@@ -175,7 +285,10 @@ export class LocalChannels {
   }
 
   #forget(channel: string): void {
+    const local = this.#channels.get(channel)
+    if (!local) return
     this.#channels.delete(channel)
+    if (--local.waiting.channels === 0) this.#waitersByKey.delete(this.#options.keyOf(channel))
     this.#options.onRelease(channel)
   }
 }

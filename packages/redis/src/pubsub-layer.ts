@@ -10,7 +10,8 @@ import {
 } from '@node-channels/core'
 import { z } from 'zod'
 import { RedisConnection } from './connection.js'
-import { LocalChannels } from './local-channels.js'
+import { freezeMessage, sharedCopies } from './deep-freeze.js'
+import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import {
   parsePubSubChannelLayerOptions,
   type RedisPubSubChannelLayerOptions,
@@ -20,8 +21,18 @@ import { MessageSerializer } from './serializer.js'
 import { consistentHash } from './sharding.js'
 import { Subscriber } from './subscriber.js'
 
-/** What a published payload must decode to; anything else is logged and skipped. */
+/** What a published payload must decode to; only used to word the warning for one that is not. */
 const publishedMessage = z.looseObject({ type: z.string() })
+
+/** The same check as `publishedMessage`, without building a copy of the message. */
+function isMessage(value: unknown): value is Message {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { type?: unknown }).type === 'string'
+  )
+}
 
 /**
  * A channel layer on Redis pub/sub, byte-compatible with `channels_redis.pubsub.RedisPubSubChannelLayer`:
@@ -114,6 +125,32 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
     return taken
   }
 
+  /**
+   * The fast path of `receive()` for long-lived readers (the consumers' mailbox uses it, as
+   * with the in-memory layer): hands the next message on `channel` to `receiver.deliver()`, at
+   * once when one is buffered, else when one arrives; an error (a bad name, a closed layer) goes
+   * to `receiver.fail()`. One call takes one message, without a promise or an abort listener;
+   * `cancelReceive()` withdraws a receiver still waiting.
+   */
+  receiveInto(channel: string, receiver: LocalReceiver): void {
+    let subscribed: boolean
+    try {
+      this.#assertOpen()
+      requireValidChannelName(channel)
+      subscribed = this.#subscriberFor(channel).has(channel)
+    } catch (error) {
+      receiver.fail(error)
+      return
+    }
+    this.#local.takeInto(channel, receiver)
+    if (!subscribed) void this.#subscriberFor(channel).subscribe(channel)
+  }
+
+  /** Withdraws a receiver waiting through `receiveInto()`; returns whether it was waiting. Never throws. */
+  cancelReceive(channel: string, receiver: LocalReceiver): boolean {
+    return this.#local.cancel(channel, receiver)
+  }
+
   /** Returns a new channel name and subscribes to it. Mirrors `new_channel(prefix="specific.")`. */
   async newChannel(prefix = 'specific.'): Promise<string> {
     this.#assertOpen()
@@ -199,15 +236,38 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
     await publisher.run((client) => client.publish(channel, payload))
   }
 
-  /** Routes a pub/sub message to the local channel, or to each local member of the group. Mirrors `_receive_message`. */
+  /**
+   * Routes a pub/sub message to the local channel, or to each local member of the group: a group
+   * message is decoded once and its frozen copy shared by the members. Mirrors `_receive_message`.
+   */
   #dispatch(name: string, payload: Buffer): void {
+    const expiresAt = Date.now() + this.expiryMs
+    if (this.#local.has(name)) {
+      const message = this.#decode(name, payload)
+      if (message === null) return
+      freezeMessage(message)
+      this.#local.deliver(name, message, expiresAt)
+      return
+    }
     const members = this.#groups.get(name)
-    const targets = this.#local.has(name)
-      ? [name]
-      : members
-        ? [...members].filter((channel) => this.#local.has(channel))
-        : []
-    if (targets.length === 0) return
+    if (members === undefined) return
+    // Decoded when the first member still known here is found: nothing is decoded for nobody.
+    let copyFor: ((index: number) => Message) | null = null
+    let delivered = 0
+    for (const channel of members) {
+      if (!this.#local.has(channel)) continue
+      if (copyFor === null) {
+        const message = this.#decode(name, payload)
+        if (message === null) return
+        copyFor = sharedCopies(message)
+      }
+      this.#local.deliver(channel, copyFor(delivered), expiresAt)
+      delivered++
+    }
+  }
+
+  /** Decodes a published payload, or logs why it is skipped and returns null. */
+  #decode(name: string, payload: Buffer): Message | null {
     let decoded: unknown
     try {
       decoded = this.#serializer.deserialize(payload)
@@ -215,23 +275,15 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
       this.#options.logger.warn(
         `Skipped an undecodable message on pub/sub channel ${JSON.stringify(name)}: ${(error as Error).message}`,
       )
-      return
+      return null
     }
+    if (isMessage(decoded)) return decoded
     const parsed = publishedMessage.safeParse(decoded)
-    if (!parsed.success) {
-      this.#options.logger.warn(
-        `Skipped a message on pub/sub channel ${JSON.stringify(name)} that is not a channel layer message: ${z.prettifyError(parsed.error)}`,
-      )
-      return
-    }
-    const expiresAt = Date.now() + this.expiryMs
-    for (const [index, channel] of targets.entries()) {
-      this.#local.deliver(
-        channel,
-        index === 0 ? parsed.data : structuredClone(parsed.data),
-        expiresAt,
-      )
-    }
+    const reason = parsed.success ? 'unexpected shape' : z.prettifyError(parsed.error)
+    this.#options.logger.warn(
+      `Skipped a message on pub/sub channel ${JSON.stringify(name)} that is not a channel layer message: ${reason}`,
+    )
+    return null
   }
 
   #subscriberFor(name: string): Subscriber {

@@ -12,8 +12,9 @@ import {
   requireValidGroupName,
 } from '@node-channels/core'
 import { RedisConnection } from './connection.js'
+import { freezeMessage, sharedCopies } from './deep-freeze.js'
 import { groupQueuesByShard } from './group-queues.js'
-import { LocalChannels } from './local-channels.js'
+import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
 import {
   parseRedisChannelLayerOptions,
@@ -144,6 +145,39 @@ export class RedisChannelLayer implements ChannelLayer {
    */
   async receive(channel: string, options: ReceiveOptions = {}): Promise<Message> {
     this.#assertOpen()
+    const queue = this.#receivable(channel)
+    const taken = this.#local.take(channel, options.signal)
+    this.#ensureLoop(queue)
+    return taken
+  }
+
+  /**
+   * The fast path of `receive()` for long-lived readers (the consumers' mailbox uses it, as
+   * with the in-memory layer): hands the next message on `channel` to `receiver.deliver()`, at
+   * once when one is buffered, else when one arrives; an error (a bad or foreign name, a closed
+   * layer) goes to `receiver.fail()`. One call takes one message, without a promise or an abort
+   * listener; `cancelReceive()` withdraws a receiver still waiting.
+   */
+  receiveInto(channel: string, receiver: LocalReceiver): void {
+    let queue: string
+    try {
+      this.#assertOpen()
+      queue = this.#receivable(channel)
+    } catch (error) {
+      receiver.fail(error)
+      return
+    }
+    this.#local.takeInto(channel, receiver)
+    this.#ensureLoop(queue)
+  }
+
+  /** Withdraws a receiver waiting through `receiveInto()`; returns whether it was waiting. Never throws. */
+  cancelReceive(channel: string, receiver: LocalReceiver): boolean {
+    return this.#local.cancel(channel, receiver)
+  }
+
+  /** The queue `channel` is read from; throws TypeError for a bad name or another process's channel. */
+  #receivable(channel: string): string {
     requireValidChannelName(channel)
     const queue = nonLocalName(channel)
     if (channel.includes('!') && !queue.endsWith(`${this.clientPrefix}!`)) {
@@ -151,9 +185,7 @@ export class RedisChannelLayer implements ChannelLayer {
         `Channel ${JSON.stringify(channel)} belongs to another process: only channels from this layer's newChannel() can be received from here.`,
       )
     }
-    const taken = this.#local.take(channel, options.signal)
-    this.#ensureLoop(queue)
-    return taken
+    return queue
   }
 
   /** Returns a new process-local channel name. Mirrors `RedisChannelLayer.new_channel(prefix="specific")`. */
@@ -302,7 +334,7 @@ export class RedisChannelLayer implements ChannelLayer {
         inflightExpirySeconds: this.#expirySeconds(this.expiryMs),
         onMember: (member, score) =>
           processLocal
-            ? this.#dispatchLocal(key, member, score)
+            ? this.#dispatchLocal(key, queue, member, score)
             : this.#dispatchNamed(queue, key, member, score),
         onIdle: () => this.#idle(queue, entry),
         logger,
@@ -325,8 +357,11 @@ export class RedisChannelLayer implements ChannelLayer {
     }, IDLE_LOOP_MS).unref()
   }
 
-  /** Hands a popped process-local message to each channel named in its `__asgi_channel__`. */
-  #dispatchLocal(key: string, member: Buffer, score: number): void {
+  /**
+   * Hands a popped process-local message to each channel named in its `__asgi_channel__`. A group
+   * message is decoded once and its frozen copy shared by all of them (see `sharedCopies`).
+   */
+  #dispatchLocal(key: string, queue: string, member: Buffer, score: number): void {
     const expiresAt = score * 1000 + this.expiryMs
     const stored = decodeStoredMessage(
       this.#serializer,
@@ -336,24 +371,37 @@ export class RedisChannelLayer implements ChannelLayer {
       this.#options.logger,
     )
     if (!stored) return
-    if (stored.channels === undefined) {
+    const { channels, message } = stored
+    if (channels === undefined) {
       this.#options.logger.warn(
         `Skipped a message in Redis key ${JSON.stringify(key)} that names no channel.`,
       )
       return
     }
-    const channels = typeof stored.channels === 'string' ? [stored.channels] : stored.channels
-    for (const [index, channel] of channels.entries()) {
-      if (this.prefix + nonLocalName(channel) !== key) {
-        this.#options.logger.warn(
-          `Skipped channel ${JSON.stringify(channel)}, which does not belong to Redis key ${JSON.stringify(key)}.`,
-        )
-        continue
-      }
-      // Each receiver gets its own copy, as if the message had been sent to it alone.
-      const message = index === 0 ? stored.message : structuredClone(stored.message)
-      this.#local.deliver(channel, message, expiresAt)
+    if (typeof channels === 'string') {
+      if (!this.#belongs(channels, queue, key)) return
+      freezeMessage(message)
+      this.#local.deliver(channels, message, expiresAt)
+      return
     }
+    const copyFor = sharedCopies(message)
+    let delivered = 0
+    for (const channel of channels) {
+      if (this.#belongs(channel, queue, key)) {
+        this.#local.deliver(channel, copyFor(delivered), expiresAt)
+        delivered++
+      }
+    }
+  }
+
+  /** True if `channel` is a process-local channel of `queue`; logs and skips it otherwise. */
+  #belongs(channel: string, queue: string, key: string): boolean {
+    // `queue` ends with its only "!", so a channel starting with it has the same non-local name.
+    if (channel.startsWith(queue)) return true
+    this.#options.logger.warn(
+      `Skipped channel ${JSON.stringify(channel)}, which does not belong to Redis key ${JSON.stringify(key)}.`,
+    )
+    return false
   }
 
   /** Hands a popped named-channel message to its waiting receiver. */
@@ -366,7 +414,9 @@ export class RedisChannelLayer implements ChannelLayer {
       expiresAt,
       this.#options.logger,
     )
-    if (stored) this.#local.deliver(channel, stored.message, expiresAt)
+    if (!stored) return
+    freezeMessage(stored.message)
+    this.#local.deliver(channel, stored.message, expiresAt)
   }
 
   #commandsFor(name: string): RedisConnection {

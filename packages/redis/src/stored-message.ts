@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { RedisLayerLogger } from './logger.js'
 import type { MessageSerializer } from './serializer.js'
 
-/** What a message read back from Redis must look like; anything else is logged and skipped. */
+/** What a message read back from Redis must look like; only used to word the warning for one that is not. */
 const storedMessage = z.looseObject({
   type: z.string(),
   __asgi_channel__: z.union([z.string(), z.array(z.string())]).optional(),
@@ -20,6 +20,7 @@ export interface StoredMessage {
  * Decodes a popped member. Returns null, after logging why, for anything undecodable (not
  * msgpack, not ours to decrypt), not shaped like a channel layer message, or older than the
  * expiry (channels_redis leaves stale messages to the next sender's trim; they are not delivered).
+ * The returned message is the decoded object itself, with `__asgi_channel__` removed.
  */
 export function decodeStoredMessage(
   serializer: MessageSerializer,
@@ -37,14 +38,31 @@ export function decodeStoredMessage(
     )
     return null
   }
-  const parsed = storedMessage.safeParse(decoded)
-  if (!parsed.success) {
+  if (!isStoredMessage(decoded)) {
+    const parsed = storedMessage.safeParse(decoded)
+    const reason = parsed.success ? 'unexpected shape' : z.prettifyError(parsed.error)
     logger.warn(
-      `Skipped a message in Redis key ${JSON.stringify(key)} that is not a channel layer message: ${z.prettifyError(parsed.error)}`,
+      `Skipped a message in Redis key ${JSON.stringify(key)} that is not a channel layer message: ${reason}`,
     )
     return null
   }
   if (expiresAtMs < Date.now()) return null
-  const { __asgi_channel__: channels, ...message } = parsed.data
-  return { message, channels }
+  const channels = decoded.__asgi_channel__
+  // The decoded object is ours alone; channels_redis writes the key last, so deleting it is cheap.
+  if (channels !== undefined) delete decoded.__asgi_channel__
+  return { message: decoded, channels }
+}
+
+/** The same check as `storedMessage`, without building a copy of the message. */
+function isStoredMessage(
+  value: unknown,
+): value is Message & { __asgi_channel__?: string | string[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const record = value as Record<string, unknown>
+  if (typeof record.type !== 'string') return false
+  const channels = record.__asgi_channel__
+  if (channels === undefined || typeof channels === 'string') return true
+  if (!Array.isArray(channels)) return false
+  for (const channel of channels) if (typeof channel !== 'string') return false
+  return true
 }

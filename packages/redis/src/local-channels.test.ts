@@ -1,0 +1,106 @@
+import { getEventListeners } from 'node:events'
+import type { Message } from '@node-channels/core'
+import { describe, expect, it } from 'vitest'
+import { LocalChannels, type LocalReceiver } from './local-channels.js'
+
+function table(capacity = 3): { local: LocalChannels; overflowed: string[]; released: string[] } {
+  const overflowed: string[] = []
+  const released: string[] = []
+  const local = new LocalChannels({
+    capacity,
+    idleMs: 60_000,
+    keyOf: (channel) => channel.slice(0, channel.indexOf('!') + 1) || channel,
+    onOverflow: (channel) => overflowed.push(channel),
+    onRelease: (channel) => released.push(channel),
+  })
+  return { local, overflowed, released }
+}
+
+/** A receiver that records what it is handed. */
+function recorder(): LocalReceiver & { messages: Message[]; failures: unknown[] } {
+  const messages: Message[] = []
+  const failures: unknown[] = []
+  return {
+    messages,
+    failures,
+    deliver: (message) => messages.push(message),
+    fail: (reason) => failures.push(reason),
+  }
+}
+
+const later = () => Date.now() + 60_000
+
+describe('LocalChannels', () => {
+  it('hands a message to the waiting receiver, or buffers it for the next one', async () => {
+    const { local } = table()
+    const waiting = local.take('p!a')
+    expect(local.waitingOn('p!')).toBe(1)
+    local.deliver('p!a', { type: 'one' }, later())
+    expect(await waiting).toEqual({ type: 'one' })
+    expect(local.waitingOn('p!')).toBe(0)
+    local.deliver('p!a', { type: 'two' }, later())
+    expect(await local.take('p!a')).toEqual({ type: 'two' })
+  })
+
+  it('listens once per abort signal however many receives wait on it, and rejects them all on abort', async () => {
+    const { local } = table()
+    const controller = new AbortController()
+    const waits = ['p!a', 'p!b', 'p!c'].map((channel) => local.take(channel, controller.signal))
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    expect(local.waitingOn('p!')).toBe(3)
+    local.deliver('p!b', { type: 'for b' }, later())
+    expect(await waits[1]).toEqual({ type: 'for b' })
+    controller.abort(new Error('consumer ended'))
+    await expect(waits[0]).rejects.toThrow('consumer ended')
+    await expect(waits[2]).rejects.toThrow('consumer ended')
+    expect(local.waitingOn('p!')).toBe(0)
+    // The next message waits for the next receiver instead of going to an aborted one.
+    local.deliver('p!a', { type: 'kept' }, later())
+    expect(await local.take('p!a')).toEqual({ type: 'kept' })
+    await expect(local.take('p!a', controller.signal)).rejects.toThrow('consumer ended')
+  })
+
+  it('takeInto hands a buffered message at once, a later one on arrival; cancel withdraws it', () => {
+    const { local } = table()
+    const receiver = recorder()
+    local.deliver('p!a', { type: 'buffered' }, later())
+    local.takeInto('p!a', receiver)
+    expect(receiver.messages).toEqual([{ type: 'buffered' }])
+    local.takeInto('p!a', receiver)
+    expect(local.waitingOn('p!')).toBe(1)
+    local.deliver('p!a', { type: 'arrived' }, later())
+    expect(receiver.messages).toEqual([{ type: 'buffered' }, { type: 'arrived' }])
+    local.takeInto('p!a', receiver)
+    expect(local.cancel('p!a', receiver)).toBe(true)
+    expect(local.cancel('p!a', receiver)).toBe(false)
+    expect(local.cancel('p!unknown', receiver)).toBe(false)
+    expect(local.waitingOn('p!')).toBe(0)
+    local.deliver('p!a', { type: 'buffered again' }, later())
+    expect(receiver.messages).toHaveLength(2)
+  })
+
+  it('fails every waiting receiver on rejectAll, promise or not', async () => {
+    const { local } = table()
+    const receiver = recorder()
+    local.takeInto('p!a', receiver)
+    const waiting = local.take('p!b', new AbortController().signal)
+    const reason = new Error('closed')
+    local.rejectAll(reason)
+    expect(receiver.failures).toEqual([reason])
+    await expect(waiting).rejects.toBe(reason)
+    expect(local.waitingOn('p!')).toBe(0)
+  })
+
+  it('drops messages past capacity and expired ones, reporting the overflow once', async () => {
+    const { local, overflowed } = table(2)
+    local.deliver('p!a', { type: 'expired' }, Date.now() - 1)
+    local.deliver('p!a', { type: 'kept' }, later())
+    local.deliver('p!a', { type: 'dropped' }, later())
+    local.deliver('p!a', { type: 'dropped too' }, later())
+    expect(overflowed).toEqual(['p!a'])
+    expect(await local.take('p!a')).toEqual({ type: 'kept' })
+    const receiver = recorder()
+    local.takeInto('p!a', receiver)
+    expect(receiver.messages).toEqual([])
+  })
+})

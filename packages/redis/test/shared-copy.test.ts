@@ -1,0 +1,138 @@
+import { InvalidChannelLayerError, type Message } from '@node-channels/core'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { LocalReceiver } from '../src/local-channels.js'
+import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
+import { RedisChannelLayer } from '../src/redis-channel-layer.js'
+import { deleteKeys, inspector, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
+
+const redis = inspector()
+afterAll(() => redis.disconnect())
+
+type Layer = RedisChannelLayer | RedisPubSubChannelLayer
+
+const layers: Array<[string, () => Layer]> = [
+  [
+    'RedisChannelLayer',
+    () => {
+      const prefix = uniquePrefix('shared')
+      const layer = new RedisChannelLayer({ hosts: REDIS_URL, prefix })
+      onTestFinished(async () => {
+        await layer.close()
+        await deleteKeys(redis, prefix)
+      })
+      return layer
+    },
+  ],
+  [
+    'RedisPubSubChannelLayer',
+    () => {
+      const layer = new RedisPubSubChannelLayer({
+        hosts: REDIS_URL,
+        prefix: uniquePrefix('shared'),
+      })
+      onTestFinished(() => layer.close())
+      return layer
+    },
+  ],
+]
+
+/** A receiver that settles a promise with the first thing it is handed. */
+function once(): LocalReceiver & { result: Promise<Message> } {
+  let deliver: (message: Message) => void = () => {}
+  let fail: (reason: unknown) => void = () => {}
+  const result = new Promise<Message>((resolve, reject) => {
+    deliver = resolve
+    fail = reject
+  })
+  // Failures are asserted later, after the call that causes them has returned.
+  result.catch(() => {})
+  return { result, deliver: (message) => deliver(message), fail: (reason) => fail(reason) }
+}
+
+const timeout = (ms = 2000) => ({ signal: AbortSignal.timeout(ms) })
+
+describe.skipIf(!redisAvailable).each(layers)('%s on Redis', (_name, makeLayer) => {
+  it("gives a group's local members one deep-frozen copy, decoded once", async () => {
+    const layer = makeLayer()
+    const members = [await layer.newChannel(), await layer.newChannel(), await layer.newChannel()]
+    for (const member of members) await layer.groupAdd('room', member)
+    await layer.groupSend('room', { type: 'chat.message', payload: { items: ['a'] } })
+    const received = await Promise.all(members.map((member) => layer.receive(member, timeout())))
+    expect(received[0]).toEqual({ type: 'chat.message', payload: { items: ['a'] } })
+    expect(received[1]).toBe(received[0])
+    expect(received[2]).toBe(received[0])
+    const payload = received[0]?.payload as { items: string[] }
+    expect(Object.isFrozen(received[0])).toBe(true)
+    expect(Object.isFrozen(payload.items)).toBe(true)
+    expect(() => payload.items.push('changed')).toThrow(TypeError)
+  })
+
+  it('gives each member its own unfrozen copy of a message with binary data', async () => {
+    const layer = makeLayer()
+    const members = [await layer.newChannel(), await layer.newChannel()]
+    for (const member of members) await layer.groupAdd('room', member)
+    await layer.groupSend('room', { type: 'file.chunk', data: new Uint8Array([1, 2, 3]) })
+    const [first, second] = (await Promise.all(
+      members.map((member) => layer.receive(member, timeout())),
+    )) as Array<{ type: string; data: Uint8Array }>
+    expect(first).toEqual({ type: 'file.chunk', data: new Uint8Array([1, 2, 3]) })
+    expect(second).toEqual(first)
+    expect(second?.data).not.toBe(first?.data)
+    if (first) first.data[0] = 9
+    expect(second?.data[0]).toBe(1)
+    expect(Object.isFrozen(first)).toBe(false)
+  })
+
+  it('freezes a message sent to one channel too', async () => {
+    const layer = makeLayer()
+    const channel = await layer.newChannel()
+    await layer.send(channel, { type: 'direct', nested: { n: 1 } })
+    const message = await layer.receive(channel, timeout())
+    expect(message).toEqual({ type: 'direct', nested: { n: 1 } })
+    expect(Object.isFrozen(message.nested)).toBe(true)
+  })
+
+  it('receiveInto hands messages to a long-lived receiver; cancelReceive withdraws it', async () => {
+    const layer = makeLayer()
+    const channel = await layer.newChannel()
+    const first = once()
+    layer.receiveInto(channel, first)
+    await layer.send(channel, { type: 'first' })
+    expect(await first.result).toEqual({ type: 'first' })
+    const withdrawn = once()
+    layer.receiveInto(channel, withdrawn)
+    expect(layer.cancelReceive(channel, withdrawn)).toBe(true)
+    expect(layer.cancelReceive(channel, withdrawn)).toBe(false)
+    await layer.send(channel, { type: 'second' })
+    // Not handed to the withdrawn receiver: still there for the next one.
+    expect(await layer.receive(channel, timeout())).toEqual({ type: 'second' })
+  })
+
+  it('receiveInto reports a bad name and a closed layer through fail()', async () => {
+    const layer = makeLayer()
+    const bad = once()
+    layer.receiveInto('bad name', bad)
+    await expect(bad.result).rejects.toThrow(
+      'Channel name must be a valid unicode string with length < 100 containing only ASCII alphanumerics, hyphens, underscores, or periods, not "bad name".',
+    )
+    const channel = await layer.newChannel()
+    const waiting = once()
+    layer.receiveInto(channel, waiting)
+    await layer.close()
+    await expect(waiting.result).rejects.toThrow(InvalidChannelLayerError)
+    const late = once()
+    layer.receiveInto(channel, late)
+    await expect(late.result).rejects.toThrow('The channel layer was closed.')
+  })
+})
+
+describe.skipIf(!redisAvailable)('RedisChannelLayer.receiveInto', () => {
+  it("refuses another process's channel through fail()", async () => {
+    const layer = layers[0]?.[1]() as RedisChannelLayer
+    const receiver = once()
+    layer.receiveInto('specific.someoneelse!abc', receiver)
+    await expect(receiver.result).rejects.toThrow(
+      `Channel "specific.someoneelse!abc" belongs to another process: only channels from this layer's newChannel() can be received from here.`,
+    )
+  })
+})
