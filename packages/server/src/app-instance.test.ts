@@ -92,6 +92,92 @@ describe('AppInstance', () => {
   })
 })
 
+describe('AppInstance with a queue of its own', () => {
+  it('gives a queued event without waiting, and lets the queue reject waiting receives when abandoned', async () => {
+    const queue = new MessageQueue()
+    queue.put({ type: 'first' })
+    const seen: unknown[] = []
+    const instance = new AppInstance({
+      application: async (_s, receive) => {
+        seen.push(await receive())
+        seen.push(await receive().catch((error: unknown) => error))
+      },
+      scope,
+      receive: () => queue.take() ?? queue.wait(),
+      cancelReceives: (error) => queue.cancelWaiting(error),
+      send: () => undefined,
+      label: 'queued',
+      logger: logger(),
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(seen).toEqual([{ type: 'first' }])
+    instance.abandon()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(seen[1]).toEqual(new CancelledError('Application instance for queued was cancelled.'))
+    expect(await instance.exited).toEqual({ kind: 'abandoned' })
+  })
+
+  it("turns what send throws into the rejection of the application's send()", async () => {
+    let rejection: unknown
+    const instance = new AppInstance({
+      application: async (_s, _r, send) => {
+        rejection = await send({ type: 'x.y' }).catch((error: unknown) => error)
+      },
+      scope,
+      receive: () => new Promise(() => {}),
+      send: () => {
+        throw new Error('Cannot handle message type x.y!')
+      },
+      label: 'test',
+      logger: logger(),
+    })
+    expect(await instance.exited).toEqual({ kind: 'returned' })
+    expect(rejection).toEqual(new Error('Cannot handle message type x.y!'))
+  })
+
+  it('calls whenExited listeners once, with the exit and the instance, even when added late', async () => {
+    const calls: unknown[] = []
+    const instance = new AppInstance({
+      application: async () => {},
+      scope,
+      receive: () => new Promise(() => {}),
+      send: () => undefined,
+      label: 'test',
+      logger: logger(),
+    })
+    instance.whenExited((exit, which) => calls.push(['early', exit, which === instance]))
+    await instance.exited
+    instance.whenExited((exit, which) => calls.push(['late', exit, which === instance]))
+    expect(calls).toEqual([['early', { kind: 'returned' }, true]])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(calls).toEqual([
+      ['early', { kind: 'returned' }, true],
+      ['late', { kind: 'returned' }, true],
+    ])
+  })
+})
+
+describe('MessageQueue', () => {
+  it('hands events out in order, to waiters first come first served, and rejects waiters on cancel', async () => {
+    const queue = new MessageQueue()
+    expect(queue.take()).toBeUndefined()
+    const first = queue.wait()
+    const second = queue.get()
+    queue.put({ type: 'a' })
+    queue.put({ type: 'b' })
+    queue.put({ type: 'c' })
+    expect(await first).toEqual({ type: 'a' })
+    expect(await second).toEqual({ type: 'b' })
+    expect(queue.size).toBe(1)
+    expect(queue.take()).toEqual({ type: 'c' })
+    const waiting = queue.get()
+    queue.cancelWaiting(new Error('gone'))
+    await expect(waiting).rejects.toThrow(new Error('gone'))
+    queue.put({ type: 'd' })
+    expect(await queue.get()).toEqual({ type: 'd' })
+  })
+})
+
 describe('InstanceRegistry', () => {
   it('waits for instances until the deadline, then abandons the rest', async () => {
     const log = logger()

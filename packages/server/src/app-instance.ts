@@ -21,14 +21,31 @@ export type AppExit =
 export interface AppInstanceInit {
   application: Application
   scope: Scope
-  /** Produces the next incoming event (the server's side of `receive`). */
-  receive: () => Promise<Message>
-  /** Carries out one outgoing event; a rejection is what the application's `send()` rejects with. */
-  send: (message: Message) => Promise<void>
+  /**
+   * Produces the next incoming event (the server's side of `receive`): the event itself when
+   * one is waiting, or a promise of the next.
+   */
+  receive: () => Message | Promise<Message>
+  /**
+   * Rejects, with `error`, the promises `receive` returned that are still waiting; called
+   * when the instance is abandoned. Without it the instance wraps every waiting receive so
+   * that it can reject it itself.
+   */
+  cancelReceives?: (error: CancelledError) => void
+  /**
+   * Carries out one outgoing event: done when it returns `undefined`, else when the promise
+   * settles. What it throws or rejects with is what the application's `send()` rejects with.
+   */
+  send: (message: Message) => Promise<void> | undefined
   /** Names the connection in log lines, e.g. `WebSocket /ws/ from 127.0.0.1:5000`. */
   label: string
   logger: ServerLogger
 }
+
+/** Told how an application instance ended, with the instance (see `AppInstance.whenExited`). */
+export type ExitListener = (exit: AppExit, instance: AppInstance) => void
+
+const RESOLVED: Promise<void> = Promise.resolve()
 
 /**
  * One running application call: its `receive`/`send`, how it ended, and the close timeout.
@@ -37,10 +54,9 @@ export interface AppInstanceInit {
  */
 export class AppInstance {
   readonly label: string
-  /** Settles (never rejects) when the application returns, throws, or is abandoned. */
-  readonly exited: Promise<AppExit>
-  #resolveExit: (exit: AppExit) => void = () => {}
   #exit: AppExit | null = null
+  #exited: Promise<AppExit> | null = null
+  #listeners: ExitListener[] = []
   #closeTimer: NodeJS.Timeout | null = null
   readonly #pending = new Set<(error: Error) => void>()
   readonly #init: AppInstanceInit
@@ -48,9 +64,6 @@ export class AppInstance {
   constructor(init: AppInstanceInit) {
     this.#init = init
     this.label = init.label
-    this.exited = new Promise<AppExit>((resolve) => {
-      this.#resolveExit = resolve
-    })
     const receive = () => this.#receive()
     const send = (message: Message) => this.#send(message)
     Promise.resolve()
@@ -65,6 +78,23 @@ export class AppInstance {
               : { kind: 'raised', error },
           ),
       )
+  }
+
+  /** Settles (never rejects) when the application returns, throws, or is abandoned. */
+  get exited(): Promise<AppExit> {
+    this.#exited ??= new Promise((resolve) => this.whenExited(resolve))
+    return this.#exited
+  }
+
+  /**
+   * Calls `listener` once the application has returned, thrown or been abandoned: at that
+   * moment (synchronously), or in a microtask when it already has. Cheaper than `exited`
+   * for the server's own bookkeeping: no promise per instance.
+   */
+  whenExited(listener: ExitListener): void {
+    const exit = this.#exit
+    if (exit === null) this.#listeners.push(listener)
+    else queueMicrotask(() => listener(exit, this))
   }
 
   /** True until the application returns, throws or is abandoned. */
@@ -95,6 +125,7 @@ export class AppInstance {
     if (this.#exit !== null) return
     this.#finish({ kind: 'abandoned' })
     const error = new CancelledError(`Application instance for ${this.label} was cancelled.`)
+    this.#init.cancelReceives?.(error)
     for (const reject of this.#pending) reject(error)
     this.#pending.clear()
   }
@@ -111,7 +142,18 @@ export class AppInstance {
     this.#exit = exit
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer)
     this.#closeTimer = null
-    this.#resolveExit(exit)
+    const listeners = this.#listeners
+    this.#listeners = []
+    for (const listener of listeners) {
+      try {
+        listener(exit, this)
+      } catch (error) {
+        // As an exception in a `.then()` of `exited` would be: reported, after the others ran.
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   #receive(): Promise<Message> {
@@ -120,9 +162,12 @@ export class AppInstance {
         new CancelledError(`Application instance for ${this.label} was cancelled.`),
       )
     }
+    const next = this.#init.receive()
+    if (!(next instanceof Promise)) return Promise.resolve(next)
+    if (this.#init.cancelReceives !== undefined) return next
     return new Promise<Message>((resolve, reject) => {
       this.#pending.add(reject)
-      this.#init.receive().then(
+      next.then(
         (message) => {
           this.#pending.delete(reject)
           resolve(message)
@@ -135,12 +180,16 @@ export class AppInstance {
     })
   }
 
-  async #send(message: Message): Promise<void> {
-    if (this.#exit?.kind === 'abandoned') return
+  #send(message: Message): Promise<void> {
+    if (this.#exit?.kind === 'abandoned') return RESOLVED
     if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
-      throw new TypeError(`Message has no type defined: ${quote(message)}.`)
+      return Promise.reject(new TypeError(`Message has no type defined: ${quote(message)}.`))
     }
-    await this.#init.send(message)
+    try {
+      return this.#init.send(message) ?? RESOLVED
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 }
 
@@ -158,26 +207,52 @@ export function isRouteNotFound(error: unknown): boolean {
   return (error as Error | null)?.name === 'RouteNotFound'
 }
 
-/** A FIFO of incoming events; `get()` waits for the next one. */
+/** A FIFO of incoming events; `get()` (or `take()`, then `wait()`) gives the next one. */
 export class MessageQueue {
   readonly #items: Message[] = []
-  readonly #waiters: Array<(message: Message) => void> = []
+  readonly #resolves: Array<(message: Message) => void> = []
+  readonly #rejects: Array<(error: Error) => void> = []
 
   /** Number of events waiting to be received. */
   get size(): number {
     return this.#items.length
   }
 
+  /** Hands `message` to the oldest waiting `get()`/`wait()`, or queues it. */
   put(message: Message): void {
-    const waiter = this.#waiters.shift()
-    if (waiter) waiter(message)
-    else this.#items.push(message)
+    const resolve = this.#resolves.shift()
+    if (resolve === undefined) {
+      this.#items.push(message)
+      return
+    }
+    this.#rejects.shift()
+    resolve(message)
   }
 
+  /** The next event: at once when one is queued, else when it is put. */
   get(): Promise<Message> {
     const item = this.#items.shift()
-    if (item !== undefined) return Promise.resolve(item)
-    return new Promise((resolve) => this.#waiters.push(resolve))
+    return item === undefined ? this.wait() : Promise.resolve(item)
+  }
+
+  /** The oldest queued event, or `undefined` when none is queued. */
+  take(): Message | undefined {
+    return this.#items.shift()
+  }
+
+  /** A promise of the next event put (call it when `take()` found nothing). */
+  wait(): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      this.#resolves.push(resolve)
+      this.#rejects.push(reject)
+    })
+  }
+
+  /** Rejects every waiting `get()`/`wait()` with `error`. */
+  cancelWaiting(error: Error): void {
+    const rejects = this.#rejects.splice(0)
+    this.#resolves.length = 0
+    for (const reject of rejects) reject(error)
   }
 }
 
@@ -191,7 +266,11 @@ export class InstanceRegistry {
 
   add(instance: AppInstance): void {
     this.#instances.add(instance)
-    void instance.exited.then(() => this.#instances.delete(instance))
+    instance.whenExited(this.#remove)
+  }
+
+  readonly #remove = (_exit: AppExit, instance: AppInstance): void => {
+    this.#instances.delete(instance)
   }
 
   /** Waits until every instance has ended or `deadline` (a `performance.now()` time) passes; abandons the rest. */

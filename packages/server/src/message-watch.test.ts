@@ -1,6 +1,7 @@
+import type { Duplex } from 'node:stream'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { FrameTracker, watchMessages } from './message-watch.js'
+import { FrameTracker, MessageWatch } from './message-watch.js'
 
 /** A masked client frame (RFC 6455 §5.2) with `length` payload bytes. */
 function frame(opcode: number, length: number, fin = true): Buffer {
@@ -68,7 +69,14 @@ describe('FrameTracker', () => {
   })
 })
 
-describe('watchMessages', () => {
+/** A watch fed every chunk the socket reads, as the connection feeds it. */
+function watch(socket: Duplex, timeoutMs: number, onTimeout: () => void): MessageWatch {
+  const watcher = new MessageWatch(socket, timeoutMs, onTimeout)
+  socket.on('data', (chunk: Buffer) => watcher.push(chunk, performance.now()))
+  return watcher
+}
+
+describe('MessageWatch', () => {
   it('calls back once when a message stays unfinished for the timeout', async () => {
     const socket = new PassThrough()
     onTestFinished(() => {
@@ -76,7 +84,7 @@ describe('watchMessages', () => {
     })
     const startedAt = performance.now()
     const fired = new Promise<number>((resolve) => {
-      watchMessages(socket, 50, () => resolve(performance.now() - startedAt))
+      watch(socket, 50, () => resolve(performance.now() - startedAt))
     })
     socket.write(frame(1, 10, false))
     socket.resume()
@@ -92,7 +100,7 @@ describe('watchMessages', () => {
     })
     let firedAt: number | null = null
     const fired = new Promise<void>((resolve) => {
-      watchMessages(socket, 50, () => {
+      watch(socket, 50, () => {
         firedAt = performance.now()
         resolve()
       })
@@ -109,10 +117,11 @@ describe('watchMessages', () => {
     expect((firedAt ?? 0) - resumedAt).toBeLessThan(200)
   })
 
-  it('stays quiet while messages complete, and stops with the socket', async () => {
+  it('stays quiet while messages complete, and once stopped', async () => {
     const socket = new PassThrough()
     let fired = 0
-    watchMessages(socket, 20, () => fired++)
+    const watcher = watch(socket, 20, () => fired++)
+    socket.once('close', () => watcher.stop())
     socket.resume()
     const first = frame(1, 100)
     socket.write(first.subarray(0, 10))

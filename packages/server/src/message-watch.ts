@@ -7,9 +7,13 @@ import type { Duplex } from 'node:stream'
  * message completes; this is how the server notices a client that never completes it.
  */
 export class FrameTracker {
-  readonly #header = Buffer.alloc(14)
-  #headerLength = 0
+  /** First header byte of the frame being read (FIN and opcode). */
+  #first = 0
+  #headerRead = 0
   #headerNeeded = 2
+  /** Where the extended payload length ends in the header. */
+  #lengthEnd = 2
+  #length = 0
   #payloadLeft = 0
   /** A data message (text, binary, continuation) has begun and its final frame has not ended. */
   #messageOpen = false
@@ -28,96 +32,107 @@ export class FrameTracker {
   /** Takes the next bytes of the stream, received at `now` (milliseconds). */
   push(chunk: Uint8Array, now: number): void {
     let offset = 0
-    while (offset < chunk.length) {
+    const end = chunk.length
+    while (offset < end) {
       if (this.#payloadLeft > 0) {
-        const skipped = Math.min(this.#payloadLeft, chunk.length - offset)
+        const skipped = Math.min(this.#payloadLeft, end - offset)
         this.#payloadLeft -= skipped
         offset += skipped
         if (this.#payloadLeft === 0) this.#endFrame()
         continue
       }
       const byte = chunk[offset++] ?? 0
-      this.#header[this.#headerLength++] = byte
-      if (this.#headerLength === 1) {
+      const read = ++this.#headerRead
+      if (read === 1) {
+        this.#first = byte
         this.#startedAt ??= now
-      } else if (this.#headerLength === 2) {
+      } else if (read === 2) {
         const length7 = byte & 0x7f
-        const extended = length7 === 126 ? 2 : length7 === 127 ? 8 : 0
-        this.#headerNeeded = 2 + extended + (byte & 0x80 ? 4 : 0)
+        this.#lengthEnd = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0)
+        this.#headerNeeded = this.#lengthEnd + (byte & 0x80 ? 4 : 0)
+        this.#length = length7 >= 126 ? 0 : length7
+      } else if (read <= this.#lengthEnd) {
+        // Lengths past 2^53 lose precision; ws fails such a frame (over maxPayload) anyway.
+        this.#length = this.#length * 256 + byte
       }
-      if (this.#headerLength === this.#headerNeeded) this.#startPayload()
+      if (read === this.#headerNeeded) this.#startPayload()
     }
   }
 
   #startPayload(): void {
-    const header = this.#header
-    const length7 = (header[1] ?? 0) & 0x7f
-    let length = length7
-    if (length7 === 126) length = header.readUInt16BE(2)
-    // Lengths past 2^53 lose precision; ws fails such a frame (over maxPayload) anyway.
-    else if (length7 === 127) length = header.readUInt32BE(2) * 2 ** 32 + header.readUInt32BE(6)
-    this.#headerLength = 0
+    this.#headerRead = 0
     this.#headerNeeded = 2
-    this.#payloadLeft = length
-    if (length === 0) this.#endFrame()
+    this.#payloadLeft = this.#length
+    if (this.#length === 0) this.#endFrame()
   }
 
   #endFrame(): void {
-    const first = this.#header[0] ?? 0
-    const fin = (first & 0x80) !== 0
-    const control = (first & 0x0f) >= 0x08
+    const fin = (this.#first & 0x80) !== 0
+    const control = (this.#first & 0x0f) >= 0x08
     if (!control) this.#messageOpen = !fin
     if (!this.#messageOpen) this.#startedAt = null
   }
 }
 
 /**
- * Watches a WebSocket's raw socket and calls `onTimeout` once if a message stays partly
- * received for `timeoutMs`. Time the socket spends paused (the server not reading, for
- * backpressure) does not count. Attach it before the socket is resumed so that it sees every
- * byte. Returns a function that stops watching.
+ * Calls `onTimeout` once if a message from the client stays partly received for `timeoutMs`.
+ * The connection feeds it every chunk read from the raw socket (`push`), before ws parses
+ * it, and stops it when the connection ends. Time the socket spends paused (the server not
+ * reading, for backpressure) does not count.
  */
-export function watchMessages(
-  socket: Duplex,
-  timeoutMs: number,
-  onTimeout: () => void,
-): () => void {
-  const tracker = new FrameTracker()
-  let timer: NodeJS.Timeout | null = null
-  let fired = false
-  const arm = (): void => {
-    const since = tracker.pendingSince
-    if (timer !== null || since === null || fired) return
-    timer = setTimeout(check, Math.max(0, timeoutMs - (performance.now() - since)))
+export class MessageWatch {
+  readonly #tracker = new FrameTracker()
+  readonly #socket: Duplex
+  readonly #timeoutMs: number
+  readonly #onTimeout: () => void
+  #timer: NodeJS.Timeout | null = null
+  #done = false
+
+  constructor(socket: Duplex, timeoutMs: number, onTimeout: () => void) {
+    this.#socket = socket
+    this.#timeoutMs = timeoutMs
+    this.#onTimeout = onTimeout
   }
-  const check = (): void => {
-    timer = null
+
+  /** Takes the next bytes read from the socket, at `now` (`performance.now()`). */
+  push(chunk: Uint8Array, now: number): void {
+    if (this.#done) return
+    this.#tracker.push(chunk, now)
+    if (this.#timer === null) this.#arm(now)
+  }
+
+  /** Stops watching (the connection ended). */
+  stop(): void {
+    this.#done = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+  }
+
+  #arm(now: number): void {
+    const since = this.#tracker.pendingSince
+    if (since === null || this.#done) return
+    this.#timer = setTimeout(
+      MessageWatch.#check,
+      Math.max(0, this.#timeoutMs - (now - since)),
+      this,
+    )
+  }
+
+  /** The timer's callback: one function for every watch, so no closure per connection. */
+  static #check(watch: MessageWatch): void {
+    watch.#timer = null
+    const tracker = watch.#tracker
     const since = tracker.pendingSince
-    if (since === null) return
-    if (socket.isPaused()) {
-      tracker.postpone(performance.now())
-      arm()
-      return
-    }
-    if (performance.now() - since >= timeoutMs) {
-      fired = true
-      stop()
-      onTimeout()
+    if (since === null || watch.#done) return
+    const now = performance.now()
+    if (watch.#socket.isPaused()) {
+      tracker.postpone(now)
+      watch.#arm(now)
+    } else if (now - since >= watch.#timeoutMs) {
+      watch.stop()
+      watch.#onTimeout()
     } else {
-      arm()
+      watch.#arm(now)
     }
   }
-  const onData = (chunk: Buffer): void => {
-    tracker.push(chunk, performance.now())
-    arm()
-  }
-  const stop = (): void => {
-    socket.off('data', onData)
-    socket.off('close', stop)
-    if (timer !== null) clearTimeout(timer)
-    timer = null
-  }
-  socket.on('data', onData)
-  socket.once('close', stop)
-  return stop
 }

@@ -41,6 +41,16 @@ describe('TokenBucket', () => {
     expect(passed).toBe(100)
   })
 
+  it('takes the time from the caller when given, and an earlier time refills nothing', () => {
+    const bucket = new TokenBucket(10, 1, () => 1_000)
+    expect(bucket.take(1_000)).toBe(true)
+    expect(bucket.take(1_050)).toBe(false)
+    // A reading older than the last one neither refills nor moves the clock back.
+    expect(bucket.take(900)).toBe(false)
+    expect(bucket.take(1_099)).toBe(false)
+    expect(bucket.take(1_100)).toBe(true)
+  })
+
   it('refuses a rate or burst that cannot work', () => {
     expect(() => new TokenBucket(0, 1)).toThrow(
       new RangeError('A token bucket needs a rate above 0 per second, not 0.'),

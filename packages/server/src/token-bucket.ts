@@ -9,7 +9,7 @@ export class TokenBucket {
   #tokens: number
   #updatedAt: number
 
-  constructor(perSecond: number, burst: number, now: () => number = () => performance.now()) {
+  constructor(perSecond: number, burst: number, now: () => number = monotonicNow) {
     if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
       throw new RangeError(`A token bucket needs a rate above 0 per second, not ${perSecond}.`)
     }
@@ -23,15 +23,22 @@ export class TokenBucket {
     this.#updatedAt = now()
   }
 
-  /** Spends a token and returns true, or returns false when the bucket is empty. */
-  take(): boolean {
-    const now = this.#now()
-    const elapsed = Math.max(0, now - this.#updatedAt)
-    this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#perMs)
-    this.#updatedAt = now
+  /**
+   * Spends a token and returns true, or returns false when the bucket is empty. `now` is the
+   * time on the bucket's clock, when the caller already has it.
+   */
+  take(now: number = this.#now()): boolean {
+    if (now > this.#updatedAt) {
+      this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#perMs)
+      this.#updatedAt = now
+    }
     // The epsilon absorbs floating-point drift: ten refills of 0.1 must make a whole token.
     if (this.#tokens < 1 - 1e-9) return false
     this.#tokens -= 1
     return true
   }
+}
+
+function monotonicNow(): number {
+  return performance.now()
 }

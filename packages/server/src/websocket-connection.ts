@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Message, WebSocketScope } from '@node-channels/core'
-import type { WebSocket } from 'ws'
+import { WebSocket } from 'ws'
 import { clientHost } from './access-log.js'
 import {
   type AppExit,
@@ -11,12 +11,13 @@ import {
   MessageQueue,
 } from './app-instance.js'
 import { HeldSocket } from './held-socket.js'
-import { watchMessages } from './message-watch.js'
+import { MessageWatch } from './message-watch.js'
 import { describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
 import { TokenBucket } from './token-bucket.js'
 import { Heartbeat } from './websocket-heartbeat.js'
 import { type AcceptDecision, parseAccept, parseClose, parseSend } from './websocket-messages.js'
+import type { OutputBatch } from './websocket-output.js'
 
 /** Incoming messages queued for a slow application before the socket stops being read. */
 const INPUT_HIGH_WATER = 64
@@ -29,17 +30,23 @@ const FAIL_CODES: Record<string, number> = {
   WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
 }
 
-/** What a connection needs from the handler that created it. */
-export interface ConnectionInit {
-  context: ServerContext
-  req: IncomingMessage
-  socket: Duplex
-  head: Buffer
-  scope: WebSocketScope
+/** What connections need from the handler that created them (one for all of a server's). */
+export interface ConnectionHost {
+  readonly context: ServerContext
+  /** Batches the frames every connection of the server writes, per event-loop turn. */
+  readonly output: OutputBatch
   /** Completes the upgrade (101) with ws; calls `onOpen` synchronously unless the socket died. */
-  upgrade: (decision: AcceptDecision, head: Buffer, onOpen: (ws: WebSocket) => void) => void
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    decision: AcceptDecision,
+    onOpen: (ws: WebSocket) => void,
+  ): void
   /** Writes a raw HTTP response on the socket and closes it. */
-  refuse: (socket: Duplex, status: number, reason: string) => void
+  refuse(socket: Duplex, status: number, reason: string): void
+  /** Told once, when the connection is over and its application has been told. */
+  connectionClosed(connection: WebSocketConnection): void
 }
 
 type State = 'connecting' | 'open' | 'closing' | 'closed'
@@ -50,35 +57,49 @@ type State = 'connecting' | 'open' | 'closing' | 'closed'
  * Mirrors `daphne.ws_protocol.WebSocketProtocol`.
  */
 export class WebSocketConnection {
-  /** Settles once the socket is closed and the application has been told. */
-  readonly closed: Promise<void>
-  readonly #init: ConnectionInit
+  readonly #host: ConnectionHost
+  /** The raw socket, which ws writes to after the upgrade (and so does `OutputBatch`). */
+  readonly #socket: Duplex
+  readonly #scope: WebSocketScope
+  /** The handshake request, until the handshake is answered. */
+  #req: IncomingMessage | null
+  /** Watches the socket while the handshake is held. */
+  #held: HeldSocket | null
   readonly #queue = new MessageQueue()
   readonly #instance: AppInstance
   readonly #label: string
   #state: State = 'connecting'
   #ws: WebSocket | null = null
-  readonly #held: HeldSocket
-  #timers: NodeJS.Timeout[] = []
+  #connectTimer: NodeJS.Timeout | null
+  #lifetimeTimer: NodeJS.Timeout | null = null
   #heartbeat: Heartbeat | null = null
+  #watch: MessageWatch | null = null
+  /** When the socket last gave bytes (`performance.now()`): the clock of the rate limit. */
+  #heardAt = 0
   #disconnectSent = false
   /** Set when the server failed the connection for the client's fault; the application gets it. */
   #failCode: number | null = null
   /** Set once the client went over `websocketRateLimit`: its further messages are dropped. */
   #flooded = false
-  #stopWatch: (() => void) | null = null
-  #resolveClosed: () => void = () => {}
+  #closed: Promise<void> | null = null
+  #resolveClosed: (() => void) | null = null
 
-  constructor(init: ConnectionInit) {
-    this.#init = init
-    this.#label = `WebSocket ${init.req.url} from ${describePeer(init.req)}`
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve
-    })
-    const { options } = init.context
+  constructor(
+    host: ConnectionHost,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    scope: WebSocketScope,
+  ) {
+    this.#host = host
+    this.#req = req
+    this.#socket = socket
+    this.#scope = scope
+    this.#label = `WebSocket ${req.url} from ${describePeer(req)}`
+    const { options } = host.context
     this.#held = new HeldSocket(
-      init.socket,
-      init.head,
+      socket,
+      head,
       () => {
         if (this.#state !== 'connecting') return
         this.#log('WSDISCONNECT', 1006)
@@ -87,25 +108,37 @@ export class WebSocketConnection {
       () =>
         options.logger.warn(`${this.#label}: sent data before the handshake completed; dropped.`),
     )
-    this.#timer(options.websocketConnectTimeoutMs, () => {
-      options.logger.warn(
-        `${this.#label}: the application did not accept or close within ` +
-          `${options.websocketConnectTimeoutMs} ms; answered 504.`,
-      )
-      this.#refuse(504, 'Gateway Timeout')
-    })
+    this.#connectTimer = setTimeout(
+      WebSocketConnection.#connectTimedOut,
+      options.websocketConnectTimeoutMs,
+      this,
+    )
+    const queue = this.#queue
     this.#instance = new AppInstance({
-      application: init.context.application,
-      scope: init.scope,
+      application: host.context.application,
+      scope,
       receive: () => this.#receive(),
+      cancelReceives: (error) => queue.cancelWaiting(error),
       send: (message) => this.#send(message),
       label: this.#label,
       logger: options.logger,
     })
-    init.context.registry.add(this.#instance)
+    host.context.registry.add(this.#instance)
     this.#log('WSCONNECTING')
-    this.#queue.put({ type: 'websocket.connect' })
-    void this.#instance.exited.then((exit) => this.#exit(exit))
+    queue.put({ type: 'websocket.connect' })
+    this.#instance.whenExited((exit) => this.#exit(exit))
+  }
+
+  /** Settles once the socket is closed and the application has been told. */
+  get closed(): Promise<void> {
+    if (this.#closed === null) {
+      this.#closed = this.#disconnectSent
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.#resolveClosed = resolve
+          })
+    }
+    return this.#closed
   }
 
   /** Graceful shutdown: a pending handshake is answered 503, an open socket closed with 1001. */
@@ -116,12 +149,26 @@ export class WebSocketConnection {
 
   // --- the held handshake ---
 
+  static #connectTimedOut(connection: WebSocketConnection): void {
+    const { logger, websocketConnectTimeoutMs } = connection.#host.context.options
+    connection.#connectTimer = null
+    logger.warn(
+      `${connection.#label}: the application did not accept or close within ` +
+        `${websocketConnectTimeoutMs} ms; answered 504.`,
+    )
+    connection.#refuse(504, 'Gateway Timeout')
+  }
+
   #accept(decision: AcceptDecision): void {
-    const { socket } = this.#init
-    if (socket.destroyed) return
+    const socket = this.#socket
+    const req = this.#req
+    const held = this.#held
+    if (socket.destroyed || req === null || held === null) return
     this.#clearTimers()
-    const head = this.#held.release()
-    this.#init.upgrade(decision, head, (ws) => this.#opened(ws))
+    const head = held.release()
+    this.#held = null
+    this.#req = null
+    this.#host.upgrade(req, socket, head, decision, (ws) => this.#opened(ws))
     if (this.#ws === null) {
       // ws found the socket half-closed and destroyed it.
       this.#log('WSDISCONNECT', 1006)
@@ -132,8 +179,10 @@ export class WebSocketConnection {
   /** Answers the handshake with an HTTP status instead of 101; the application sees 1006. */
   #refuse(status: number, reason: string): void {
     if (this.#state !== 'connecting') return
-    this.#held.detach()
-    this.#init.refuse(this.#init.socket, status, reason)
+    this.#held?.detach()
+    this.#held = null
+    this.#req = null
+    this.#host.refuse(this.#socket, status, reason)
     this.#log('WSREJECT', status)
     this.#finish(1006, '')
   }
@@ -141,22 +190,48 @@ export class WebSocketConnection {
   // --- the open socket ---
 
   #opened(ws: WebSocket): void {
-    const { options } = this.#init.context
+    const { options } = this.#host.context
+    const socket = this.#socket
     this.#ws = ws
     this.#state = 'open'
     this.#log('WSCONNECT')
-    const heartbeat = new Heartbeat(ws, options.pingIntervalMs, options.pingTimeoutMs, () => {
-      options.logger.warn(
-        `${this.#label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
-      )
-      ws.terminate()
-    })
+    const heartbeat =
+      options.pingIntervalMs > 0
+        ? new Heartbeat(ws, options.pingIntervalMs, options.pingTimeoutMs, () => {
+            options.logger.warn(
+              `${this.#label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
+            )
+            ws.terminate()
+          })
+        : null
     this.#heartbeat = heartbeat
+    const timeoutMs = options.websocketMessageTimeoutMs
+    const watch =
+      timeoutMs === null
+        ? null
+        : new MessageWatch(socket, timeoutMs, () =>
+            this.#fail(
+              1008,
+              'Message not completed in time',
+              `left a message unfinished for ${timeoutMs} ms`,
+            ),
+          )
+    this.#watch = watch
     const limit = options.websocketRateLimit
     const bucket = limit && new TokenBucket(limit.messagesPerSecond, limit.burst)
+    if (heartbeat !== null || watch !== null || bucket !== null) {
+      // Ahead of ws's own listener: the time is taken once per chunk, before ws parses it
+      // into messages, and the watch sees every byte (those sent with the handshake too).
+      socket.prependListener('data', (chunk: Buffer) => {
+        const now = performance.now()
+        this.#heardAt = now
+        heartbeat?.touch(now)
+        watch?.push(chunk, now)
+      })
+    }
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.#flooded) return
-      if (bucket !== null && !bucket.take()) {
+      if (bucket !== null && !bucket.take(this.#heardAt)) {
         this.#flooded = true
         this.#fail(
           1008,
@@ -165,16 +240,14 @@ export class WebSocketConnection {
         )
         return
       }
-      heartbeat.touch()
-      this.#queue.put(
+      const queue = this.#queue
+      queue.put(
         isBinary
           ? { type: 'websocket.receive', bytes: data }
           : { type: 'websocket.receive', text: data.toString('utf8') },
       )
-      if (this.#queue.size >= INPUT_HIGH_WATER && !ws.isPaused) ws.pause()
+      if (queue.size >= INPUT_HIGH_WATER && !ws.isPaused) ws.pause()
     })
-    ws.on('pong', () => heartbeat.touch())
-    ws.on('ping', () => heartbeat.touch())
     ws.on('error', (error: Error & { code?: string }) => {
       const code = error.code ?? 'error'
       if (code.startsWith('WS_ERR_')) this.#failCode ??= FAIL_CODES[code] ?? 1002
@@ -188,32 +261,29 @@ export class WebSocketConnection {
       this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
     })
     if (options.websocketTimeoutMs !== null) {
-      this.#timer(options.websocketTimeoutMs, () =>
-        this.#close(1000, 'Connection lifetime exceeded'),
+      this.#lifetimeTimer = setTimeout(
+        WebSocketConnection.#lifetimeOver,
+        options.websocketTimeoutMs,
+        this,
       )
     }
-    const timeoutMs = options.websocketMessageTimeoutMs
-    if (timeoutMs !== null) {
-      // Before resume(), so that the watch sees the bytes sent with the handshake too.
-      this.#stopWatch = watchMessages(this.#init.socket, timeoutMs, () =>
-        this.#fail(
-          1008,
-          'Message not completed in time',
-          `left a message unfinished for ${timeoutMs} ms`,
-        ),
-      )
-    }
-    this.#init.socket.resume()
+    socket.resume()
+  }
+
+  static #lifetimeOver(connection: WebSocketConnection): void {
+    connection.#lifetimeTimer = null
+    connection.#close(1000, 'Connection lifetime exceeded')
   }
 
   /** Closes an open socket for the client's fault; the application is told the same code. */
   #fail(code: number, reason: string, problem: string): void {
     if (this.#state !== 'open') return
-    this.#init.context.options.logger.warn(`${this.#label}: ${problem}; closing with ${code}.`)
+    this.#host.context.options.logger.warn(`${this.#label}: ${problem}; closing with ${code}.`)
     this.#failCode = code
     this.#close(code, reason)
   }
 
+  /** Starts the closing handshake; frames sent before it leave first (same socket, in order). */
   #close(code: number, reason: string): void {
     if (this.#state !== 'open' || this.#ws === null) return
     this.#state = 'closing'
@@ -227,24 +297,35 @@ export class WebSocketConnection {
     this.#state = 'closed'
     this.#clearTimers()
     this.#heartbeat?.stop()
-    this.#stopWatch?.()
+    this.#watch?.stop()
+    this.#held = null
+    this.#req = null
     this.#ws?.resume()
     this.#queue.put({ type: 'websocket.disconnect', code, reason })
-    this.#instance.closeWithin(this.#init.context.options.applicationCloseTimeoutMs)
-    this.#resolveClosed()
+    this.#instance.closeWithin(this.#host.context.options.applicationCloseTimeoutMs)
+    this.#resolveClosed?.()
+    this.#host.connectionClosed(this)
   }
 
   // --- the application's side ---
 
-  async #receive(): Promise<Message> {
-    const message = await this.#queue.get()
+  /** The next event: returned as it is when one is queued (no promise), else a promise of it. */
+  #receive(): Message | Promise<Message> {
+    const queue = this.#queue
+    const message = queue.take()
+    if (message === undefined) return queue.wait()
     const ws = this.#ws
-    if (ws?.isPaused && this.#queue.size <= INPUT_LOW_WATER && this.#state !== 'closed') ws.resume()
+    if (ws?.isPaused && queue.size <= INPUT_LOW_WATER && this.#state !== 'closed') ws.resume()
     return message
   }
 
-  async #send(message: Message): Promise<void> {
+  /** Carries out one event of the application; throws what its `send()` rejects with. */
+  #send(message: Message): undefined {
     const { type } = message
+    if (type === 'websocket.send' && this.#state === 'open') {
+      this.#write(parseSend(message, this.#scope.path))
+      return
+    }
     if (type !== 'websocket.accept' && type !== 'websocket.send' && type !== 'websocket.close') {
       throw this.#invalid(`Cannot handle message type ${type}!`)
     }
@@ -252,7 +333,7 @@ export class WebSocketConnection {
       if (type === 'websocket.accept') {
         let decision: AcceptDecision
         try {
-          decision = parseAccept(message, this.#init.scope.subprotocols)
+          decision = parseAccept(message, this.#scope.subprotocols)
         } catch (error) {
           throw this.#invalid((error as Error).message)
         }
@@ -270,12 +351,16 @@ export class WebSocketConnection {
     if (type === 'websocket.close') {
       const { code, reason } = parseClose(message)
       this.#close(code, reason)
-      return
     }
-    const frame = parseSend(message, this.#init.scope.path)
+  }
+
+  /** Sends one frame, then closes with 1008 if the client owes more than `maxBufferedBytes`. */
+  #write(payload: string | Uint8Array): void {
     const ws = this.#ws
-    ws.send(frame.data, { binary: frame.binary })
-    const { maxBufferedBytes, logger } = this.#init.context.options
+    // Once its closing handshake began, ws drops what is sent; so does the server.
+    if (ws === null || ws.readyState !== WebSocket.OPEN) return
+    this.#host.output.write(this.#socket, payload)
+    const { maxBufferedBytes, logger } = this.#host.context.options
     if (maxBufferedBytes > 0 && ws.bufferedAmount > maxBufferedBytes) {
       logger.warn(
         `${this.#label}: over ${maxBufferedBytes} bytes of output waiting for a slow client; closing with 1008.`,
@@ -288,7 +373,7 @@ export class WebSocketConnection {
   /** An invalid message during the handshake is an application error: HTTP 500. */
   #invalid(problem: string): Error {
     if (this.#state === 'connecting') {
-      this.#init.context.options.logger.error(
+      this.#host.context.options.logger.error(
         `Application for ${this.#label} sent an invalid message during the handshake: ${problem}; answered 500.`,
       )
       this.#refuse(500, 'Internal Server Error')
@@ -297,7 +382,7 @@ export class WebSocketConnection {
   }
 
   #exit(exit: AppExit): void {
-    const { logger } = this.#init.context.options
+    const { logger } = this.#host.context.options
     if (exit.kind === 'raised') {
       logApplicationError(logger, this.#label, exit.error)
       if (this.#state === 'connecting') {
@@ -317,18 +402,16 @@ export class WebSocketConnection {
     }
   }
 
-  #timer(ms: number, callback: () => void): void {
-    this.#timers.push(setTimeout(callback, ms))
-  }
-
   #clearTimers(): void {
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers = []
+    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer)
+    if (this.#lifetimeTimer !== null) clearTimeout(this.#lifetimeTimer)
+    this.#connectTimer = null
+    this.#lifetimeTimer = null
   }
 
   #log(action: string, status: number | null = null): void {
-    const { scope } = this.#init
-    this.#init.context.accessLog?.({
+    const scope = this.#scope
+    this.#host.context.accessLog?.({
       host: clientHost(scope.client),
       request: `${action} ${scope.path}`,
       status,

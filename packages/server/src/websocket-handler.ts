@@ -8,8 +8,9 @@ import { checkOrigin } from './origin-check.js'
 import { tooManyHeaders } from './request-limits.js'
 import { BadRequest, buildWebSocketScope, describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
-import { WebSocketConnection } from './websocket-connection.js'
+import { type ConnectionHost, WebSocketConnection } from './websocket-connection.js'
 import type { AcceptDecision } from './websocket-messages.js'
+import { OutputBatch } from './websocket-output.js'
 
 /**
  * How long a server-initiated close waits for the client's close frame before the socket is
@@ -45,16 +46,18 @@ export const CLOSE_HANDSHAKE_TIMEOUT_MS = 1000
  */
 
 /** Serves WebSocket upgrades: validates the handshake and runs one connection per socket. */
-export class WebSocketHandler {
-  readonly #context: ServerContext
+export class WebSocketHandler implements ConnectionHost {
+  readonly context: ServerContext
+  readonly output: OutputBatch = new OutputBatch()
   readonly #wss: WebSocketServer
   readonly #decisions = new WeakMap<IncomingMessage, AcceptDecision>()
-  readonly #connections = new Set<WebSocketConnection>()
+  /** Open and pending connections, with the function releasing each one's place. */
+  readonly #connections = new Map<WebSocketConnection, () => void>()
   readonly #limits: ConnectionLimits
   #closing = false
 
   constructor(context: ServerContext) {
-    this.#context = context
+    this.context = context
     this.#limits = new ConnectionLimits(
       context.options.maxConnectionsPerClient,
       context.options.maxConnections,
@@ -63,6 +66,7 @@ export class WebSocketHandler {
     const wsOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
       clientTracking: false,
+      // Off, and relied on: OutputBatch writes uncompressed frames beside ws (websocket-output.ts).
       perMessageDeflate: false,
       maxPayload: context.options.websocketMaxMessageSize,
       closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS,
@@ -88,44 +92,53 @@ export class WebSocketHandler {
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // Until ws owns the socket, a reset would otherwise be an unhandled 'error'.
     socket.on('error', () => socket.destroy())
-    const { logger } = this.#context.options
+    const { logger } = this.context.options
     if (this.#closing) {
       this.#refuse(socket, 503, 'Service Unavailable')
       return
     }
-    if (tooManyHeaders(req, this.#context.options.maxHeadersCount)) {
+    if (tooManyHeaders(req, this.context.options.maxHeadersCount)) {
       logger.debug(`Bad WebSocket handshake from ${describePeer(req)}: too many header fields`)
       this.#refuse(socket, 431, 'Request Header Fields Too Large')
       return
     }
     let scope: WebSocketScope
     try {
-      scope = buildWebSocketScope(req, checkHandshake(req), this.#context.options)
+      scope = buildWebSocketScope(req, checkHandshake(req), this.context.options)
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error
       logger.debug(`Bad WebSocket handshake from ${describePeer(req)}: ${error.message}`)
       this.#refuse(socket, error.status, STATUS_CODES[error.status] ?? 'Bad Request', error.message)
       return
     }
-    const admission = this.#admit(req, socket, scope)
-    if (admission === null) return
-    const connection = new WebSocketConnection({
-      context: this.#context,
-      req,
-      socket,
-      head,
-      scope,
-      upgrade: (decision, buffered, onOpen) => {
-        this.#decisions.set(req, decision)
-        this.#wss.handleUpgrade(req, socket, buffered, (ws: WebSocket) => onOpen(ws))
-      },
-      refuse: (target, status, reason) => this.#refuse(target, status, reason),
-    })
-    this.#connections.add(connection)
-    void connection.closed.then(() => {
-      this.#connections.delete(connection)
-      admission()
-    })
+    const release = this.#admit(req, socket, scope)
+    if (release === null) return
+    this.#connections.set(new WebSocketConnection(this, req, socket, head, scope), release)
+  }
+
+  /** Completes a held handshake with ws (101); `onOpen` runs synchronously unless the socket died. */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    decision: AcceptDecision,
+    onOpen: (ws: WebSocket) => void,
+  ): void {
+    this.#decisions.set(req, decision)
+    this.#wss.handleUpgrade(req, socket, head, onOpen)
+    this.#decisions.delete(req)
+  }
+
+  /** Writes a body-less HTTP response on a raw socket and closes it. */
+  refuse(socket: Duplex, status: number, reason: string): void {
+    this.#refuse(socket, status, reason)
+  }
+
+  /** Forgets a finished connection and releases its place under the connection caps. */
+  connectionClosed(connection: WebSocketConnection): void {
+    const release = this.#connections.get(connection)
+    this.#connections.delete(connection)
+    release?.()
   }
 
   /**
@@ -134,7 +147,7 @@ export class WebSocketHandler {
    * the connection's place, or `null` when the handshake was refused.
    */
   #admit(req: IncomingMessage, socket: Duplex, scope: WebSocketScope): (() => void) | null {
-    const { options } = this.#context
+    const { options } = this.context
     const refusal = checkOrigin(req, options)
     if (refusal !== null) {
       this.#reject(req, socket, scope, 403, refusal)
@@ -159,11 +172,11 @@ export class WebSocketHandler {
     status: number,
     problem: string,
   ): void {
-    this.#context.options.logger.warn(
+    this.context.options.logger.warn(
       `Refused the WebSocket handshake for ${scope.path} from ${describePeer(req)}: ${problem}; answered ${status}.`,
     )
     this.#refuse(socket, status, STATUS_CODES[status] ?? 'Forbidden')
-    this.#context.accessLog?.({
+    this.context.accessLog?.({
       host: clientHost(scope.client),
       request: `WSREJECT ${scope.path}`,
       status,
@@ -173,7 +186,7 @@ export class WebSocketHandler {
   /** Refuses new handshakes, answers pending ones 503, closes open sockets with 1001, and waits. */
   async closeAll(): Promise<void> {
     this.#closing = true
-    const connections = [...this.#connections]
+    const connections = [...this.#connections.keys()]
     for (const connection of connections) connection.shutdown()
     await Promise.all(connections.map((connection) => connection.closed))
   }
@@ -181,7 +194,7 @@ export class WebSocketHandler {
   /** Writes a body-less (or short text) HTTP response on a raw socket and closes it. */
   #refuse(socket: Duplex, status: number, reason: string, body = ''): void {
     if (socket.destroyed) return
-    const { serverName } = this.#context.options
+    const { serverName } = this.context.options
     const payload = Buffer.from(body)
     const lines = [`HTTP/1.1 ${status} ${reason}`, 'Connection: close']
     if (serverName) lines.push(`Server: ${serverName}`)

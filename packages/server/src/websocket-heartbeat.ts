@@ -6,7 +6,7 @@ export interface Pingable {
 
 /**
  * Dead-peer detection for one WebSocket: after `intervalMs` without hearing from the client
- * (any frame or pong counts), send a ping; if nothing arrives within `timeoutMs`, call
+ * (any bytes it sends count: frames, pongs, or part of a message), send a ping; if nothing arrives within `timeoutMs`, call
  * `onDead` (the server then drops the socket and the application sees 1006).
  * Mirrors Daphne's `ping_interval` / `ping_timeout` (autobahn's auto-ping).
  * While the socket is paused (the application is behind on its input) frames cannot be read,
@@ -29,9 +29,9 @@ export class Heartbeat {
     if (intervalMs > 0) this.#schedule(intervalMs)
   }
 
-  /** Records that the client was heard from. */
-  touch(): void {
-    this.#lastSeen = performance.now()
+  /** Records that the client was heard from at `now` (`performance.now()`, by default). */
+  touch(now: number = performance.now()): void {
+    this.#lastSeen = now
   }
 
   stop(): void {
@@ -41,11 +41,16 @@ export class Heartbeat {
   }
 
   #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => this.#tick(), Math.max(1, delayMs))
+    this.#timer = setTimeout(Heartbeat.#tick, Math.max(1, delayMs), this)
     this.#timer.unref()
   }
 
-  #tick(): void {
+  /** The timer's callback: one function for every heartbeat, so no closure per connection. */
+  static #tick(heartbeat: Heartbeat): void {
+    heartbeat.#check()
+  }
+
+  #check(): void {
     this.#timer = null
     const now = performance.now()
     if (this.#pingSentAt !== null) {

@@ -8,12 +8,6 @@ export interface AcceptDecision {
   headers: Array<[string, string]>
 }
 
-/** A checked `websocket.send`: one frame. */
-export interface Frame {
-  data: string | Buffer
-  binary: boolean
-}
-
 // Headers of the 101 response that the server and ws set; an application may not override them.
 const MANAGED = new Set([
   'upgrade',
@@ -50,8 +44,11 @@ export function parseAccept(message: Message, offered: readonly string[]): Accep
   return { subprotocol, headers }
 }
 
-/** Checks `websocket.send`: exactly one of `text` (a string) or `bytes` (a Uint8Array). */
-export function parseSend(message: Message, path: string): Frame {
+/**
+ * Checks `websocket.send`: exactly one of `text` (a string) or `bytes` (a Uint8Array).
+ * Returns the payload: a string for a text frame, a Uint8Array for a binary one.
+ */
+export function parseSend(message: Message, path: string): string | Uint8Array {
   const text = message.text ?? null
   const bytes = message.bytes ?? null
   if (text !== null && bytes !== null) {
@@ -63,16 +60,13 @@ export function parseSend(message: Message, path: string): Frame {
     if (typeof text !== 'string') {
       throw new Error(`The text of websocket.send must be a string, not ${quote(text)}.`)
     }
-    return { data: text, binary: false }
+    return text
   }
   if (bytes !== null) {
     if (!(bytes instanceof Uint8Array)) {
       throw new Error(`The bytes of websocket.send must be a Uint8Array, not ${quote(bytes)}.`)
     }
-    const data = Buffer.isBuffer(bytes)
-      ? bytes
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    return { data, binary: true }
+    return bytes
   }
   throw new Error(
     `Got invalid WebSocket reply message on ${path} - contains neither bytes nor text`,

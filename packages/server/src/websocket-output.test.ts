@@ -1,0 +1,304 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type Duplex, Writable } from 'node:stream'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import * as wsModule from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
+import { EARLY_FLUSH_BYTES, encodeFrame, OutputBatch } from './websocket-output.js'
+
+/** ws's own framing (exported at runtime as `Sender`, absent from @types/ws). */
+const { Sender } = wsModule as unknown as {
+  Sender: {
+    frame(
+      data: Buffer,
+      options: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean },
+    ): Buffer[]
+  }
+}
+
+/** A writable that records each write system call it would make: one array per `writev`. */
+class RecordingSocket extends Writable {
+  readonly calls: Buffer[][] = []
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.calls.push([chunk])
+    callback()
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: () => void): void {
+    this.calls.push(chunks.map(({ chunk }) => chunk))
+    callback()
+  }
+
+  /** Everything written, as one buffer. */
+  get bytes(): Buffer {
+    return Buffer.concat(this.calls.flat())
+  }
+}
+
+function recordingSockets(count: number): RecordingSocket[] {
+  return Array.from({ length: count }, () => new RecordingSocket())
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Parses unmasked server frames back into [opcode, payload] pairs. */
+function parseFrames(bytes: Buffer): Array<[number, string]> {
+  const frames: Array<[number, string]> = []
+  let offset = 0
+  while (offset < bytes.length) {
+    const opcode = (bytes[offset] ?? 0) & 0x0f
+    let length = (bytes[offset + 1] ?? 0) & 0x7f
+    let start = offset + 2
+    if (length === 126) {
+      length = bytes.readUInt16BE(offset + 2)
+      start += 2
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(offset + 2))
+      start += 8
+    }
+    frames.push([opcode, bytes.subarray(start, start + length).toString('latin1')])
+    offset = start + length
+  }
+  return frames
+}
+
+describe('encodeFrame', () => {
+  it.each([0, 1, 125, 126, 65_535, 65_536, 70_000])(
+    'builds the frame ws builds for %i bytes, text and binary',
+    (size) => {
+      const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2)
+      const expectedText = Sender.frame(Buffer.from(text), {
+        fin: true,
+        rsv1: false,
+        opcode: 1,
+        mask: false,
+        readOnly: true,
+      })
+      expect(encodeFrame(text, false).equals(Buffer.concat(expectedText))).toBe(true)
+      const bytes = new Uint8Array(size).map((_, i) => i % 251)
+      const expectedBinary = Sender.frame(Buffer.from(bytes), {
+        fin: true,
+        rsv1: false,
+        opcode: 2,
+        mask: false,
+        readOnly: true,
+      })
+      expect(encodeFrame(bytes, true).equals(Buffer.concat(expectedBinary))).toBe(true)
+    },
+  )
+})
+
+describe('OutputBatch', () => {
+  it('frames a message sent to many sockets in one turn once, and writes each socket once', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(100)
+    for (let n = 0; n < 3; n++) {
+      for (const socket of sockets) batch.write(socket, `message ${n}`)
+    }
+    expect(batch.pending).toBe(100)
+    expect(sockets[0]?.calls).toEqual([])
+    await nextTurn()
+    expect(batch.pending).toBe(0)
+    for (const socket of sockets) {
+      expect(socket.calls).toHaveLength(1)
+      expect(parseFrames(socket.bytes)).toEqual([
+        [1, 'message 0'],
+        [1, 'message 1'],
+        [1, 'message 2'],
+      ])
+      // The same frame objects, not copies.
+      socket.calls[0]?.forEach((frame, i) => {
+        expect(frame).toBe(sockets[0]?.calls[0]?.[i])
+      })
+    }
+  })
+
+  it('reuses frames when sockets take turns with several messages (socket-major order)', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(4)
+    const texts = ['a', 'b', 'c'].map((letter) => letter.repeat(200))
+    // Equal strings that are not the same string object still share a frame.
+    for (const socket of sockets) for (const text of texts) batch.write(socket, `${text}`)
+    await nextTurn()
+    for (const socket of sockets) {
+      expect(parseFrames(socket.bytes).map(([, payload]) => payload)).toEqual(texts)
+      socket.calls[0]?.forEach((frame, i) => {
+        expect(frame).toBe(sockets[0]?.calls[0]?.[i])
+      })
+    }
+  })
+
+  it('keeps each socket in order across turns, text and binary interleaved', async () => {
+    const batch = new OutputBatch()
+    const [socket] = recordingSockets(1)
+    if (socket === undefined) throw new Error('no socket')
+    const expected: Array<[number, string]> = []
+    for (let turn = 0; turn < 5; turn++) {
+      for (let i = 0; i < 4; i++) {
+        const label = `${turn}.${i}`
+        if (i % 2 === 0) {
+          batch.write(socket, label)
+          expected.push([1, label])
+        } else {
+          batch.write(socket, Buffer.from(label))
+          expected.push([2, label])
+        }
+      }
+      await nextTurn()
+    }
+    expect(socket.calls).toHaveLength(5)
+    expect(parseFrames(socket.bytes)).toEqual(expected)
+  })
+
+  it('reuses a binary frame for the same unchanged array, and rebuilds it once the array changed', async () => {
+    const batch = new OutputBatch()
+    const [first, second, third] = recordingSockets(3)
+    if (first === undefined || second === undefined || third === undefined) throw new Error()
+    const bytes = Buffer.from('one')
+    batch.write(first, bytes)
+    batch.write(second, bytes)
+    bytes.write('two')
+    batch.write(third, bytes)
+    await nextTurn()
+    expect(first.calls[0]?.[0]).toBe(second.calls[0]?.[0])
+    expect(parseFrames(first.bytes)).toEqual([[2, 'one']])
+    expect(parseFrames(second.bytes)).toEqual([[2, 'one']])
+    expect(parseFrames(third.bytes)).toEqual([[2, 'two']])
+  })
+
+  it('copies bytes: changing the array after send() does not change what is sent', async () => {
+    const batch = new OutputBatch()
+    const [socket] = recordingSockets(1)
+    if (socket === undefined) throw new Error('no socket')
+    const bytes = new Uint8Array([0x61, 0x62])
+    batch.write(socket, bytes)
+    bytes[0] = 0x7a
+    await nextTurn()
+    expect(parseFrames(socket.bytes)).toEqual([[2, 'ab']])
+  })
+
+  it('stays correct past its cache: many distinct messages to many sockets in one turn', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(3)
+    const texts = Array.from({ length: 100 }, (_, i) => `text ${i % 50}`)
+    for (const text of texts) for (const socket of sockets) batch.write(socket, text)
+    for (const socket of sockets) for (const text of texts) batch.write(socket, text)
+    await nextTurn()
+    for (const socket of sockets) {
+      expect(parseFrames(socket.bytes).map(([, payload]) => payload)).toEqual([...texts, ...texts])
+    }
+  })
+
+  it('flushes a socket at once when its corked output passes EARLY_FLUSH_BYTES', () => {
+    const batch = new OutputBatch()
+    const [socket] = recordingSockets(1)
+    if (socket === undefined) throw new Error('no socket')
+    const big = 'x'.repeat(EARLY_FLUSH_BYTES / 4)
+    for (let i = 0; i < 3; i++) batch.write(socket, big)
+    expect(socket.calls).toEqual([])
+    batch.write(socket, big)
+    expect(socket.calls).toHaveLength(1)
+    expect(socket.writableCorked).toBe(1)
+    batch.write(socket, 'after')
+    batch.flush()
+    expect(socket.calls).toHaveLength(2)
+    expect(parseFrames(socket.bytes).map(([, payload]) => payload.length)).toEqual([
+      big.length,
+      big.length,
+      big.length,
+      big.length,
+      5,
+    ])
+  })
+})
+
+/** A ws server on 127.0.0.1 whose connections come with their raw sockets, and a client. */
+async function wsPair(): Promise<{ server: WebSocket; socket: Duplex; client: WebSocket }> {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  const http = createServer()
+  const opened = new Promise<{ server: WebSocket; socket: Duplex }>((resolve) => {
+    http.on('upgrade', (req, socket, head) => {
+      wss.handleUpgrade(req, socket, head, (server) => resolve({ server, socket }))
+    })
+  })
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  onTestFinished(() => {
+    http.closeAllConnections()
+    http.close()
+  })
+  const { port } = http.address() as AddressInfo
+  const client = new WebSocket(`ws://127.0.0.1:${port}/`)
+  onTestFinished(() => client.terminate())
+  const { server, socket } = await opened
+  await new Promise((resolve) => client.once('open', resolve))
+  return { server, socket, client }
+}
+
+/** Records what a client sees, in order: messages (`m:<text>`), pings and the close. */
+function transcript(client: WebSocket): {
+  events: string[]
+  until: (count: number) => Promise<void>
+} {
+  const events: string[] = []
+  let wake = () => {}
+  const push = (event: string) => {
+    events.push(event)
+    wake()
+  }
+  client.on('message', (data: Buffer, isBinary: boolean) =>
+    push(`${isBinary ? 'b' : 'm'}:${data.toString()}`),
+  )
+  client.on('ping', () => push('ping'))
+  client.on('close', (code, reason) => push(`close:${code}:${reason.toString()}`))
+  return {
+    events,
+    until: (count) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`Saw only ${events.join(', ')}`)), 2000)
+        wake = () => {
+          if (events.length < count) return
+          clearTimeout(timer)
+          resolve()
+        }
+        wake()
+      }),
+  }
+}
+
+describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
+  it('keeps its frames in order with the pings and sends ws writes on the same socket', async () => {
+    const { server, socket, client } = await wsPair()
+    const seen = transcript(client)
+    const batch = new OutputBatch()
+    batch.write(socket, 'a')
+    server.ping()
+    batch.write(socket, 'b')
+    server.send('c')
+    batch.write(socket, Buffer.from('d'))
+    await seen.until(5)
+    expect(seen.events).toEqual(['m:a', 'ping', 'm:b', 'm:c', 'b:d'])
+  })
+
+  it('sends everything written before a close, then the close', async () => {
+    const { server, socket, client } = await wsPair()
+    const seen = transcript(client)
+    const batch = new OutputBatch()
+    for (const text of ['one', 'two', 'three']) batch.write(socket, text)
+    server.close(4001, 'done')
+    await seen.until(4)
+    expect(seen.events).toEqual(['m:one', 'm:two', 'm:three', 'close:4001:done'])
+  })
+
+  it("counts corked frames in ws's bufferedAmount, which maxBufferedBytes reads", async () => {
+    const { server, socket } = await wsPair()
+    const batch = new OutputBatch()
+    expect(server.bufferedAmount).toBe(0)
+    batch.write(socket, 'x'.repeat(1000))
+    batch.write(socket, new Uint8Array(100))
+    expect(server.bufferedAmount).toBe(1004 + 102)
+    batch.flush()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(server.bufferedAmount).toBe(0)
+  })
+})

@@ -1,0 +1,152 @@
+import type { Writable } from 'node:stream'
+
+/*
+ * The server's WebSocket output path, built beside ws rather than through `ws.send()`.
+ *
+ * ws (^8) owns the socket after the upgrade, and every frame of its own (close, ping, pong)
+ * goes straight to that same socket with `socket.write()`: its Sender only queues when
+ * permessage-deflate or Blob data is in use, and the server turns the one off and never sends
+ * the other. So a data frame written here to the socket lands in order with ws's frames, and
+ * ws's `bufferedAmount` (the socket's `writableLength`) counts it. Tests in
+ * websocket-output.test.ts hold ws to that.
+ */
+
+/** Sockets with more than this corked are flushed at once rather than at the end of the turn. */
+export const EARLY_FLUSH_BYTES: number = 64 * 1024
+/** Distinct frames remembered within one turn (besides the last one). */
+const CACHED_FRAMES = 32
+/** Frames larger than this are only reused while they are the last one built. */
+const CACHED_FRAME_BYTES = 64 * 1024
+
+/**
+ * One unmasked, unfragmented server frame (RFC 6455 §5.2) carrying `payload`: text frames
+ * take a string (encoded as UTF-8, as `ws.send()` does), binary frames a Uint8Array (copied).
+ */
+export function encodeFrame(payload: string | Uint8Array, binary: boolean): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10
+  const frame = Buffer.allocUnsafe(headerLength + length)
+  frame[0] = binary ? 0x82 : 0x81
+  if (length < 126) {
+    frame[1] = length
+  } else if (length < 65_536) {
+    frame[1] = 126
+    frame.writeUInt16BE(length, 2)
+  } else {
+    frame[1] = 127
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
+    frame.writeUInt32BE(length >>> 0, 6)
+  }
+  if (typeof payload === 'string') frame.write(payload, headerLength, 'utf8')
+  else frame.set(payload, headerLength)
+  return frame
+}
+
+/**
+ * Batches a server's WebSocket output per event-loop turn: a socket is corked on its first
+ * message of the turn and every corked socket is uncorked once the turn's work is done, so
+ * what one turn sends to a socket leaves in one `writev`. A message sent to many sockets in
+ * the same turn (a group send) is framed once: frames are remembered until the flush, text
+ * by its value, bytes by the array's identity (and checked to be unchanged).
+ * The flush runs on `process.nextTick`, after the microtasks of the turn that wrote.
+ * Mirrors nothing in Daphne (Twisted writes each frame); it is the `ws` cork pattern.
+ */
+export class OutputBatch {
+  readonly #corked: Writable[] = []
+  #scheduled = false
+  #lastText: string | null = null
+  #lastTextFrame: Buffer | null = null
+  readonly #texts = new Map<string, Buffer>()
+  #lastBytes: Uint8Array | null = null
+  #lastBytesFrame: Buffer | null = null
+  readonly #bytes = new Map<Uint8Array, Buffer>()
+  readonly #flush = (): void => this.flush()
+
+  /** Sockets corked now, waiting for the flush. */
+  get pending(): number {
+    return this.#corked.length
+  }
+
+  /** Writes one message to `socket` as a text (string) or binary (Uint8Array) frame. */
+  write(socket: Writable, payload: string | Uint8Array): void {
+    const frame =
+      typeof payload === 'string' ? this.#textFrame(payload) : this.#binaryFrame(payload)
+    if (socket.writableCorked === 0) {
+      socket.cork()
+      this.#corked.push(socket)
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        process.nextTick(this.#flush)
+      }
+    }
+    socket.write(frame)
+    if (socket.writableLength >= EARLY_FLUSH_BYTES) {
+      // Large output leaves now, so corking never holds back more than a socket buffer's worth.
+      socket.uncork()
+      socket.cork()
+    }
+  }
+
+  /** Uncorks every socket corked this turn and forgets the turn's frames. */
+  flush(): void {
+    this.#scheduled = false
+    const corked = this.#corked
+    // Indexed: a write during an uncork (none is expected) is flushed in the same pass.
+    for (let i = 0; i < corked.length; i++) corked[i]?.uncork()
+    corked.length = 0
+    this.#lastText = null
+    this.#lastTextFrame = null
+    this.#lastBytes = null
+    this.#lastBytesFrame = null
+    if (this.#texts.size > 0) this.#texts.clear()
+    if (this.#bytes.size > 0) this.#bytes.clear()
+  }
+
+  #textFrame(text: string): Buffer {
+    const last = this.#lastTextFrame
+    if (last !== null && text === this.#lastText) return last
+    const frame =
+      (this.#texts.size > 0 ? this.#texts.get(text) : undefined) ?? encodeFrame(text, false)
+    // The previous frame is remembered only once a second one is built in the same turn, so
+    // a turn with one message (an echo) costs no map work.
+    if (last !== null && this.#lastText !== null) remember(this.#texts, this.#lastText, last)
+    this.#lastText = text
+    this.#lastTextFrame = frame
+    return frame
+  }
+
+  #binaryFrame(bytes: Uint8Array): Buffer {
+    const last = this.#lastBytesFrame
+    let frame = last !== null && bytes === this.#lastBytes ? last : undefined
+    if (frame === undefined && this.#bytes.size > 0) frame = this.#bytes.get(bytes)
+    if (frame !== undefined && carries(frame, bytes)) {
+      if (frame === last) return frame
+    } else {
+      frame = encodeFrame(bytes, true)
+      // A stale entry (the array was changed since) must not be found again.
+      if (this.#bytes.size > 0) this.#bytes.delete(bytes)
+    }
+    if (last !== null && this.#lastBytes !== null && this.#lastBytes !== bytes) {
+      remember(this.#bytes, this.#lastBytes, last)
+    }
+    this.#lastBytes = bytes
+    this.#lastBytesFrame = frame
+    return frame
+  }
+}
+
+/** Keeps a frame for the rest of the turn, within the cache's bounds. */
+function remember<K>(cache: Map<K, Buffer>, key: K, frame: Buffer): void {
+  if (frame.length <= CACHED_FRAME_BYTES && (cache.size < CACHED_FRAMES || cache.has(key))) {
+    cache.set(key, frame)
+  }
+}
+
+/** True when `frame`'s payload is exactly `bytes` (an application may reuse an array). */
+function carries(frame: Buffer, bytes: Uint8Array): boolean {
+  const headerLength = frame.length - bytes.byteLength
+  if (headerLength !== (bytes.byteLength < 126 ? 2 : bytes.byteLength < 65_536 ? 4 : 10)) {
+    return false
+  }
+  return frame.compare(bytes, 0, bytes.byteLength, headerLength) === 0
+}
