@@ -397,12 +397,21 @@ async function waitReply(
   timeoutMs: number,
   gone: AbortSignal,
 ): Promise<SessionReply | null> {
-  const signal = AbortSignal.any([gone, AbortSignal.timeout(timeoutMs)])
+  // A timer of its own: on Node 20.20, AbortSignal.any([gone, AbortSignal.timeout(ms)]) was
+  // seen never to fire for a request following a first that waited ~5 s, so the request hung.
+  const controller = new AbortController()
+  const stop = (): void => controller.abort()
+  const timer = setTimeout(stop, timeoutMs)
+  gone.addEventListener('abort', stop, { once: true })
+  if (gone.aborted) stop()
   try {
-    return (await layer.receive(reply, { signal })) as SessionReply
+    return (await layer.receive(reply, { signal: controller.signal })) as SessionReply
   } catch (error) {
-    if (signal.aborted) return null
+    if (controller.signal.aborted) return null
     throw new LayerUnavailable('receive failed', { cause: error })
+  } finally {
+    clearTimeout(timer)
+    gone.removeEventListener('abort', stop)
   }
 }
 
