@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ConnectionLimits } from './connection-limits.js'
+import { ConnectionLimits, connectionLimitsOf, describeRefusal } from './connection-limits.js'
+import { resolveOptions } from './options.js'
+import type { ServerContext } from './server-context.js'
 
 describe('ConnectionLimits', () => {
   it('answers 429 over the per-client cap, and frees the place on release', () => {
@@ -32,5 +34,30 @@ describe('ConnectionLimits', () => {
     for (const admission of admissions) if (admission.admitted) admission.release()
     expect(limits.countOf('x')).toBe(0)
     expect(limits.size).toBe(0)
+  })
+})
+
+describe('connectionLimitsOf', () => {
+  it('gives every transport of one server the same counts, made from its options', () => {
+    const server = { options: resolveOptions({ maxConnectionsPerClient: 1 }) } as ServerContext
+    const other = { options: resolveOptions() } as ServerContext
+    const limits = connectionLimitsOf(server)
+    expect(connectionLimitsOf(server)).toBe(limits)
+    expect(connectionLimitsOf(other)).not.toBe(limits)
+    expect(limits.acquire('a').admitted).toBe(true)
+    expect(connectionLimitsOf(server).acquire('a')).toEqual({ admitted: false, status: 429 })
+    expect(connectionLimitsOf(other).acquire('a').admitted).toBe(true)
+  })
+})
+
+describe('describeRefusal', () => {
+  it('names the cap and the option that refused', () => {
+    const options = { maxConnectionsPerClient: 3, maxConnections: 10 }
+    expect(describeRefusal(429, '10.0.0.1', options)).toBe(
+      '"10.0.0.1" has 3 WebSockets open (maxConnectionsPerClient)',
+    )
+    expect(describeRefusal(503, '10.0.0.1', options)).toBe(
+      '10 WebSockets are open (maxConnections)',
+    )
   })
 })

@@ -1,3 +1,6 @@
+import type { ResolvedSecurityOptions } from './security-options.js'
+import type { ServerContext } from './server-context.js'
+
 /** What `ConnectionLimits.acquire()` decided: a release function, or the HTTP status refusing it. */
 export type Admission =
   | { admitted: true; release: () => void }
@@ -50,4 +53,32 @@ export class ConnectionLimits {
       },
     }
   }
+}
+
+const shared = new WeakMap<ServerContext, ConnectionLimits>()
+
+/**
+ * The server's one `ConnectionLimits`, made on first use from its `maxConnectionsPerClient`
+ * and `maxConnections`, so that every transport opening WebSocket sessions (the upgrade
+ * handler, long polling) counts against the same caps.
+ */
+export function connectionLimitsOf(context: ServerContext): ConnectionLimits {
+  let limits = shared.get(context)
+  if (limits === undefined) {
+    const { maxConnectionsPerClient, maxConnections } = context.options
+    limits = new ConnectionLimits(maxConnectionsPerClient, maxConnections)
+    shared.set(context, limits)
+  }
+  return limits
+}
+
+/** Why a cap refused `client`, naming the option, for the warning logged with the refusal. */
+export function describeRefusal(
+  status: 429 | 503,
+  client: string,
+  options: Pick<ResolvedSecurityOptions, 'maxConnectionsPerClient' | 'maxConnections'>,
+): string {
+  return status === 503
+    ? `${options.maxConnections} WebSockets are open (maxConnections)`
+    : `${JSON.stringify(client)} has ${options.maxConnectionsPerClient} WebSockets open (maxConnectionsPerClient)`
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { parseUrl } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
-import { checkOrigin, isSameOrigin } from './origin-check.js'
+import { checkOrigin, checkScopeOrigin, isSameOrigin } from './origin-check.js'
 
 /** The parts of a request the check reads. */
 function request(headers: Array<[string, string]>): IncomingMessage {
@@ -111,6 +111,59 @@ describe('checkOrigin', () => {
     expect(checkOrigin(request([['Origin', 'http://127.0.0.1']]), sameOriginOnly)).toBe(
       `origin "http://127.0.0.1" is neither the server's own (Host "") nor allowed`,
     )
+  })
+})
+
+describe('checkScopeOrigin', () => {
+  // A scope's headers: lower-case names, repeated headers kept as separate entries.
+  it('applies the same rules to an HTTP scope as to a handshake', () => {
+    const host: [string, string] = ['host', '127.0.0.1:8000']
+    expect(checkScopeOrigin([host, ['origin', 'http://127.0.0.1:8000']], sameOriginOnly)).toBeNull()
+    expect(checkScopeOrigin([host, ['origin', 'http://evil.example']], sameOriginOnly)).toBe(
+      `origin "http://evil.example" is neither the server's own (Host "127.0.0.1:8000") nor allowed`,
+    )
+    expect(checkScopeOrigin([host, ['origin', 'null']], sameOriginOnly)).toBe(
+      `origin "null" is neither the server's own (Host "127.0.0.1:8000") nor allowed`,
+    )
+    expect(
+      checkScopeOrigin(
+        [host, ['origin', 'http://127.0.0.1:8000'], ['origin', 'http://127.0.0.1:8000']],
+        sameOriginOnly,
+      ),
+    ).toBe('more than one Origin header')
+    expect(checkScopeOrigin([host], sameOriginOnly)).toBeNull()
+    expect(checkScopeOrigin([host], { allowedOrigins: [], requireOrigin: true })).toBe(
+      'no Origin header',
+    )
+  })
+
+  it('honours allowedOrigins, and reads the first Host header', () => {
+    const options = { allowedOrigins: ['.example.com'], requireOrigin: false }
+    expect(
+      checkScopeOrigin(
+        [
+          ['host', 'x:1'],
+          ['origin', 'https://chat.example.com'],
+        ],
+        options,
+      ),
+    ).toBeNull()
+    expect(
+      checkScopeOrigin(
+        [
+          ['host', 'a.test'],
+          ['host', 'evil.test'],
+          ['origin', 'http://evil.test'],
+        ],
+        sameOriginOnly,
+      ),
+    ).toBe(`origin "http://evil.test" is neither the server's own (Host "a.test") nor allowed`)
+    expect(
+      checkScopeOrigin([['origin', 'http://evil.example']], {
+        allowedOrigins: ['*'],
+        requireOrigin: true,
+      }),
+    ).toBeNull()
   })
 })
 

@@ -1,9 +1,12 @@
 import type { IncomingMessage } from 'node:http'
-import { matchAllowedOrigin, type ParsedUrl, parseUrl } from '@node-channels/core'
+import { type Headers, matchAllowedOrigin, type ParsedUrl, parseUrl } from '@node-channels/core'
 import type { ResolvedSecurityOptions } from './security-options.js'
 
 /** Why a handshake's origin was refused, for the log line; `null` when it is allowed. */
 export type OriginRefusal = string | null
+
+/** The options the origin check reads. */
+export type OriginOptions = Pick<ResolvedSecurityOptions, 'allowedOrigins' | 'requireOrigin'>
 
 /**
  * The server's own defence against cross-site WebSocket hijacking, run on every handshake
@@ -13,12 +16,7 @@ export type OriginRefusal = string | null
  * comes from a non-browser client and passes unless `requireOrigin` is set; more than one
  * `Origin` header, or the value `null` (sandboxed frames, `file:` pages), is refused.
  */
-export function checkOrigin(
-  req: IncomingMessage,
-  options: Pick<ResolvedSecurityOptions, 'allowedOrigins' | 'requireOrigin'>,
-): OriginRefusal {
-  const { allowedOrigins, requireOrigin } = options
-  if (allowedOrigins.includes('*')) return null
+export function checkOrigin(req: IncomingMessage, options: OriginOptions): OriginRefusal {
   // Version 8 (hybi-08) clients name the header Sec-WebSocket-Origin.
   const name = req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'
   const values: string[] = []
@@ -26,13 +24,21 @@ export function checkOrigin(
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if ((raw[i] ?? '').toLowerCase() === name) values.push(raw[i + 1] ?? '')
   }
-  const [value] = values
-  if (value === undefined) return requireOrigin ? 'no Origin header' : null
-  if (values.length > 1) return 'more than one Origin header'
-  const origin = parseUrl(value.trim())
-  if (isSameOrigin(origin, req.headers.host)) return null
-  if (allowedOrigins.some((pattern) => matchAllowedOrigin(origin, pattern))) return null
-  return `origin ${JSON.stringify(value)} is neither the server's own (Host ${JSON.stringify(req.headers.host ?? '')}) nor allowed`
+  return judgeOrigin(values, req.headers.host, options)
+}
+
+/**
+ * `checkOrigin()` on an HTTP scope's headers, for transports that open a WebSocket session
+ * over plain HTTP requests (the long-polling `open`): the same rules and options.
+ */
+export function checkScopeOrigin(headers: Headers, options: OriginOptions): OriginRefusal {
+  const values: string[] = []
+  let host: string | undefined
+  for (const [name, value] of headers) {
+    if (name === 'origin') values.push(value)
+    else if (name === 'host') host ??= value
+  }
+  return judgeOrigin(values, host, options)
 }
 
 /** True when the origin names the host and port of the `Host` header. */
@@ -44,6 +50,24 @@ export function isSameOrigin(origin: ParsedUrl, host: string | undefined): boole
   return (
     target.hostname === origin.hostname && (target.port ?? fallback) === (origin.port ?? fallback)
   )
+}
+
+// --- helpers ---
+
+/** The check itself, on the `Origin` values a request carried and its `Host`. */
+function judgeOrigin(
+  values: readonly string[],
+  host: string | undefined,
+  { allowedOrigins, requireOrigin }: OriginOptions,
+): OriginRefusal {
+  if (allowedOrigins.includes('*')) return null
+  const [value] = values
+  if (value === undefined) return requireOrigin ? 'no Origin header' : null
+  if (values.length > 1) return 'more than one Origin header'
+  const origin = parseUrl(value.trim())
+  if (isSameOrigin(origin, host)) return null
+  if (allowedOrigins.some((pattern) => matchAllowedOrigin(origin, pattern))) return null
+  return `origin ${JSON.stringify(value)} is neither the server's own (Host ${JSON.stringify(host ?? '')}) nor allowed`
 }
 
 function defaultPort(scheme: string | null): number | null {
