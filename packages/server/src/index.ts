@@ -10,8 +10,9 @@ export {
   ChannelLayerUnavailable,
   loadChannelLayer,
 } from './layer-url.js'
-export type { LongPollApplication, LongPollOptions } from './long-poll/long-poll.js'
+export type { LongPollApplication } from './long-poll/long-poll.js'
 export { longPoll } from './long-poll/long-poll.js'
+export type { LongPollOptions } from './long-poll/options.js'
 export type { ServeOptions, ServerLogger } from './options.js'
 export type { Address, ForwardedHeaderNames } from './proxy-headers.js'
 export { parseXForwardedFor } from './proxy-headers.js'

@@ -371,7 +371,8 @@ describe('longPoll: every bad request gets a clear answer', () => {
       status: 404,
       body: { error: 'Unknown or expired session.' },
     })
-    const mine = client(handle.url, 'http://good.example')
+    // Same-origin: the origin check on open lets it through, and binds the session to it.
+    const mine = client(handle.url, handle.url)
     const session = String((await mine.open('/echo/')).body?.session)
     const theirs = client(handle.url, 'http://evil.example')
     expect(await theirs.poll(session)).toMatchObject({

@@ -13,10 +13,13 @@ import {
   type Send,
   type WebSocketScope,
 } from '@node-channels/core'
-import { defaultLogger, quote, type ServerLogger } from '../options.js'
+import { ConnectionLimits, connectionLimitsOf, describeRefusal } from '../connection-limits.js'
+import { quote } from '../options.js'
+import { checkScopeOrigin } from '../origin-check.js'
 import { BadRequest, decodePath } from '../scope.js'
 import { kServerContext, type ServerContext } from '../server-context.js'
 import { header, readJsonBody, respond } from './http-io.js'
+import { type LongPollOptions, resolveLongPollOptions, serverDefaults } from './options.js'
 import { LongPollSession } from './session.js'
 import {
   BadBody,
@@ -30,32 +33,6 @@ import {
   sessionChannel,
 } from './wire.js'
 
-/** Options of `longPoll()`. Limits default to the server's when it runs the transport. */
-export interface LongPollOptions {
-  /** Where the endpoints live when the transport is not mounted under a `URLRouter`. @default '/lp/' */
-  prefix?: string
-  /** How long a poll waits for events before answering 204. @default 25000 */
-  pollTimeoutMs?: number
-  /** A session that has not polled for this long is closed (the application sees 1006). @default 2 × pollTimeoutMs */
-  sessionTimeoutMs?: number
-  /** How long a request waits for the session's process to answer, else 404. @default 5000 */
-  replyTimeoutMs?: number
-  /** Time the application has to accept or close, else 504. @default the server's websocketConnectTimeoutMs, else 5000 */
-  connectTimeoutMs?: number
-  /** Output a session may hold for a client that does not poll, else close 1008. @default the server's maxBufferedBytes, else 8 MiB */
-  maxBufferedBytes?: number
-  /** Largest request body, else 413. @default 2 MiB */
-  maxBodyBytes?: number
-  /** Time an application has to return once its session ended. @default the server's, else 10000 */
-  applicationCloseTimeoutMs?: number
-  /** The layer sessions talk through. @default getChannelLayer(channelLayerAlias), looked up per request */
-  layer?: ChannelLayer
-  /** @default 'default' */
-  channelLayerAlias?: string
-  /** @default the server's logger, else warnings and errors to stderr */
-  logger?: ServerLogger
-}
-
 /** The HTTP application `longPoll()` returns, with what the transport runs in this process. */
 export interface LongPollApplication extends Application {
   /** Sessions whose application instances run in this process. */
@@ -66,6 +43,9 @@ export interface LongPollApplication extends Application {
 
 const ENDPOINTS = { open: 'POST', poll: 'GET', send: 'POST', close: 'POST' } as const
 type Endpoint = keyof typeof ENDPOINTS
+
+/** Polls of one session this process may hold waiting at once; one more is answered 429. */
+const MAX_PENDING_POLLS = 4
 
 /**
  * Serves a WebSocket application over HTTP long polling, for clients that cannot open a
@@ -91,8 +71,18 @@ export function longPoll(
       `longPoll() needs a WebSocket application, not ${quote(websocketApplication)}.`,
     )
   }
-  const settings = checkOptions(options)
+  const settings = resolveLongPollOptions(options)
   const sessions = new Map<string, LongPollSession>()
+  /** Polls waiting in this process, per session id. */
+  const pendingPolls = new Map<string, number>()
+  /** The caps outside `serve()`; inside, the server's (shared with its WebSocket handshakes). */
+  let ownLimits: ConnectionLimits | null = null
+  const limitsOf = (context: ServerContext | null): ConnectionLimits => {
+    if (context !== null) return connectionLimitsOf(context)
+    const { maxConnectionsPerClient, maxConnections } = serverDefaults()
+    ownLimits ??= new ConnectionLimits(maxConnectionsPerClient, maxConnections)
+    return ownLimits
+  }
 
   const app = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
     if (scope.type !== 'http') {
@@ -119,7 +109,7 @@ export function longPoll(
       return await forward(endpoint, request)
     } catch (error) {
       if (!(error instanceof LayerUnavailable)) throw error
-      const logger = settings.logger ?? context?.options.logger ?? defaultLogger
+      const logger = settings.logger ?? (context?.options ?? serverDefaults()).logger
       logger.warn(`Long polling cannot reach the channel layer: ${String(error.cause)}`)
       return respond(send, 503, { error: 'The channel layer is unavailable; try again later.' })
     }
@@ -134,6 +124,15 @@ export function longPoll(
   }
 
   async function open({ scope, receive, send, layer, context }: RequestContext): Promise<void> {
+    const server = context?.options ?? serverDefaults()
+    const logger = settings.logger ?? server.logger
+    const peer = (scope.client ?? ['unknown', 0]).join(':')
+    // The server's own checks, as for a WebSocket handshake: the origin first (403).
+    const refusal = checkScopeOrigin(scope.headers, server)
+    if (refusal !== null) {
+      logger.warn(`Refused the long-poll session from ${peer}: ${refusal}; answered 403.`)
+      return respond(send, 403, { error: `Refused by the origin check: ${refusal}.` })
+    }
     const body = await readJsonBody(scope, receive, settings.maxBodyBytes)
     if (!body.ok) return respond(send, body.status, { error: body.error })
     let websocketScope: WebSocketScope
@@ -147,8 +146,21 @@ export function longPoll(
     }
     const shutdown = context?.shutdown.signal
     if (shutdown?.aborted) return respond(send, 503, { error: 'The server is shutting down.' })
-    const options = context?.options
-    const logger = settings.logger ?? options?.logger ?? defaultLogger
+    // Then the caps on sessions and WebSockets together: in total (503), per client (429).
+    const client = scope.client?.[0] ?? ''
+    const admission = limitsOf(context).acquire(client)
+    if (!admission.admitted) {
+      const problem = describeRefusal(admission.status, client, server)
+      logger.warn(
+        `Refused the long-poll session for ${websocketScope.path} from ${peer}: ${problem}; answered ${admission.status}.`,
+      )
+      return respond(send, admission.status, {
+        error:
+          admission.status === 503
+            ? 'The server holds as many connections as it may; try again later.'
+            : 'This address holds as many connections as it may; close one first.',
+      })
+    }
     const id = randomBytes(16).toString('base64url')
     const session = new LongPollSession({
       id,
@@ -158,18 +170,21 @@ export function longPoll(
       origin: header(scope, 'origin') ?? null,
       pollTimeoutMs: settings.pollTimeoutMs,
       sessionTimeoutMs: settings.sessionTimeoutMs,
-      connectTimeoutMs: settings.connectTimeoutMs ?? options?.websocketConnectTimeoutMs ?? 5000,
-      maxBufferedBytes: settings.maxBufferedBytes ?? options?.maxBufferedBytes ?? 8 * 1024 * 1024,
+      connectTimeoutMs: settings.connectTimeoutMs ?? server.websocketConnectTimeoutMs,
+      maxBufferedBytes: settings.maxBufferedBytes ?? server.maxBufferedBytes,
+      maxMessageSize: server.websocketMaxMessageSize,
+      rateLimit: server.websocketRateLimit,
       applicationCloseTimeoutMs:
-        settings.applicationCloseTimeoutMs ?? options?.applicationCloseTimeoutMs ?? 10_000,
+        settings.applicationCloseTimeoutMs ?? server.applicationCloseTimeoutMs,
       logger,
-      label: `long-poll ${websocketScope.path} from ${(scope.client ?? ['unknown', 0]).join(':')}`,
+      label: `long-poll ${websocketScope.path} from ${peer}`,
     })
     sessions.set(id, session)
     context?.registry.add(session.instance)
     const onShutdown = (): void => session.shutdown()
     shutdown?.addEventListener('abort', onShutdown, { once: true })
     void session.ended.then(() => {
+      admission.release()
       sessions.delete(id)
       shutdown?.removeEventListener('abort', onShutdown)
     })
@@ -190,13 +205,38 @@ export function longPoll(
     endpoint: Exclude<Endpoint, 'open'>,
     request: RequestContext,
   ): Promise<void> {
-    const { scope, receive, send, layer } = request
+    const { scope, send } = request
     const id = header(scope, SESSION_HEADER) ?? ''
     if (!SESSION_ID.test(id)) {
       return respond(send, 404, {
         error: `Unknown session: send the id from open in the ${SESSION_HEADER} header.`,
       })
     }
+    if (endpoint === 'poll') {
+      const pending = pendingPolls.get(id) ?? 0
+      if (pending >= MAX_PENDING_POLLS) {
+        return respond(send, 429, {
+          error: `${MAX_PENDING_POLLS} polls of this session are waiting already; poll again once one is answered.`,
+        })
+      }
+      pendingPolls.set(id, pending + 1)
+      try {
+        return await exchange(endpoint, id, request)
+      } finally {
+        const left = (pendingPolls.get(id) ?? 1) - 1
+        if (left > 0) pendingPolls.set(id, left)
+        else pendingPolls.delete(id)
+      }
+    }
+    return exchange(endpoint, id, request)
+  }
+
+  /** Sends the request to the session's channel and answers with what the session replies. */
+  async function exchange(
+    endpoint: Exclude<Endpoint, 'open'>,
+    id: string,
+    { scope, receive, send, layer }: RequestContext,
+  ): Promise<void> {
     const origin = header(scope, 'origin') ?? null
     const reply = await unavailableOnError(layer.newChannel('long-poll.reply'))
     let message: SessionRequest
@@ -272,73 +312,6 @@ export function longPoll(
 }
 
 // --- helpers ---
-
-interface Settings {
-  prefix: string
-  pollTimeoutMs: number
-  sessionTimeoutMs: number
-  replyTimeoutMs: number
-  connectTimeoutMs: number | undefined
-  maxBufferedBytes: number | undefined
-  maxBodyBytes: number
-  applicationCloseTimeoutMs: number | undefined
-  layer: ChannelLayer | undefined
-  alias: string
-  logger: ServerLogger | undefined
-}
-
-function checkOptions(options: LongPollOptions): Settings {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`longPoll() options must be an object, not ${quote(options)}.`)
-  }
-  const positive = (
-    name: keyof LongPollOptions,
-    unit: string,
-    fallback?: number,
-  ): number | undefined => {
-    const value = options[name]
-    if (value === undefined) return fallback
-    if (
-      typeof value !== 'number' ||
-      !Number.isInteger(value) ||
-      value <= 0 ||
-      value > 2 ** 31 - 1
-    ) {
-      throw new RangeError(
-        `The ${name} option must be a whole number of ${unit} from 1, not ${quote(value)}.`,
-      )
-    }
-    return value
-  }
-  const ms = (name: keyof LongPollOptions, fallback?: number) =>
-    positive(name, 'milliseconds', fallback)
-  const bytes = (name: keyof LongPollOptions, fallback?: number) =>
-    positive(name, 'bytes', fallback)
-  const pollTimeoutMs = ms('pollTimeoutMs', 25_000) as number
-  const sessionTimeoutMs = ms('sessionTimeoutMs', 2 * pollTimeoutMs) as number
-  if (sessionTimeoutMs <= pollTimeoutMs) {
-    throw new RangeError(
-      `The sessionTimeoutMs option must be longer than pollTimeoutMs (${pollTimeoutMs}), not ${sessionTimeoutMs}.`,
-    )
-  }
-  const prefix = options.prefix ?? '/lp/'
-  if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
-    throw new TypeError(`The prefix option must start and end with "/", not ${quote(prefix)}.`)
-  }
-  return {
-    prefix,
-    pollTimeoutMs,
-    sessionTimeoutMs,
-    replyTimeoutMs: ms('replyTimeoutMs', 5000) as number,
-    connectTimeoutMs: ms('connectTimeoutMs'),
-    maxBufferedBytes: bytes('maxBufferedBytes'),
-    maxBodyBytes: bytes('maxBodyBytes', 2 * 1024 * 1024) as number,
-    applicationCloseTimeoutMs: ms('applicationCloseTimeoutMs'),
-    layer: options.layer,
-    alias: options.channelLayerAlias ?? 'default',
-    logger: options.logger,
-  }
-}
 
 /** `open`, `poll`, `send` or `close`, from `path_remaining` under a URLRouter, else after `prefix`. */
 function endpointOf(scope: HttpScope, prefix: string): Endpoint | null {

@@ -15,6 +15,8 @@ import {
   MessageQueue,
 } from '../app-instance.js'
 import { quote, type ServerLogger } from '../options.js'
+import type { ResolvedSecurityOptions } from '../security-options.js'
+import { TokenBucket } from '../token-bucket.js'
 import {
   type OutEvent,
   type SessionReply,
@@ -34,7 +36,12 @@ export interface SessionInit {
   pollTimeoutMs: number
   sessionTimeoutMs: number
   connectTimeoutMs: number
+  /** Output held for a client that does not poll, else close 1008; 0 for no bound. */
   maxBufferedBytes: number
+  /** Largest frame the client may send (UTF-8 bytes of text), else close 1009; 0 for no bound. */
+  maxMessageSize: number
+  /** Frames the client may send, as for a WebSocket: over it, close 1008. */
+  rateLimit: ResolvedSecurityOptions['websocketRateLimit']
   applicationCloseTimeoutMs: number
   logger: ServerLogger
   label: string
@@ -92,6 +99,7 @@ export class LongPollSession {
   #closeSeq: number | null = null
   #lastInputSeq = 0
   #held: { reply: string; timer: NodeJS.Timeout } | null = null
+  #bucket: TokenBucket | null = null
   #expiry: NodeJS.Timeout | null = null
   #disconnected = false
 
@@ -193,6 +201,8 @@ export class LongPollSession {
       throw new TypeError(`Invalid websocket.accept headers: ${quote(headers)}.`)
     }
     this.#state = 'open'
+    const limit = this.#init.rateLimit
+    if (limit !== null) this.#bucket = new TokenBucket(limit.messagesPerSecond, limit.burst)
     this.#resolveHandshake({ kind: 'accept', subprotocol, headers: headers as Headers })
     this.#touch()
     void this.#read()
@@ -219,6 +229,12 @@ export class LongPollSession {
     }
   }
 
+  /** Closes an open session for the client's fault, as the server fails a WebSocket. */
+  #fail(code: number, reason: string, problem: string): void {
+    this.#init.logger.warn(`${this.#init.label}: ${problem}; closing with ${code}.`)
+    this.#closeFromServer(code, reason)
+  }
+
   /** The server side closes: the client gets a close event, the application a disconnect. */
   #closeFromServer(code: number, reason: string): void {
     if (this.#state !== 'open') return
@@ -240,7 +256,13 @@ export class LongPollSession {
   #push(event: EventBody, size: number, closing = false): void {
     this.#outbox.push({ ...event, seq: this.#nextSeq++ } as OutEvent)
     this.#outboxBytes += size
-    if (!closing && this.#state === 'open' && this.#outboxBytes > this.#init.maxBufferedBytes) {
+    const { maxBufferedBytes } = this.#init
+    if (
+      !closing &&
+      this.#state === 'open' &&
+      maxBufferedBytes > 0 &&
+      this.#outboxBytes > maxBufferedBytes
+    ) {
       this.#closeFromServer(1008, 'Output buffer limit exceeded')
       return
     }
@@ -387,14 +409,33 @@ export class LongPollSession {
       })
       return
     }
-    frames.forEach((frame, index) => {
-      if (seq + index <= this.#lastInputSeq) return // already delivered: a retried request
+    const { maxMessageSize } = this.#init
+    for (const [index, frame] of frames.entries()) {
+      if (seq + index <= this.#lastInputSeq) continue // already delivered: a retried request
+      // The WebSocket limits, frame by frame: what passes them is delivered, the rest dropped.
+      const size = 'text' in frame ? Buffer.byteLength(frame.text) : frame.bytes.byteLength
+      if (maxMessageSize > 0 && size > maxMessageSize) {
+        this.#fail(
+          1009,
+          'Message too big',
+          `sent a frame over websocketMaxMessageSize (${size} bytes)`,
+        )
+        break
+      }
+      if (this.#bucket !== null && !this.#bucket.take()) {
+        this.#fail(
+          1008,
+          'Message rate limit exceeded',
+          'sent messages faster than websocketRateLimit allows',
+        )
+        break
+      }
       const message: Message = { type: 'websocket.receive' }
       if ('text' in frame) message.text = frame.text
       else message.bytes = frame.bytes
       this.#queue.put(message)
-    })
-    this.#lastInputSeq = Math.max(this.#lastInputSeq, seq + frames.length - 1)
+      this.#lastInputSeq = seq + index
+    }
     await this.#reply(reply, { type: 'long_poll.ok' })
   }
 
