@@ -155,13 +155,31 @@ export class RedisConnection {
     })
   }
 
-  /** Runs commands once ready; connection failures reject with `RedisConnectionError`, Redis' own errors as they are. */
+  /**
+   * Runs commands once ready; connection failures reject with `RedisConnectionError`, Redis' own
+   * errors as they are. The commands `commands` sends before its first `await` leave in one write.
+   */
   async run<T>(commands: (client: Redis) => Promise<T>): Promise<T> {
-    const client = await this.ready()
+    await this.ready()
     try {
-      return await commands(client)
+      return await this.corked(commands)
     } catch (error) {
       throw this.toError(error)
+    }
+  }
+
+  /**
+   * Calls `issue`, which must only send commands (synchronously), with the socket corked, so
+   * that they leave in one write (one system call) instead of one write each.
+   */
+  corked<T>(issue: (client: Redis) => T): T {
+    const { stream } = this.client
+    const cork = this.client.status === 'ready' && stream !== undefined
+    if (cork) stream.cork()
+    try {
+      return issue(this.client)
+    } finally {
+      if (cork) stream.uncork()
     }
   }
 

@@ -2,22 +2,28 @@ import { CapacityTable } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { groupQueuesByShard } from './group-queues.js'
 
+const bytes = (names: string[]) => names.map((name) => Buffer.from(name))
+
 describe('groupQueuesByShard', () => {
   it('gives one queue per process, listing its channels, with their capacities summed', () => {
     const capacities = new CapacityTable(100, { 'specific.p1!b': 5 })
     const shards = groupQueuesByShard(
-      ['specific.p1!a', 'worker', 'specific.p1!b', 'specific.p2!c'],
+      bytes(['specific.p1!a', 'worker', 'specific.p1!b', 'specific.p2!c']),
       'asgi',
-      capacities,
+      (member) => capacities.get(member.toString()),
       1,
     )
     expect([...shards]).toEqual([
       [
         0,
         [
-          { key: 'asgispecific.p1!', channels: ['specific.p1!a', 'specific.p1!b'], capacity: 105 },
-          { key: 'asgiworker', channels: ['worker'], capacity: 100 },
-          { key: 'asgispecific.p2!', channels: ['specific.p2!c'], capacity: 100 },
+          {
+            key: 'asgispecific.p1!',
+            channels: bytes(['specific.p1!a', 'specific.p1!b']),
+            capacity: 105,
+          },
+          { key: 'asgiworker', channels: bytes(['worker']), capacity: 100 },
+          { key: 'asgispecific.p2!', channels: bytes(['specific.p2!c']), capacity: 100 },
         ],
       ],
     ])
@@ -25,8 +31,15 @@ describe('groupQueuesByShard', () => {
 
   it("puts each queue on the shard of its non-local name, as channels_redis' group_send does", () => {
     // consistent hashes over 2 shards: "key_one" -> 1, "key_two" -> 0 (channels_redis test vectors)
-    const shards = groupQueuesByShard(['key_one', 'key_two'], 'asgi', new CapacityTable(100), 2)
+    const shards = groupQueuesByShard(bytes(['key_one', 'key_two']), 'asgi', () => 100, 2)
     expect(shards.get(1)?.map((queue) => queue.key)).toEqual(['asgikey_one'])
     expect(shards.get(0)?.map((queue) => queue.key)).toEqual(['asgikey_two'])
+  })
+
+  it('keeps non-ASCII names (Python accepts them) as UTF-8 in the key', () => {
+    const shards = groupQueuesByShard(bytes(['chät.p!x', 'chät.p!y']), 'asgi', () => 1, 1)
+    expect(shards.get(0)).toEqual([
+      { key: 'asgichät.p!', channels: bytes(['chät.p!x', 'chät.p!y']), capacity: 2 },
+    ])
   })
 })

@@ -121,19 +121,18 @@ export class QueueLoop {
     while (!this.#closed) {
       if (!(await this.#stillWanted())) break
       if (!(await connection.waitUntilReady()) || this.#closed) return
-      const { client } = connection
       const restore = this.#restore
       // Until this batch is handed over, $inflight may hold messages nobody has.
       this.#restore = true
-      const wait: Promise<[Buffer, Buffer, Buffer] | null> | null = drained
-        ? client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS)
-        : null
-      const batch: Promise<Buffer[]> = runScriptBuffer(
-        client,
-        POP_BATCH_SCRIPT,
-        [key, this.#inflightKey],
-        [POP_BATCH_SIZE, this.#options.inflightExpirySeconds, restore ? '1' : '0'],
-      ) as Promise<Buffer[]>
+      const [wait, batch] = connection.corked((client) => [
+        drained ? client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS) : null,
+        runScriptBuffer(
+          client,
+          POP_BATCH_SCRIPT,
+          [key, this.#inflightKey],
+          [POP_BATCH_SIZE, this.#options.inflightExpirySeconds, restore ? '1' : '0'],
+        ) as Promise<Buffer[]>,
+      ])
       const [waited, popped] = await Promise.allSettled([wait, batch])
       if (waited.status === 'fulfilled' && waited.value) {
         const [, member, score] = waited.value
@@ -200,18 +199,21 @@ export class QueueLoop {
       const score = scoreBytes.toString('latin1')
       // Unwanted after all (its receivers left during the pop): back in the queue, same score.
       const giveBack = !this.#options.wanted()
-      const { client } = this.#options.connection
-      const acknowledged = Promise.all([
-        client.zadd(this.#inflightKey, score, member),
-        // channels_redis never expires $inflight; a process that dies right here would leave it forever.
-        client.expire(this.#inflightKey, this.#options.inflightExpirySeconds),
-        giveBack ? client.zadd(key, score, member) : null,
-        client.zpopmin(this.#inflightKey),
-      ])
-      // Pipelined behind the acknowledgements: the next pop costs no extra round trip.
-      if (this.#options.wanted() && this.#options.connection.isReady) {
-        pending = this.#pop()
-      }
+      const { connection } = this.#options
+      const [acknowledged, next] = connection.corked(
+        (client): [Promise<unknown>, PendingPop | null] => [
+          Promise.all([
+            client.zadd(this.#inflightKey, score, member),
+            // channels_redis never expires $inflight; a process that dies right here would leave it forever.
+            client.expire(this.#inflightKey, this.#options.inflightExpirySeconds),
+            giveBack ? client.zadd(key, score, member) : null,
+            client.zpopmin(this.#inflightKey),
+          ]),
+          // Pipelined behind the acknowledgements: the next pop costs no extra round trip.
+          this.#options.wanted() && connection.isReady ? this.#pop() : null,
+        ],
+      )
+      pending = next
       try {
         await acknowledged
       } catch (error) {
@@ -229,8 +231,10 @@ export class QueueLoop {
   /** `EVALSHA cleanup` then `BZPOPMIN`, sent together; resolves with the pop (or null on timeout). */
   #pop(): PendingPop {
     const { key, logger, connection } = this.#options
-    const cleanup = runScript(connection.client, CLEANUP_SCRIPT, [], [key, this.#inflightKey])
-    const pop = connection.client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS)
+    const [cleanup, pop] = connection.corked((client) => [
+      runScript(client, CLEANUP_SCRIPT, [], [key, this.#inflightKey]),
+      client.bzpopminBuffer(key, POP_TIMEOUT_SECONDS),
+    ])
     const result = Promise.allSettled([cleanup, pop]).then(([cleaned, popped]) => {
       if (popped.status === 'rejected') throw popped.reason
       // A popped message is kept even if restoring $inflight failed; the next pop retries that.

@@ -11,6 +11,7 @@ import {
   requireValidChannelName,
   requireValidGroupName,
 } from '@node-channels/core'
+import { encodeChannelList } from './channel-list.js'
 import { RedisConnection } from './connection.js'
 import { freezeMessage, sharedCopies } from './deep-freeze.js'
 import { groupQueuesByShard } from './group-queues.js'
@@ -60,6 +61,8 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly clientPrefix: string = randomUUID().replaceAll('-', '')
   readonly #options: ResolvedRedisChannelLayerOptions
   readonly #capacities: CapacityTable
+  /** A group member's capacity; without `channelCapacity` patterns, the default without decoding the name. */
+  readonly #capacityOf: (member: Buffer) => number
   readonly #serializer: MessageSerializer
   readonly #commands: RedisConnection[]
   readonly #local: LocalChannels
@@ -76,6 +79,11 @@ export class RedisChannelLayer implements ChannelLayer {
     this.groupExpiryMs = resolved.groupExpiryMs
     this.capacity = resolved.capacity
     this.#capacities = new CapacityTable(resolved.capacity, resolved.channelCapacity)
+    const capacities = this.#capacities
+    this.#capacityOf =
+      Object.keys(resolved.channelCapacity).length === 0
+        ? () => resolved.capacity
+        : (member) => capacities.get(member.toString())
     this.#serializer = new MessageSerializer({
       randomPrefixLength: resolved.randomPrefixLength,
       symmetricEncryptionKeys: resolved.symmetricEncryptionKeys,
@@ -236,10 +244,11 @@ export class RedisChannelLayer implements ChannelLayer {
     const [, members] = await this.#commandsFor(group).run((client) =>
       Promise.all([
         client.zremrangebyscore(key, 0, now - this.groupExpiryMs / 1000),
-        client.zrange(key, 0, '-1'),
+        // As bytes: they go into `__asgi_channel__` as they are, without decoding and re-encoding.
+        client.zrangeBuffer(key, 0, '-1'),
       ]),
     )
-    const shards = groupQueuesByShard(members, this.prefix, this.#capacities, this.#commands.length)
+    const shards = groupQueuesByShard(members, this.prefix, this.#capacityOf, this.#commands.length)
     const score = this.#score()
     const cutoff = now - this.expiryMs / 1000
     const overCapacity = await Promise.all(
@@ -247,7 +256,9 @@ export class RedisChannelLayer implements ChannelLayer {
         const keys = queues.map((queue) => queue.key)
         const args = [
           ...queues.map(({ channels }) =>
-            this.#serializer.frame(this.#serializer.withAsgiChannel(body, channels, group)),
+            this.#serializer.frame(
+              this.#serializer.withAsgiChannel(body, encodeChannelList(channels), group),
+            ),
           ),
           ...queues.map(({ capacity }) => capacity),
           score,

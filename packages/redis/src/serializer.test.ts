@@ -1,5 +1,6 @@
 import { MessageTooLarge } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
+import { encodeChannelList } from './channel-list.js'
 import { InvalidToken } from './fernet.js'
 import { encodeMessage } from './msgpack-codec.js'
 import { MessageSerializer } from './serializer.js'
@@ -59,7 +60,11 @@ describe('MessageSerializer', () => {
       const message: Record<string, unknown> = { type: 'chat.message' }
       for (let index = 1; index < size; index++) message[`k${index}`] = index
       const names = ['specific.abc!1', 'specific.abc!2']
-      const appended = serializer.withAsgiChannel(serializer.encodeBody(message, 'g'), names, 'g')
+      const appended = serializer.withAsgiChannel(
+        serializer.encodeBody(message, 'g'),
+        encodeChannelList(names.map((name) => Buffer.from(name))),
+        'g',
+      )
       const expected = Buffer.from(encodeMessage({ ...message, __asgi_channel__: names }))
       expect(Buffer.from(appended).equals(expected)).toBe(true)
     }

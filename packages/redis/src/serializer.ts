@@ -51,14 +51,14 @@ export class MessageSerializer {
   }
 
   /**
-   * Appends `"__asgi_channel__": channels` as the last entry of an encoded message map, as
-   * channels_redis' `group_send` adds it to its dict: one encoding of the message serves every
-   * queue of a group.
+   * Appends `"__asgi_channel__": channels` (`channels` already encoded, by `encodeChannelList`)
+   * as the last entry of an encoded message map, as channels_redis' `group_send` adds it to its
+   * dict: one encoding of the message serves every queue of a group.
    */
-  withAsgiChannel(body: Uint8Array, channels: readonly string[], target: string): Uint8Array {
+  withAsgiChannel(body: Uint8Array, channels: Uint8Array, target: string): Uint8Array {
     const { count, headerLength } = readMapHeader(body)
     const header = mapHeader(count + 1)
-    const entry = encodeMessage(channels)
+    const entry = channels
     const result = new Uint8Array(
       header.byteLength +
         body.byteLength -
