@@ -149,6 +149,20 @@ describe('longPoll: the handshake', () => {
       500,
     ],
     ['no answer in time', () => new Promise<void>(() => {}), 504],
+    [
+      'an accept choosing a subprotocol the client did not offer',
+      async (_receive: () => Promise<Message>, send: (m: Message) => Promise<void>) => {
+        await send({ type: 'websocket.accept', subprotocol: 'chat.v9' })
+      },
+      500,
+    ],
+    [
+      'an accept setting a header the server manages',
+      async (_receive: () => Promise<Message>, send: (m: Message) => Promise<void>) => {
+        await send({ type: 'websocket.accept', headers: [['connection', 'close']] })
+      },
+      500,
+    ],
   ])('answers %s with the matching status', async (_name, script, status) => {
     const recording = new Recording()
     const app = wsApp(recording, async (receive, send) => {
@@ -278,6 +292,25 @@ describe('longPoll: closing', () => {
     })
     expect((await lp.poll(session, 2)).status).toBe(204)
     expect(transport.sessions).toBe(0)
+  })
+
+  it.each([
+    [{ type: 'websocket.close', code: 1006 }],
+    [{ type: 'websocket.close', reason: 'x'.repeat(124) }],
+    [{ type: 'websocket.send', text: 'a', bytes: new Uint8Array(1) }],
+    [{ type: 'websocket.send' }],
+  ])('treats the invalid %j as an application error: close 1011', async (message) => {
+    const app: Application = async (_scope, receive, send) => {
+      await receive()
+      await send({ type: 'websocket.accept' })
+      await send(message)
+    }
+    const { lp, logger } = await serveLongPoll(app)
+    const session = String((await lp.open('/ws/')).body?.session)
+    expect((await lp.poll(session)).body).toEqual({
+      events: [{ seq: 1, type: 'close', code: 1011, reason: '' }],
+    })
+    await logger.waitFor(/^Exception inside application for long-poll \/ws\//)
   })
 
   it('closes with 1011 when the application throws after accept', async () => {

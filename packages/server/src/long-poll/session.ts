@@ -17,6 +17,7 @@ import {
 import { quote, type ServerLogger } from '../options.js'
 import type { ResolvedSecurityOptions } from '../security-options.js'
 import { TokenBucket } from '../token-bucket.js'
+import { type AcceptDecision, parseAccept, parseClose, parseSend } from '../websocket-messages.js'
 import {
   type OutEvent,
   type SessionReply,
@@ -64,9 +65,6 @@ type EventBody =
 const MAX_BATCH_BYTES = 512 * 1024
 /** Received frames waiting for the application before `send` answers 503. */
 const MAX_PENDING_INPUT = 256
-const TOKEN = /^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$/
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/
 
 /*
  * One long-poll session, in the process that opened it: its application instance sees a
@@ -153,23 +151,15 @@ export class LongPollSession {
       throw new TypeError(error)
     }
     if (this.#state !== 'open') return // after the close: dropped, as the server drops them
+    // The server's own checks of what an application sends on a WebSocket.
     if (type === 'websocket.send') {
-      const { text, bytes } = message
-      if (typeof text === 'string' && bytes == null)
-        return this.#push({ type: 'text', data: text }, text.length)
-      if (bytes instanceof Uint8Array && text == null) {
-        return this.#push(
-          { type: 'bytes', data: Buffer.from(bytes).toString('base64') },
-          bytes.byteLength,
-        )
-      }
-      throw new TypeError(
-        `websocket.send needs exactly one of "text" or "bytes", got ${quote(message)}.`,
-      )
+      const data = parseSend(message, this.#init.scope.path)
+      if (typeof data === 'string') return this.#push({ type: 'text', data }, data.length)
+      const base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')
+      return this.#push({ type: 'bytes', data: base64 }, data.byteLength)
     }
     if (type === 'websocket.close') {
-      const code = typeof message.code === 'number' ? message.code : 1000
-      const reason = typeof message.reason === 'string' ? message.reason : ''
+      const { code, reason } = parseClose(message)
       this.#closeFromServer(code, reason)
       return
     }
@@ -177,33 +167,19 @@ export class LongPollSession {
   }
 
   #accept(message: Message): void {
-    const subprotocol = message.subprotocol ?? null
-    if (
-      subprotocol !== null &&
-      (typeof subprotocol !== 'string' || !this.#init.scope.subprotocols.includes(subprotocol))
-    ) {
-      this.#refuse(500, 'The application chose a subprotocol the client did not offer.')
-      throw new TypeError(`The subprotocol ${quote(subprotocol)} was not offered by the client.`)
+    let decision: AcceptDecision
+    try {
+      decision = parseAccept(message, this.#init.scope.subprotocols)
+    } catch (error) {
+      // As for a WebSocket handshake: an application error, answered 500.
+      this.#refuse(500, 'The application failed during the handshake.')
+      throw error
     }
-    const headers = message.headers ?? []
-    if (
-      !Array.isArray(headers) ||
-      headers.some(
-        (pair) =>
-          !Array.isArray(pair) ||
-          typeof pair[0] !== 'string' ||
-          typeof pair[1] !== 'string' ||
-          !TOKEN.test(pair[0]) ||
-          BAD_HEADER_VALUE.test(pair[1]),
-      )
-    ) {
-      this.#refuse(500, 'The application sent invalid handshake headers.')
-      throw new TypeError(`Invalid websocket.accept headers: ${quote(headers)}.`)
-    }
+    const { subprotocol, headers } = decision
     this.#state = 'open'
     const limit = this.#init.rateLimit
     if (limit !== null) this.#bucket = new TokenBucket(limit.messagesPerSecond, limit.burst)
-    this.#resolveHandshake({ kind: 'accept', subprotocol, headers: headers as Headers })
+    this.#resolveHandshake({ kind: 'accept', subprotocol, headers })
     this.#touch()
     void this.#read()
   }
