@@ -93,6 +93,7 @@ export {
   verifyAuthToken,
 } from './middleware/token-auth.js'
 export { WebsocketDenier } from './middleware/websocket-denier.js'
+export { quoteValue } from './quote-value.js'
 export type { StartStreamOptions } from './sse-consumer.js'
 export { ServerSentEventsConsumer } from './sse-consumer.js'
 export type { ServerSentEvent } from './sse-format.js'

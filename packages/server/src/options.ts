@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http'
+import { quoteValue } from '@node-channels/core'
 import type { AccessLogTarget } from './access-log.js'
 import {
   type ResolvedSecurityOptions,
@@ -6,6 +7,9 @@ import {
   SECURITY_OPTION_NAMES,
   type SecurityOptions,
 } from './security-options.js'
+
+/** `quoteValue()` from core, under the name the server's modules use. */
+export const quote: (value: unknown) => string = quoteValue
 
 /** Where the server reports problems. `console` fits; only `warn` and `error` are on by default. */
 export interface ServerLogger {
@@ -122,7 +126,7 @@ const KNOWN = new Set([
 /** Applies the defaults and checks every option, throwing a TypeError or RangeError naming the bad one. */
 export function resolveOptions(options: ServeOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`serve() options must be an object, not ${quote(options)}.`)
+    throw new TypeError(`serve() options must be an object, not ${quoteValue(options)}.`)
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new TypeError(`Unknown serve() option ${JSON.stringify(key)}.`)
@@ -135,7 +139,7 @@ export function resolveOptions(options: ServeOptions = {}): ResolvedOptions {
   }
   const server = options.server ?? null
   if (server !== null && (typeof server !== 'object' || typeof server.listen !== 'function')) {
-    throw new TypeError(`The server option must be an http.Server, not ${quote(server)}.`)
+    throw new TypeError(`The server option must be an http.Server, not ${quoteValue(server)}.`)
   }
   return {
     host: text(options, 'host', '127.0.0.1', false),
@@ -165,19 +169,6 @@ export function resolveOptions(options: ServeOptions = {}): ResolvedOptions {
   }
 }
 
-/** Quotes a value for an error message: JSON where possible, `String()` otherwise. */
-export function quote(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'symbol') {
-    return String(value)
-  }
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
 // --- helpers ---
 
 type Key = keyof ServeOptions
@@ -187,7 +178,7 @@ function text(options: ServeOptions, name: Key, fallback: string, allowEmpty: bo
   if (value === undefined) return fallback
   if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) {
     const what = allowEmpty ? 'a string' : 'a non-empty string'
-    throw new TypeError(`The ${name} option must be ${what}, not ${quote(value)}.`)
+    throw new TypeError(`The ${name} option must be ${what}, not ${quoteValue(value)}.`)
   }
   return value
 }
@@ -196,7 +187,7 @@ function bool(options: ServeOptions, name: Key, fallback: boolean): boolean {
   const value = options[name]
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') {
-    throw new TypeError(`The ${name} option must be a boolean, not ${quote(value)}.`)
+    throw new TypeError(`The ${name} option must be a boolean, not ${quoteValue(value)}.`)
   }
   return value
 }
@@ -211,7 +202,7 @@ function integer(
   const value = options[name]
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`The ${name} option must be an integer, not ${quote(value)}.`)
+    throw new TypeError(`The ${name} option must be an integer, not ${quoteValue(value)}.`)
   }
   if (value < min || value > max) {
     throw new RangeError(`The ${name} option must be between ${min} and ${max}, not ${value}.`)
@@ -223,7 +214,9 @@ function duration(options: ServeOptions, name: Key, fallback: number): number {
   const value = options[name]
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`The ${name} option must be a number of milliseconds, not ${quote(value)}.`)
+    throw new TypeError(
+      `The ${name} option must be a number of milliseconds, not ${quoteValue(value)}.`,
+    )
   }
   if (value < 0 || value > 2 ** 31 - 1) {
     throw new RangeError(`The ${name} option must be between 0 and 2147483647 ms, not ${value}.`)
@@ -249,7 +242,7 @@ function accessLog(value: unknown): AccessLogTarget | null {
     return value as AccessLogTarget
   }
   throw new TypeError(
-    `The accessLog option must be a function or a writable stream, not ${quote(value)}.`,
+    `The accessLog option must be a function or a writable stream, not ${quoteValue(value)}.`,
   )
 }
 
@@ -264,7 +257,7 @@ function logger(value: unknown): ServerLogger {
     typeof candidate.error !== 'function'
   ) {
     throw new TypeError(
-      `The logger option must have debug(), warn() and error() methods, not ${quote(value)}.`,
+      `The logger option must have debug(), warn() and error() methods, not ${quoteValue(value)}.`,
     )
   }
   return candidate as ServerLogger

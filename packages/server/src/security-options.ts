@@ -1,3 +1,5 @@
+import { quoteValue } from '@node-channels/core'
+
 // The server's safe defaults against hostile clients: origin checking, rate and connection
 // limits, and the node:http limits on request heads. docs/security.md lists what each answers.
 
@@ -124,7 +126,7 @@ function origins(value: unknown): readonly string[] {
     !value.every((pattern) => typeof pattern === 'string' && pattern !== '')
   ) {
     throw new TypeError(
-      `The allowedOrigins option must be a list of non-empty strings, not ${show(value)}.`,
+      `The allowedOrigins option must be a list of non-empty strings, not ${quoteValue(value)}.`,
     )
   }
   return Object.freeze([...value])
@@ -133,7 +135,7 @@ function origins(value: unknown): readonly string[] {
 function flag(value: unknown, name: string): boolean {
   if (value === undefined) return false
   if (typeof value !== 'boolean') {
-    throw new TypeError(`The ${name} option must be a boolean, not ${show(value)}.`)
+    throw new TypeError(`The ${name} option must be a boolean, not ${quoteValue(value)}.`)
   }
   return value
 }
@@ -143,7 +145,7 @@ function rateLimit(value: unknown): ResolvedSecurityOptions['websocketRateLimit'
   if (value === undefined) return { messagesPerSecond: 100, burst: 200 }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(
-      `The websocketRateLimit option must be { messagesPerSecond, burst } or null, not ${show(value)}.`,
+      `The websocketRateLimit option must be { messagesPerSecond, burst } or null, not ${quoteValue(value)}.`,
     )
   }
   const { messagesPerSecond = 100, burst = 200, ...rest } = value as Record<string, unknown>
@@ -153,12 +155,12 @@ function rateLimit(value: unknown): ResolvedSecurityOptions['websocketRateLimit'
   }
   if (typeof messagesPerSecond !== 'number' || !(messagesPerSecond > 0)) {
     throw new RangeError(
-      `The websocketRateLimit messagesPerSecond must be a number greater than 0, not ${show(messagesPerSecond)}.`,
+      `The websocketRateLimit messagesPerSecond must be a number greater than 0, not ${quoteValue(messagesPerSecond)}.`,
     )
   }
   if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) {
     throw new RangeError(
-      `The websocketRateLimit burst must be an integer of at least 1, not ${show(burst)}.`,
+      `The websocketRateLimit burst must be an integer of at least 1, not ${quoteValue(burst)}.`,
     )
   }
   return { messagesPerSecond, burst }
@@ -167,7 +169,9 @@ function rateLimit(value: unknown): ResolvedSecurityOptions['websocketRateLimit'
 function duration(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`The ${name} option must be a number of milliseconds, not ${show(value)}.`)
+    throw new TypeError(
+      `The ${name} option must be a number of milliseconds, not ${quoteValue(value)}.`,
+    )
   }
   if (value <= 0 || value > MAX_TIMER_MS) {
     throw new RangeError(
@@ -185,18 +189,8 @@ function cap(value: unknown, name: string, fallback: number | null): number | nu
 function count(value: unknown, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new TypeError(`The ${name} option must be an integer, not ${show(value)}.`)
+    throw new TypeError(`The ${name} option must be an integer, not ${quoteValue(value)}.`)
   }
   if (value < min) throw new RangeError(`The ${name} option must be at least ${min}, not ${value}.`)
   return value
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'symbol') return String(value)
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
 }

@@ -1,6 +1,5 @@
 import type { Application, Message, Scope } from '@node-channels/core'
-import { AsyncQueue } from '@node-channels/core'
-import { quote } from './values.js'
+import { AsyncQueue, quoteValue } from '@node-channels/core'
 
 /** Options of the communicator methods that wait. */
 export interface TimeoutOptions {
@@ -68,10 +67,12 @@ export class ApplicationCommunicator {
 
   constructor(application: Application, scope: Scope) {
     if (typeof application !== 'function') {
-      throw new TypeError(`The application must be a function, not ${quote(application)}.`)
+      throw new TypeError(`The application must be a function, not ${quoteValue(application)}.`)
     }
     if (typeof scope !== 'object' || scope === null || typeof scope.type !== 'string') {
-      throw new TypeError(`The scope must be an object with a string "type", not ${quote(scope)}.`)
+      throw new TypeError(
+        `The scope must be an object with a string "type", not ${quoteValue(scope)}.`,
+      )
     }
     this.application = application
     this.scope = scope
@@ -195,7 +196,7 @@ export class ApplicationCommunicator {
     const send = async (message: Message): Promise<void> => {
       if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
         throw new TypeError(
-          `An application must send objects with a string "type", not ${quote(message)}.`,
+          `An application must send objects with a string "type", not ${quoteValue(message)}.`,
         )
       }
       this.#output.put(message)
@@ -244,7 +245,7 @@ export class ApplicationCommunicator {
 function checkMs(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMER_MS)) {
     throw new RangeError(
-      `${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, not ${quote(value)}.`,
+      `${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, not ${quoteValue(value)}.`,
     )
   }
   return value

@@ -1,8 +1,9 @@
 import { AssertionError } from 'node:assert'
 import type { Application, Headers, HttpScope } from '@node-channels/core'
+import { quoteValue } from '@node-channels/core'
 import { ApplicationCommunicator, type TimeoutOptions } from './application-communicator.js'
 import { parseTestPath } from './test-path.js'
-import { concatBytes, quote, typeName } from './values.js'
+import { concatBytes, typeName } from './values.js'
 
 /** Options of `new HttpCommunicator()`. Mirrors its `body=` and `headers=`. */
 export interface HttpCommunicatorOptions {
@@ -38,18 +39,20 @@ export class HttpCommunicator extends ApplicationCommunicator {
     options: HttpCommunicatorOptions = {},
   ) {
     if (typeof method !== 'string' || method.length === 0) {
-      throw new TypeError(`Expected the method to be a non-empty string, got ${quote(method)}.`)
+      throw new TypeError(
+        `Expected the method to be a non-empty string, got ${quoteValue(method)}.`,
+      )
     }
     if (typeof path !== 'string') {
       throw new TypeError(
-        `Expected the path to be a string, got ${typeName(path)}: ${quote(path)}.`,
+        `Expected the path to be a string, got ${typeName(path)}: ${quoteValue(path)}.`,
       )
     }
     const { body = new Uint8Array(0), headers = [] } = options
     let bytes: Uint8Array
     if (body instanceof Uint8Array) bytes = body
     else if (typeof body === 'string') bytes = new TextEncoder().encode(body)
-    else throw new TypeError(`The body must be a Uint8Array or a string, not ${quote(body)}.`)
+    else throw new TypeError(`The body must be a Uint8Array or a string, not ${quoteValue(body)}.`)
     const scope: HttpScope = {
       type: 'http',
       http_version: '1.1',

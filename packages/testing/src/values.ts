@@ -1,17 +1,3 @@
-/** Quotes any value for an error message, bounded in length. */
-export function quote(value: unknown): string {
-  if (value instanceof Uint8Array) return `a Uint8Array of ${value.byteLength} bytes`
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
-  let text: string
-  try {
-    text =
-      typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value)
-  } catch {
-    text = Object.prototype.toString.call(value)
-  }
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text
-}
-
 /** Names a value's type for an error message: `string`, `null`, `Uint8Array`, `Array`, ... */
 export function typeName(value: unknown): string {
   if (value === null) return 'null'

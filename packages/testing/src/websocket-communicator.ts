@@ -1,8 +1,9 @@
 import { AssertionError } from 'node:assert'
 import type { Application, Headers, WebSocketScope } from '@node-channels/core'
+import { quoteValue } from '@node-channels/core'
 import { ApplicationCommunicator, type TimeoutOptions } from './application-communicator.js'
 import { parseTestPath } from './test-path.js'
-import { quote, typeName } from './values.js'
+import { typeName } from './values.js'
 
 /** Options of `new WebsocketCommunicator()`. Mirrors its `headers=`, `subprotocols=`, `spec_version=`. */
 export interface WebsocketCommunicatorOptions {
@@ -39,7 +40,7 @@ export class WebsocketCommunicator extends ApplicationCommunicator {
   constructor(application: Application, path: string, options: WebsocketCommunicatorOptions = {}) {
     if (typeof path !== 'string') {
       throw new TypeError(
-        `Expected the path to be a string, got ${typeName(path)}: ${quote(path)}.`,
+        `Expected the path to be a string, got ${typeName(path)}: ${quoteValue(path)}.`,
       )
     }
     const { headers = [], subprotocols = [], specVersion } = options
@@ -85,12 +86,14 @@ export class WebsocketCommunicator extends ApplicationCommunicator {
     }
     if (hasText) {
       if (typeof textData !== 'string') {
-        throw new TypeError(`The textData argument must be a string, not ${quote(textData)}.`)
+        throw new TypeError(`The textData argument must be a string, not ${quoteValue(textData)}.`)
       }
       await this.sendInput({ type: 'websocket.receive', text: textData })
     } else {
       if (!(bytesData instanceof Uint8Array)) {
-        throw new TypeError(`The bytesData argument must be a Uint8Array, not ${quote(bytesData)}.`)
+        throw new TypeError(
+          `The bytesData argument must be a Uint8Array, not ${quoteValue(bytesData)}.`,
+        )
       }
       await this.sendInput({ type: 'websocket.receive', bytes: bytesData })
     }
@@ -99,7 +102,7 @@ export class WebsocketCommunicator extends ApplicationCommunicator {
   /** Sends `JSON.stringify(data)` as a text frame. Mirrors `send_json_to`. */
   async sendJsonTo(data: unknown): Promise<void> {
     const textData = JSON.stringify(data)
-    if (textData === undefined) throw new TypeError(`Cannot encode ${quote(data)} as JSON.`)
+    if (textData === undefined) throw new TypeError(`Cannot encode ${quoteValue(data)} as JSON.`)
     await this.sendTo({ textData })
   }
 

@@ -75,7 +75,7 @@ describe('channel and group name validation', () => {
     ['undefined', undefined, 'undefined'],
     ['an object', { name: 'chat' }, '{"name":"chat"}'],
     ['a symbol', Symbol('chat'), 'Symbol(chat)'],
-    ['a bigint', 10n, '[object BigInt]'],
+    ['a bigint', 10n, '10'],
   ])('refuses %s, quoting it in the message', (_label, value, quoted) => {
     expect(() => requireValidChannelName(value)).toThrow(
       new TypeError(`Channel ${RULE}, not ${quoted}.`),

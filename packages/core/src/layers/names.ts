@@ -2,6 +2,10 @@
  * Channel and group name rules. Mirrors `channels.layers.BaseChannelLayer`'s validators,
  * without Python's quirks: ASCII only, fully anchored, no trailing newline.
  */
+import { quoteValue as describe } from '../quote-value.js'
+
+/** `quoteValue()`, under the name the consumers and the in-memory layer import it by. */
+export { describe }
 
 const CHANNEL_NAME = /^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$/
 const GROUP_NAME = /^[a-zA-Z\d\-_.]+$/
@@ -34,16 +38,4 @@ export function requireValidGroupName(name: unknown): string {
 export function nonLocalName(channel: string): string {
   const bang = channel.indexOf('!')
   return bang === -1 ? channel : channel.slice(0, bang + 1)
-}
-
-/** Quotes any value for an error message, bounded in length. */
-export function describe(value: unknown): string {
-  let text: string
-  try {
-    text =
-      typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value)
-  } catch {
-    text = Object.prototype.toString.call(value)
-  }
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }

@@ -18,13 +18,7 @@ import { quote, type ServerLogger } from '../options.js'
 import type { ResolvedSecurityOptions } from '../security-options.js'
 import { TokenBucket } from '../token-bucket.js'
 import { type AcceptDecision, parseAccept, parseClose, parseSend } from '../websocket-messages.js'
-import {
-  type OutEvent,
-  type SessionReply,
-  type SessionRequest,
-  sessionChannel,
-  show,
-} from './wire.js'
+import { type OutEvent, type SessionReply, type SessionRequest, sessionChannel } from './wire.js'
 
 /** What a session needs from the transport. */
 export interface SessionInit {
@@ -275,7 +269,7 @@ export class LongPollSession {
       try {
         await this.#handle(message as SessionRequest)
       } catch (error) {
-        logger.error(`Long-poll session ${this.id} could not handle ${show(message.type)}:`, error)
+        logger.error(`Long-poll session ${this.id} could not handle ${quote(message.type)}:`, error)
       }
     }
   }

@@ -2,6 +2,8 @@
 // and the channel-layer messages between the process that answers a request and the process
 // that runs the session's application instance.
 
+import { quoteValue } from '@node-channels/core'
+
 /** The request header carrying the session id on `poll`, `send` and `close`. */
 export const SESSION_HEADER = 'node-channels-session'
 
@@ -63,7 +65,7 @@ export function parseOpen(body: unknown): OpenRequest {
   const { path, subprotocols = [] } = value as { path?: unknown; subprotocols?: unknown }
   if (typeof path !== 'string' || path.length > MAX_PATH || !TARGET.test(path)) {
     throw new BadBody(
-      `"path" must be a path starting with "/" of at most ${MAX_PATH} printable ASCII characters, not ${show(path)}.`,
+      `"path" must be a path starting with "/" of at most ${MAX_PATH} printable ASCII characters, not ${quoteValue(path)}.`,
     )
   }
   if (
@@ -73,7 +75,7 @@ export function parseOpen(body: unknown): OpenRequest {
     new Set(subprotocols).size !== subprotocols.length
   ) {
     throw new BadBody(
-      `"subprotocols" must be an array of at most ${MAX_SUBPROTOCOLS} distinct tokens, not ${show(subprotocols)}.`,
+      `"subprotocols" must be an array of at most ${MAX_SUBPROTOCOLS} distinct tokens, not ${quoteValue(subprotocols)}.`,
     )
   }
   return { path, subprotocols: subprotocols as string[] }
@@ -83,11 +85,11 @@ export function parseOpen(body: unknown): OpenRequest {
 export function parseSend(body: unknown): SendRequest {
   const { seq, frames } = object(body) as { seq?: unknown; frames?: unknown }
   if (!Number.isSafeInteger(seq) || (seq as number) < 1) {
-    throw new BadBody(`"seq" must be a whole number from 1, not ${show(seq)}.`)
+    throw new BadBody(`"seq" must be a whole number from 1, not ${quoteValue(seq)}.`)
   }
   if (!Array.isArray(frames) || frames.length === 0 || frames.length > MAX_FRAMES) {
     throw new BadBody(
-      `"frames" must be an array of 1 to ${MAX_FRAMES} frames, not ${show(frames)}.`,
+      `"frames" must be an array of 1 to ${MAX_FRAMES} frames, not ${quoteValue(frames)}.`,
     )
   }
   return {
@@ -107,7 +109,7 @@ export function parseSend(body: unknown): SendRequest {
         return { bytes: new Uint8Array(Buffer.from(data, 'base64')) }
       }
       throw new BadBody(
-        `frames[${index}] must be {"type":"text","data":string} or {"type":"bytes","data":base64}, not ${show(frame)}.`,
+        `frames[${index}] must be {"type":"text","data":string} or {"type":"bytes","data":base64}, not ${quoteValue(frame)}.`,
       )
     }),
   }
@@ -120,30 +122,19 @@ export function parseClose(body: unknown): CloseRequest {
     code !== 1000 &&
     !(Number.isInteger(code) && (code as number) >= 3000 && (code as number) <= 4999)
   ) {
-    throw new BadBody(`"code" must be 1000 or from 3000 to 4999, not ${show(code)}.`)
+    throw new BadBody(`"code" must be 1000 or from 3000 to 4999, not ${quoteValue(code)}.`)
   }
   if (typeof reason !== 'string' || Buffer.byteLength(reason) > 123) {
-    throw new BadBody(`"reason" must be a string of at most 123 bytes, not ${show(reason)}.`)
+    throw new BadBody(`"reason" must be a string of at most 123 bytes, not ${quoteValue(reason)}.`)
   }
   return { code: code as number, reason }
 }
 
 function object(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadBody(`The body must be a JSON object, not ${show(body)}.`)
+    throw new BadBody(`The body must be a JSON object, not ${quoteValue(body)}.`)
   }
   return body as Record<string, unknown>
-}
-
-/** Quotes a value for an error message, bounded in length. */
-export function show(value: unknown): string {
-  let text: string
-  try {
-    text = JSON.stringify(value) ?? String(value)
-  } catch {
-    text = String(value)
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }
 
 // --- messages on the channel layer ---
