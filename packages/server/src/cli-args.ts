@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { integer, seconds, UsageError } from './cli-values.js'
+import { asUsage, integer, seconds, UsageError } from './cli-values.js'
 import type { ServeOptions } from './options.js'
 import { applySecurityArgs, SECURITY_ARGS, SECURITY_USAGE } from './security-args.js'
 import { parseWorker, WORKER_HELP, WORKER_SYNOPSIS, type WorkerCommand } from './worker-args.js'
@@ -73,13 +73,7 @@ export function parseCli(
 }
 
 function parseServe(argv: string[]): ServeCommand | { command: 'help' } {
-  let parsed: ReturnType<typeof parseServeArgs>
-  try {
-    parsed = parseServeArgs(argv)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
-  const { values, positionals } = parsed
+  const { values, positionals } = asUsage(() => parseServeArgs(argv))
   if (values.help) return { command: 'help' }
   if (positionals.length !== 1) {
     throw new UsageError(
@@ -136,11 +130,7 @@ function parseServe(argv: string[]): ServeCommand | { command: 'help' } {
   )
   if (values['server-name'] !== undefined) options.serverName = values['server-name']
   if (values['no-server-name']) options.serverName = ''
-  try {
-    applySecurityArgs(values, options)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
+  asUsage(() => applySecurityArgs(values, options))
   const verbosity =
     values.verbosity === undefined ? 1 : integer('--verbosity', values.verbosity, 0, 2)
   return {

@@ -3,6 +3,15 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
+/** Runs `check`; what it throws becomes a UsageError with the same message. */
+export function asUsage<T>(check: () => T): T {
+  try {
+    return check()
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error })
+  }
+}
+
 /** A duration in (possibly fractional) seconds, as Daphne takes them, converted to milliseconds. */
 export function seconds(flag: string, value: string, allowZero: boolean): number {
   const number = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { requireValidChannelName } from '@node-channels/core'
-import { integer, seconds, UsageError } from './cli-values.js'
+import { asUsage, integer, seconds, UsageError } from './cli-values.js'
 
 /** What `node-channels worker` was asked to do. Mirrors `manage.py runworker`'s arguments. */
 export interface WorkerCommand {
@@ -40,13 +40,7 @@ Worker options:
 
 /** Parses the arguments after `worker`. Throws UsageError for anything it cannot use. */
 export function parseWorker(argv: readonly string[]): WorkerCommand | { command: 'help' } {
-  let parsed: ReturnType<typeof parseWorkerArgs>
-  try {
-    parsed = parseWorkerArgs(argv)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
-  const { values, positionals } = parsed
+  const { values, positionals } = asUsage(() => parseWorkerArgs(argv))
   if (values.help) return { command: 'help' }
   const [module, ...channels] = positionals
   if (module === undefined) {
@@ -54,11 +48,7 @@ export function parseWorker(argv: readonly string[]): WorkerCommand | { command:
   }
   if (channels.length === 0) throw new UsageError('worker needs at least one channel name.')
   for (const channel of channels) {
-    try {
-      requireValidChannelName(channel)
-    } catch (error) {
-      throw new UsageError((error as Error).message)
-    }
+    asUsage(() => requireValidChannelName(channel))
     if (channel.includes('!')) {
       throw new UsageError(
         `worker cannot consume the process-local channel ${JSON.stringify(channel)}; name a shared channel.`,
