@@ -1,27 +1,11 @@
-import type { Application, Receive, Scope, Send } from '@node-channels/core'
+import type { Application, Scope } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { ChannelNameRouter } from './channel-name-router.js'
-
-/** Records the scope it was called with and returns a value, like Channels' MockApplication. */
-function mockApplication(returnValue: unknown): { app: Application; scopes: Scope[] } {
-  const scopes: Scope[] = []
-  const app = async (scope: Scope): Promise<unknown> => {
-    scopes.push(scope)
-    return returnValue
-  }
-  return { app: app as Application, scopes }
-}
-
-const receive: Receive = () => Promise.reject(new Error('A router must not call receive().'))
-const send: Send = () => Promise.reject(new Error('A router must not call send().'))
-
-function call(app: Application, scope: Record<string, unknown>): Promise<unknown> {
-  return app(scope as Scope, receive, send)
-}
+import { call, forbiddenReceive, forbiddenSend, MockApplication } from './router.test-util.js'
 
 describe('ChannelNameRouter (test_channel_name_router)', () => {
-  const test = mockApplication(1)
-  const router = ChannelNameRouter({ test: test.app, other_test: mockApplication(2).app })
+  const test = new MockApplication(1)
+  const router = ChannelNameRouter({ test: test.app, other_test: new MockApplication(2).app })
 
   it('dispatches on scope.channel and passes the scope on unchanged', async () => {
     const scope = { type: 'channel', channel: 'test' }
@@ -49,13 +33,13 @@ describe('ChannelNameRouter (test_channel_name_router)', () => {
           "Did you make sure it's only being used for 'channel' type messages?",
       ),
     )
-    await expect(router(undefined as unknown as Scope, receive, send)).rejects.toThrow(
-      new TypeError('ChannelNameRouter expects a scope object, got undefined.'),
-    )
+    await expect(
+      router(undefined as unknown as Scope, forbiddenReceive, forbiddenSend),
+    ).rejects.toThrow(new TypeError('ChannelNameRouter expects a scope object, got undefined.'))
   })
 
   it('routes the thumbnails-generate example', async () => {
-    const worker = mockApplication('generated')
+    const worker = new MockApplication('generated')
     const thumbnails = ChannelNameRouter({ 'thumbnails-generate': worker.app })
     expect(await call(thumbnails, { type: 'channel', channel: 'thumbnails-generate' })).toBe(
       'generated',

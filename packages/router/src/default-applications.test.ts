@@ -1,29 +1,7 @@
-import type { Message, Receive, Scope, Send } from '@node-channels/core'
+import type { Scope } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { httpNotFound, lifespanWithoutHooks } from './default-applications.js'
-
-/** A receive() that hands out the given events in order, and a send() that records. */
-function channel(events: Message[]): {
-  receive: Receive
-  send: Send
-  sent: Message[]
-  left: () => number
-} {
-  const queue = [...events]
-  const sent: Message[] = []
-  return {
-    receive: async () => {
-      const next = queue.shift()
-      if (!next) throw new Error('The application read past the scripted events.')
-      return next
-    },
-    send: async (message) => {
-      sent.push(message)
-    },
-    sent,
-    left: () => queue.length,
-  }
-}
+import { scripted } from './router.test-util.js'
 
 const httpScope = { type: 'http', path: '/missing/' } as Scope
 const lifespanScope = { type: 'lifespan' } as Scope
@@ -31,7 +9,7 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
 describe('httpNotFound', () => {
   it('reads the whole request body before answering 404', async () => {
-    const io = channel([
+    const io = scripted([
       { type: 'http.request', body: bytes('part one'), more_body: true },
       { type: 'http.request', body: bytes('part two'), more_body: true },
       { type: 'http.request', body: bytes(''), more_body: false },
@@ -48,13 +26,13 @@ describe('httpNotFound', () => {
   })
 
   it('treats an http.request without more_body as the last one', async () => {
-    const io = channel([{ type: 'http.request', body: bytes('x') }])
+    const io = scripted([{ type: 'http.request', body: bytes('x') }])
     await httpNotFound(httpScope, io.receive, io.send)
     expect(io.sent).toHaveLength(2)
   })
 
   it('sends nothing when the client goes away first', async () => {
-    const io = channel([
+    const io = scripted([
       { type: 'http.request', body: bytes('part'), more_body: true },
       { type: 'http.disconnect' },
     ])
@@ -63,7 +41,7 @@ describe('httpNotFound', () => {
   })
 
   it('refuses an event that is not part of an HTTP request', async () => {
-    const io = channel([{ type: 'websocket.connect' }])
+    const io = scripted([{ type: 'websocket.connect' }])
     await expect(httpNotFound(httpScope, io.receive, io.send)).rejects.toThrow(
       new TypeError("Expected a 'http.request' event, got the event type 'websocket.connect'."),
     )
@@ -73,7 +51,7 @@ describe('httpNotFound', () => {
 
 describe('lifespanWithoutHooks', () => {
   it('answers startup and shutdown with complete, then ends', async () => {
-    const io = channel([{ type: 'lifespan.startup' }, { type: 'lifespan.shutdown' }])
+    const io = scripted([{ type: 'lifespan.startup' }, { type: 'lifespan.shutdown' }])
     await lifespanWithoutHooks(lifespanScope, io.receive, io.send)
     expect(io.sent).toEqual([
       { type: 'lifespan.startup.complete' },
@@ -82,14 +60,14 @@ describe('lifespanWithoutHooks', () => {
   })
 
   it('ends on a shutdown that comes without a startup', async () => {
-    const io = channel([{ type: 'lifespan.shutdown' }, { type: 'lifespan.startup' }])
+    const io = scripted([{ type: 'lifespan.shutdown' }, { type: 'lifespan.startup' }])
     await lifespanWithoutHooks(lifespanScope, io.receive, io.send)
     expect(io.sent).toEqual([{ type: 'lifespan.shutdown.complete' }])
     expect(io.left()).toBe(1)
   })
 
   it('refuses an unknown event, naming it', async () => {
-    const io = channel([{ type: 'lifespan.startup' }, { type: 'lifespan.reload' }])
+    const io = scripted([{ type: 'lifespan.startup' }, { type: 'lifespan.reload' }])
     await expect(lifespanWithoutHooks(lifespanScope, io.receive, io.send)).rejects.toThrow(
       new TypeError(
         "Expected a 'lifespan.startup' or 'lifespan.shutdown' event, got the event type 'lifespan.reload'.",

@@ -1,44 +1,14 @@
-import type { Application, Message, Receive, Scope, Send } from '@node-channels/core'
+import type { Application, Scope } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import type { ProtocolTypeRouterApplications } from './protocol-type-router.js'
 import { ProtocolTypeRouter } from './protocol-type-router.js'
+import { call, MockApplication, scripted } from './router.test-util.js'
 
-/** Records the scope it was called with and returns a value, like Channels' MockApplication. */
-function mockApplication(returnValue: unknown): { app: Application; scopes: Scope[] } {
-  const scopes: Scope[] = []
-  const app = async (scope: Scope): Promise<unknown> => {
-    scopes.push(scope)
-    return returnValue
-  }
-  return { app: app as Application, scopes }
-}
-
-/** A receive() that hands out the given events in order, and a send() that records. */
-function channel(events: Message[]): { receive: Receive; send: Send; sent: Message[] } {
-  const queue = [...events]
-  const sent: Message[] = []
-  return {
-    receive: async () => {
-      const next = queue.shift()
-      if (!next) throw new Error('The application read past the scripted events.')
-      return next
-    },
-    send: async (message) => {
-      sent.push(message)
-    },
-    sent,
-  }
-}
-
-const idle = channel([])
-
-function call(app: Application, scope: Record<string, unknown>): Promise<unknown> {
-  return app(scope as Scope, idle.receive, idle.send)
-}
+const idle = scripted([])
 
 describe('ProtocolTypeRouter (test_protocol_type_router)', () => {
-  const websocket = mockApplication('ws')
-  const http = mockApplication('http')
+  const websocket = new MockApplication('ws')
+  const http = new MockApplication('http')
   const router = ProtocolTypeRouter({ websocket: websocket.app, http: http.app })
 
   it('dispatches on scope.type and passes the scope on unchanged', async () => {
@@ -79,7 +49,7 @@ describe('ProtocolTypeRouter (test_protocol_type_router)', () => {
   })
 
   it('serves any other configured type, such as an extension scope', async () => {
-    const custom = mockApplication('custom')
+    const custom = new MockApplication('custom')
     expect(
       await call(ProtocolTypeRouter({ webtransport: custom.app }), { type: 'webtransport' }),
     ).toBe('custom')
@@ -101,7 +71,7 @@ describe('ProtocolTypeRouter (test_protocol_type_router)', () => {
 
 describe('ProtocolTypeRouter defaults', () => {
   it('answers HTTP with a plain-text 404 when there is no http entry', async () => {
-    const io = channel([{ type: 'http.request', body: new Uint8Array(), more_body: false }])
+    const io = scripted([{ type: 'http.request', body: new Uint8Array(), more_body: false }])
     await ProtocolTypeRouter({})({ type: 'http' } as Scope, io.receive, io.send)
     expect(io.sent).toEqual([
       {
@@ -121,8 +91,8 @@ describe('ProtocolTypeRouter defaults', () => {
   })
 
   it('completes lifespan startup and shutdown when there is no lifespan entry', async () => {
-    const io = channel([{ type: 'lifespan.startup' }, { type: 'lifespan.shutdown' }])
-    const websocket = mockApplication('ws')
+    const io = scripted([{ type: 'lifespan.startup' }, { type: 'lifespan.shutdown' }])
+    const websocket = new MockApplication('ws')
     await ProtocolTypeRouter({ websocket: websocket.app })(
       { type: 'lifespan' } as Scope,
       io.receive,
@@ -136,15 +106,15 @@ describe('ProtocolTypeRouter defaults', () => {
   })
 
   it('prefers the configured http and lifespan entries', async () => {
-    const http = mockApplication('http')
-    const lifespan = mockApplication('lifespan')
+    const http = new MockApplication('http')
+    const lifespan = new MockApplication('lifespan')
     const router = ProtocolTypeRouter({ http: http.app, lifespan: lifespan.app })
     expect(await call(router, { type: 'http' })).toBe('http')
     expect(await call(router, { type: 'lifespan' })).toBe('lifespan')
   })
 
   it('treats an entry set to undefined as absent', async () => {
-    const io = channel([{ type: 'http.request', body: new Uint8Array(), more_body: false }])
+    const io = scripted([{ type: 'http.request', body: new Uint8Array(), more_body: false }])
     await ProtocolTypeRouter({ http: undefined })({ type: 'http' } as Scope, io.receive, io.send)
     expect(io.sent[0]).toMatchObject({ type: 'http.response.start', status: 404 })
   })

@@ -1,43 +1,6 @@
-import type { Application, Receive, Scope, Send } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
-import { RouteNotFound } from './route-not-found.js'
+import { call, MockApplication, notFound } from './router.test-util.js'
 import { path, rePath, URLRouter } from './url-router.js'
-
-/** Records the scope it was called with and returns a value, like Channels' MockApplication. */
-class MockApplication {
-  scope: Scope | undefined
-  calls = 0
-  readonly app: Application
-
-  constructor(returnValue: unknown) {
-    const app = async (scope: Scope): Promise<unknown> => {
-      this.scope = scope
-      this.calls += 1
-      return returnValue
-    }
-    this.app = app as Application
-  }
-
-  get urlRoute(): unknown {
-    return this.scope?.url_route
-  }
-}
-
-const receive: Receive = () => Promise.reject(new Error('A router must not call receive().'))
-const send: Send = () => Promise.reject(new Error('A router must not call send().'))
-
-function call(app: Application, scope: Record<string, unknown>): Promise<unknown> {
-  return app(scope as Scope, receive, send)
-}
-
-async function notFound(app: Application, scope: Record<string, unknown>): Promise<RouteNotFound> {
-  const error: unknown = await call(app, scope).then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(RouteNotFound)
-  return error as RouteNotFound
-}
 
 describe('URLRouter and path traversal', () => {
   // The server decodes `%2F` into `path` (keeping it in `raw_path`) and never resolves `..`.

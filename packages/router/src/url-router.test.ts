@@ -2,43 +2,14 @@ import type { Application, Receive, Scope, Send } from '@node-channels/core'
 import { kPathRouting } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { RouteNotFound } from './route-not-found.js'
+import {
+  call,
+  forbiddenReceive,
+  forbiddenSend,
+  MockApplication,
+  notFound,
+} from './router.test-util.js'
 import { markPathRouting, path, rePath, URLRouter } from './url-router.js'
-
-/** Records the scope it was called with and returns a value, like Channels' MockApplication. */
-class MockApplication {
-  scope: Scope | undefined
-  calls = 0
-  readonly app: Application
-
-  constructor(returnValue: unknown) {
-    const app = async (scope: Scope): Promise<unknown> => {
-      this.scope = scope
-      this.calls += 1
-      return returnValue
-    }
-    this.app = app as Application
-  }
-
-  get urlRoute(): unknown {
-    return this.scope?.url_route
-  }
-}
-
-const receive: Receive = () => Promise.reject(new Error('A router must not call receive().'))
-const send: Send = () => Promise.reject(new Error('A router must not call send().'))
-
-function call(app: Application, scope: Record<string, unknown>): Promise<unknown> {
-  return app(scope as Scope, receive, send)
-}
-
-async function notFound(app: Application, scope: Record<string, unknown>): Promise<RouteNotFound> {
-  const error: unknown = await call(app, scope).then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(RouteNotFound)
-  return error as RouteNotFound
-}
 
 // Wraps a router the way middleware does: a copy of the scope with one more key.
 function middleware(inner: Application): Application {
@@ -306,9 +277,9 @@ describe('URLRouter scopes', () => {
       seen = [r, s]
     }
     const router = URLRouter([path('', spy)])
-    await router({ type: 'http', path: '/' } as Scope, receive, send)
-    expect(seen?.[0]).toBe(receive)
-    expect(seen?.[1]).toBe(send)
+    await router({ type: 'http', path: '/' } as Scope, forbiddenReceive, forbiddenSend)
+    expect(seen?.[0]).toBe(forbiddenReceive)
+    expect(seen?.[1]).toBe(forbiddenSend)
   })
 
   it('leaves what an unanchored endpoint did not match in path_remaining', async () => {
@@ -356,7 +327,7 @@ describe('URLRouter scopes', () => {
     await expect(call(router, { type: 'http', path: '/', root_path: ['/x'] })).rejects.toThrow(
       new TypeError('URLRouter needs a string root_path, got ["/x"].'),
     )
-    await expect(router(null as unknown as Scope, receive, send)).rejects.toThrow(
+    await expect(router(null as unknown as Scope, forbiddenReceive, forbiddenSend)).rejects.toThrow(
       new TypeError('URLRouter expects a scope object, got null.'),
     )
   })
