@@ -67,6 +67,8 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #commands: RedisConnection[]
   readonly #local: LocalChannels
   readonly #loops = new Map<string, LoopEntry>()
+  /** Channels received from here, checked, with the queue each is read from (saves the check per receive). */
+  readonly #queues = new Map<string, string>()
   #sendIndex = 0
   #lastScore = 0
   #closed = false
@@ -109,7 +111,7 @@ export class RedisChannelLayer implements ChannelLayer {
         resolved.logger.warn(
           `Channel ${JSON.stringify(channel)} is not being received from: new messages for it are dropped until it is read.`,
         ),
-      onRelease: () => {},
+      onRelease: (channel) => this.#queues.delete(channel),
     })
   }
 
@@ -186,6 +188,8 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** The queue `channel` is read from; throws TypeError for a bad name or another process's channel. */
   #receivable(channel: string): string {
+    const known = this.#queues.get(channel)
+    if (known !== undefined) return known
     requireValidChannelName(channel)
     const queue = nonLocalName(channel)
     if (channel.includes('!') && !queue.endsWith(`${this.clientPrefix}!`)) {
@@ -193,6 +197,9 @@ export class RedisChannelLayer implements ChannelLayer {
         `Channel ${JSON.stringify(channel)} belongs to another process: only channels from this layer's newChannel() can be received from here.`,
       )
     }
+    // Remembered while the local table knows the channel (its release forgets it here too).
+    this.#local.open(channel)
+    this.#queues.set(channel, queue)
     return queue
   }
 

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto'
 import { MessageTooLarge } from '@node-channels/core'
+import { ASGI_CHANNEL_KEY, mapHeader, readMapHeader } from './asgi-channel.js'
 import { MultiFernet } from './fernet.js'
 import { decodeMessage, encodeMessage } from './msgpack-codec.js'
 
@@ -56,7 +57,9 @@ export class MessageSerializer {
    * dict: one encoding of the message serves every queue of a group.
    */
   withAsgiChannel(body: Uint8Array, channels: Uint8Array, target: string): Uint8Array {
-    const { count, headerLength } = readMapHeader(body)
+    const map = readMapHeader(body)
+    if (map === null) throw new TypeError('A channel layer message must encode as a msgpack map.')
+    const { count, headerLength } = map
     const header = mapHeader(count + 1)
     const entry = channels
     const result = new Uint8Array(
@@ -87,8 +90,13 @@ export class MessageSerializer {
 
   /** Decodes stored bytes; throws (InvalidToken, DecodeError) for anything not written by a peer with our keys. */
   deserialize(member: Uint8Array): unknown {
+    return decodeMessage(this.open(member))
+  }
+
+  /** The msgpack inside stored bytes: without the random prefix, decrypted with keys (throws InvalidToken). */
+  open(member: Uint8Array): Uint8Array {
     const payload = member.subarray(this.#prefixLength)
-    return decodeMessage(this.#fernet ? this.#fernet.decrypt(payload, this.#ttlSeconds) : payload)
+    return this.#fernet ? this.#fernet.decrypt(payload, this.#ttlSeconds) : payload
   }
 
   #checkSize(body: Uint8Array, target: string): Uint8Array {
@@ -99,30 +107,4 @@ export class MessageSerializer {
     }
     return body
   }
-}
-
-/** msgpack of the string "__asgi_channel__" (fixstr of 16 bytes). */
-const ASGI_CHANNEL_KEY = Uint8Array.from(Buffer.from('\xb0__asgi_channel__', 'latin1'))
-
-function readMapHeader(body: Uint8Array): { count: number; headerLength: number } {
-  const first = body[0] ?? 0
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
-  if (first >= 0x80 && first <= 0x8f) return { count: first & 0x0f, headerLength: 1 }
-  if (first === 0xde) return { count: view.getUint16(1), headerLength: 3 }
-  if (first === 0xdf) return { count: view.getUint32(1), headerLength: 5 }
-  throw new TypeError('A channel layer message must encode as a msgpack map.')
-}
-
-function mapHeader(count: number): Uint8Array {
-  if (count < 16) return Uint8Array.of(0x80 | count)
-  const header = new Uint8Array(count < 0x10000 ? 3 : 5)
-  const view = new DataView(header.buffer)
-  if (count < 0x10000) {
-    header[0] = 0xde
-    view.setUint16(1, count)
-  } else {
-    header[0] = 0xdf
-    view.setUint32(1, count)
-  }
-  return header
 }

@@ -1,6 +1,8 @@
 import type { Message } from '@node-channels/core'
 import { z } from 'zod'
+import { type SplitMessage, splitAsgiChannel } from './asgi-channel.js'
 import type { RedisLayerLogger } from './logger.js'
+import { decodeMessage } from './msgpack-codec.js'
 import type { MessageSerializer } from './serializer.js'
 
 /** What a message read back from Redis must look like; only used to word the warning for one that is not. */
@@ -30,8 +32,12 @@ export function decodeStoredMessage(
   logger: RedisLayerLogger,
 ): StoredMessage | null {
   let decoded: unknown
+  let split: SplitMessage | null = null
   try {
-    decoded = serializer.deserialize(member)
+    const payload = serializer.open(member)
+    // The usual shape (the channels last) is split without decoding every channel name.
+    split = splitAsgiChannel(payload)
+    decoded = decodeMessage(split ? split.body : payload)
   } catch (error) {
     logger.warn(
       `Skipped an undecodable message in Redis key ${JSON.stringify(key)}: ${(error as Error).message}`,
@@ -47,9 +53,10 @@ export function decodeStoredMessage(
     return null
   }
   if (expiresAtMs < Date.now()) return null
-  const channels = decoded.__asgi_channel__
+  // A key written twice: the last one counts, as the decoder would have it.
+  const channels = split ? split.channels : decoded.__asgi_channel__
   // The decoded object is ours alone; channels_redis writes the key last, so deleting it is cheap.
-  if (channels !== undefined) delete decoded.__asgi_channel__
+  if (decoded.__asgi_channel__ !== undefined) delete decoded.__asgi_channel__
   return { message: decoded, channels }
 }
 
