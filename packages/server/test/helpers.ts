@@ -1,6 +1,6 @@
 // Shared helpers of the server's integration tests: real sockets on 127.0.0.1, port 0.
 import { request } from 'node:http'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import type { Application, Message, Receive, Scope, Send } from '@node-channels/core'
 import { onTestFinished } from 'vitest'
 import { type ClientOptions, WebSocket } from 'ws'
@@ -152,6 +152,20 @@ export function handshake(path: string, extra = ''): string {
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
   )
+}
+
+/**
+ * A raw client that completes the handshake for `path` and then never reads, so that the
+ * server's output piles up; destroyed when the test ends.
+ */
+export function stalledClient(port: number, path: string): Socket {
+  const socket = connect(port, '127.0.0.1')
+  onTestFinished(() => {
+    socket.destroy()
+  })
+  socket.write(handshake(path))
+  socket.once('data', () => socket.pause())
+  return socket
 }
 
 /** Opens a ws client and waits for it to be open. */

@@ -1,4 +1,3 @@
-import { connect } from 'node:net'
 import type { Message, Receive } from '@node-channels/core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
@@ -6,10 +5,10 @@ import {
   assertEchoes,
   closeOf,
   deferred,
-  handshake,
   nextMessage,
   openClient,
   Recording,
+  stalledClient,
   startServer,
   withEcho,
   withTimeout,
@@ -267,12 +266,7 @@ describe('open WebSocket', () => {
     })
     const { port, logger } = await startServer(withEcho(app), { maxBufferedBytes: 64 * 1024 })
     // A raw client that completes the handshake and then never reads.
-    const socket = connect(port, '127.0.0.1')
-    onTestFinished(() => {
-      socket.destroy()
-    })
-    socket.write(handshake('/slow/'))
-    socket.once('data', () => socket.pause())
+    stalledClient(port, '/slow/')
     const line = await logger.waitFor(/over 65536 bytes of output waiting for a slow client/)
     expect(line.level).toBe('warn')
     expect(await recording.waitFor('websocket.disconnect', 3000)).toMatchObject({ code: 1008 })

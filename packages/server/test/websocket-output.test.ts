@@ -1,14 +1,13 @@
 // The corked, frame-once output path (websocket-output.ts) seen from real clients.
-import { connect } from 'node:net'
 import type { Application, Send } from '@node-channels/core'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WebSocket } from 'ws'
 import {
   closeOf,
-  handshake,
   nextMessage,
   openClient,
   Recording,
+  stalledClient,
   startServer,
   withEcho,
   withTimeout,
@@ -147,12 +146,7 @@ describe('WebSocket output', () => {
       await receive()
     })
     const { port, logger } = await startServer(withEcho(app), { maxBufferedBytes: 256 * 1024 })
-    const socket = connect(port, '127.0.0.1')
-    onTestFinished(() => {
-      socket.destroy()
-    })
-    socket.write(handshake('/slow/'))
-    socket.once('data', () => socket.pause())
+    const socket = stalledClient(port, '/slow/')
     const line = await logger.waitFor(/over 262144 bytes of output waiting for a slow client/)
     expect(line.level).toBe('warn')
     socket.destroy()
