@@ -31,3 +31,16 @@ export interface ChannelLayer {
   /** Releases the layer's resources (connections, timers). */
   close(): Promise<void>
 }
+
+/**
+ * What `InMemoryChannelLayer.receiveInto()` hands messages to: a long-lived receiver that
+ * takes one message per call, without a promise or an abort listener per message. Both
+ * methods are called synchronously from inside `send()`, `groupSend()` or `close()` and
+ * must not throw.
+ */
+export interface ChannelReceiver {
+  /** Takes the message received for it. */
+  deliver(message: Message): void
+  /** Takes the error that ended the receive (the layer was closed, a bad channel name). */
+  fail(reason: unknown): void
+}

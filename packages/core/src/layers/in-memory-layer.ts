@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import type { ChannelLayer, ReceiveOptions } from '../channel-layer.js'
+import type { ChannelLayer, ChannelReceiver, ReceiveOptions } from '../channel-layer.js'
 import { ChannelFull, InvalidChannelLayerError } from '../errors.js'
 import type { Message } from '../types.js'
 import { CapacityTable, type ChannelCapacity } from './capacity.js'
-import { copyMessage, requireLayerMessage } from './message.js'
+import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
 import { requireValidChannelName, requireValidGroupName } from './names.js'
 
 /** Options of `new InMemoryChannelLayer()`. Mirrors `InMemoryChannelLayer(expiry, group_expiry, capacity, channel_capacity)`. */
@@ -31,20 +31,25 @@ interface Entry {
   message: Message
 }
 
-interface Waiter {
-  resolve(message: Message): void
-  reject(reason: unknown): void
-}
-
 /** One channel: queued messages, or receivers waiting for the next one. */
 class ChannelQueue {
   readonly items: Entry[] = []
-  readonly waiters: Waiter[] = []
+  /** Receivers waiting, oldest first (after `reader`, when it waits). */
+  readonly waiters: ChannelReceiver[] = []
+  /** The receiver reading through `receiveInto()`: the channel stays open for it. */
+  reader: ChannelReceiver | null = null
+  /** Whether `reader` waits, ahead of `waiters` (a slot: no array for the common case). */
+  readerWaits = false
 }
 
 /**
  * A channel layer inside one process: for development, tests and single-process servers.
  * Mirrors `channels.layers.InMemoryChannelLayer`, with its expiry, capacity and group rules.
+ *
+ * Every receiver gets its own deep copy of a message, never the sender's object nor another
+ * receiver's: `groupSend()` checks and copies it once with `structuredClone`, then copies
+ * that for each further member, with a spread or a plain recursive copy when the message
+ * holds only primitives, plain objects and arrays (the common case), else `structuredClone`.
  */
 export class InMemoryChannelLayer implements ChannelLayer {
   readonly extensions: readonly string[] = ['groups', 'flush']
@@ -90,7 +95,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     // Unlike Channels, send() drops expired messages first, so a channel whose receiver went
     // away is not reported full for ever by messages nobody can read any more.
     this.#cleanExpired()
-    if (!this.#deliver(channel, copy)) throw new ChannelFull(channel)
+    if (!this.#deliver(channel, copy, Date.now())) throw new ChannelFull(channel)
   }
 
   receive(channel: string, options: ReceiveOptions = {}): Promise<Message> {
@@ -117,12 +122,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
         this.#releaseIfIdle(channel, queue)
         reject(signal?.reason)
       }
-      const waiter: Waiter = {
-        resolve: (message) => {
+      const waiter: ChannelReceiver = {
+        deliver: (message) => {
           signal?.removeEventListener('abort', onAbort)
           resolve(message)
         },
-        reject: (reason) => {
+        fail: (reason) => {
           signal?.removeEventListener('abort', onAbort)
           reject(reason)
         },
@@ -130,6 +135,65 @@ export class InMemoryChannelLayer implements ChannelLayer {
       queue.waiters.push(waiter)
       signal?.addEventListener('abort', onAbort, { once: true })
     })
+  }
+
+  /**
+   * The fast path of `receive()` for long-lived readers (the consumers use it): hands the
+   * next message on `channel` to `receiver.deliver()`, at once when one is queued (before
+   * this returns), else when one arrives; an error (a bad name, a closed layer) goes to
+   * `receiver.fail()`. One call takes one message, like one `receive()`, without a promise
+   * or an abort listener. The channel stays open between reads (even with nothing queued or
+   * waiting) until `cancelReceive()`, which also withdraws the receiver if it is waiting.
+   */
+  receiveInto(channel: string, receiver: ChannelReceiver): void {
+    if (this.#closed) {
+      receiver.fail(new InvalidChannelLayerError('The channel layer was closed.'))
+      return
+    }
+    let queue = this.#channels.get(channel)
+    if (queue === undefined) {
+      // A channel in the table has a valid name: only a new one needs checking.
+      try {
+        requireValidChannelName(channel)
+      } catch (error) {
+        receiver.fail(error)
+        return
+      }
+      queue = this.#openChannel(channel)
+    }
+    // Only a message about to be handed over must not have expired.
+    if (queue.items.length > 0) this.#cleanExpired()
+    const entry = queue.items.shift()
+    if (entry !== undefined) {
+      if (!queue.readerWaits) queue.reader = receiver
+      receiver.deliver(entry.message)
+    } else if (queue.readerWaits || queue.waiters.length > 0) {
+      // Someone waits already: this receiver queues behind them.
+      queue.waiters.push(receiver)
+    } else {
+      queue.reader = receiver
+      queue.readerWaits = true
+    }
+  }
+
+  /**
+   * Ends reading `channel` through `receiveInto()` (the abort of that fast path): withdraws
+   * the receiver if it is waiting, and releases the channel when nothing else waits on it
+   * or is queued there. Returns whether it was waiting; never throws, even once closed.
+   */
+  cancelReceive(channel: string, receiver: ChannelReceiver): boolean {
+    const queue = this.#channels.get(channel)
+    if (queue === undefined) return false
+    let waited = false
+    if (queue.reader === receiver) {
+      waited = queue.readerWaits
+      queue.reader = null
+      queue.readerWaits = false
+    }
+    const index = queue.waiters.indexOf(receiver)
+    if (index !== -1) queue.waiters.splice(index, 1)
+    this.#releaseIfIdle(channel, queue)
+    return waited || index !== -1
   }
 
   async newChannel(prefix = 'specific.'): Promise<string> {
@@ -174,11 +238,16 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#cleanExpired()
     const members = this.#groups.get(group)
     if (!members) return
-    let copy: Message | undefined = first
+    const now = Date.now()
+    const last = members.size - 1
+    const kind = last > 0 ? copyKindOf(first) : 'clone'
+    let index = 0
     for (const channel of members.keys()) {
+      // The first copy goes to the last member, once every other copy was made from it.
+      const copy = index === last ? first : copyAgain(first, kind)
+      index += 1
       // ChannelFull is never raised by groupSend: a full member simply misses the message.
-      this.#deliver(channel, copy ?? structuredClone(message))
-      copy = undefined
+      this.#deliver(channel, copy, now)
     }
   }
 
@@ -186,7 +255,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     // Receivers already waiting keep waiting on a fresh, empty channel.
     for (const [name, queue] of this.#channels) {
       queue.items.length = 0
-      if (queue.waiters.length === 0) this.#channels.delete(name)
+      if (queue.waiters.length === 0 && !queue.readerWaits) this.#channels.delete(name)
     }
     this.#groups = new Map()
     this.#nextExpiryAt = Number.POSITIVE_INFINITY
@@ -197,23 +266,34 @@ export class InMemoryChannelLayer implements ChannelLayer {
     this.#closed = true
     const error = new InvalidChannelLayerError('The channel layer was closed.')
     for (const queue of this.#channels.values()) {
-      for (const waiter of queue.waiters.splice(0)) waiter.reject(error)
+      const { reader } = queue
+      if (reader !== null && queue.readerWaits) {
+        queue.readerWaits = false
+        reader.fail(error)
+      }
+      for (const waiter of queue.waiters.splice(0)) waiter.fail(error)
     }
     this.#channels = new Map()
   }
 
   /** Hands a message to a waiting receiver or queues it; false when the channel is full. */
-  #deliver(channel: string, message: Message): boolean {
+  #deliver(channel: string, message: Message, now: number): boolean {
     const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
+    const { reader } = queue
+    if (reader !== null && queue.readerWaits) {
+      queue.readerWaits = false
+      reader.deliver(message)
+      return true
+    }
     const waiter = queue.waiters.shift()
     if (waiter) {
-      waiter.resolve(message)
       // The last waiter served leaves an idle channel: release it, as Channels' receive() does.
       this.#releaseIfIdle(channel, queue)
+      waiter.deliver(message)
       return true
     }
     if (queue.items.length >= this.#capacities.get(channel)) return false
-    const expiresAt = Date.now() + this.expiryMs
+    const expiresAt = now + this.expiryMs
     queue.items.push({ expiresAt, message })
     if (expiresAt < this.#nextExpiryAt) this.#nextExpiryAt = expiresAt
     return true
@@ -229,6 +309,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     if (
       queue.items.length === 0 &&
       queue.waiters.length === 0 &&
+      queue.reader === null &&
       this.#channels.get(channel) === queue
     ) {
       this.#channels.delete(channel)

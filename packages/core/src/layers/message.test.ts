@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Message } from '../types.js'
-import { copyMessage, requireLayerMessage } from './message.js'
+import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
 
 // Channels asserts `isinstance(message, dict)` and `"__asgi_channel__" not in message`; here
 // each refusal is a TypeError that says what was wrong.
@@ -104,5 +104,42 @@ describe('copyMessage', () => {
       'A channel layer message must contain only serialisable values, but it could not be copied (no peeking).',
     )
     expect((error as TypeError).cause).toEqual(new Error('no peeking'))
+  })
+})
+
+describe('copyKindOf / copyAgain', () => {
+  /** `depth` objects nested in one another under `type`. */
+  function nested(depth: number): Message {
+    let inner: Record<string, unknown> = { leaf: true }
+    for (let index = 0; index < depth; index++) inner = { inner }
+    return { type: 'a.b', inner }
+  }
+
+  /** [1, <hole>, 3] */
+  function sparse(): unknown[] {
+    const list: unknown[] = [1, 2, 3]
+    delete list[1]
+    return list
+  }
+
+  it.each<[label: string, message: Message, kind: string]>([
+    ['primitives only', { type: 'a.b', text: 'hi', n: 1, none: null, big: 1n }, 'flat'],
+    ['plain objects and dense arrays', { type: 'a.b', list: [1, { x: [] }], obj: {} }, 'tree'],
+    ['32 levels of nesting', nested(31), 'tree'],
+    ['deeper nesting', nested(40), 'clone'],
+    [
+      'over 1,000 objects',
+      { type: 'a.b', list: Array.from({ length: 1000 }, () => ({})) },
+      'clone',
+    ],
+    ['binary data', { type: 'a.b', bytes: new Uint8Array(2) }, 'clone'],
+    ['a Date', { type: 'a.b', at: new Date(0) }, 'clone'],
+    ['a sparse array', { type: 'a.b', list: sparse() }, 'clone'],
+  ])('copies %s as %s, equal to structuredClone', (_label, message, kind) => {
+    const first = copyMessage(message)
+    expect(copyKindOf(first)).toBe(kind)
+    const again = copyAgain(first, copyKindOf(first))
+    expect(again).toEqual(structuredClone(message))
+    expect(again).not.toBe(first)
   })
 })
