@@ -7,7 +7,7 @@ import { NoHandlerError } from './dispatch.js'
 import { InvalidChannelLayerError, StopConsumer } from './errors.js'
 import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 import { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
-import type { Message } from './types.js'
+import type { Message, Send } from './types.js'
 
 afterEach(async () => {
   await resetChannelLayers()
@@ -145,6 +145,66 @@ describe('AsyncConsumer ordering', () => {
     await running.done
     // Each source reads one message ahead: fast:2 was read after fast:1 was taken.
     expect(log).toEqual(['slow:start', 'slow:end', 'fast:1', 'layer', 'fast:2'])
+  })
+})
+
+describe('AsyncConsumer handler results', () => {
+  it('awaits a thenable that is not a promise before the next handler starts', async () => {
+    const log: string[] = []
+    const gate = deferred()
+    class Thenable extends AsyncConsumer {
+      test_slow(): PromiseLike<void> {
+        log.push('slow:start')
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise is the point.
+          then(onFulfilled, onRejected) {
+            return gate.promise
+              .then(() => {
+                log.push('slow:end')
+              })
+              .then(onFulfilled, onRejected)
+          },
+        } as PromiseLike<void>
+      }
+      test_next(): void {
+        log.push('next')
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Thenable.asAsgi(), wsScope)
+    running.input.put({ type: 'test.slow' })
+    running.input.put({ type: 'test.next' })
+    await nextTurn()
+    expect(log).toEqual(['slow:start'])
+    gate.resolve()
+    await running.done
+    expect(log).toEqual(['slow:start', 'slow:end', 'next'])
+  })
+
+  it('drains a run of sync handlers in order, each send handed over before the next handler', async () => {
+    const delivered: string[] = []
+    const log: string[] = []
+    const send = async (message: Message): Promise<void> => {
+      delivered.push(message.type)
+    }
+    class Sync extends AsyncConsumer {
+      test_quiet(message: Message): void {
+        log.push(`quiet:${String(message.n)}:${delivered.length}`)
+      }
+      test_loud(message: Message): void {
+        log.push(`loud:${String(message.n)}:${delivered.length}`)
+        this.baseSend({ type: `out.${String(message.n)}` })
+      }
+      test_stop(): void {
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Sync.asAsgi(), wsScope, send)
+    for (let n = 1; n <= 4; n++) running.input.put({ type: n % 2 ? 'test.quiet' : 'test.loud', n })
+    running.input.put({ type: 'test.stop' })
+    await running.done
+    expect(log).toEqual(['quiet:1:0', 'loud:2:0', 'quiet:3:1', 'loud:4:1'])
+    expect(delivered).toEqual(['out.2', 'out.4'])
   })
 })
 
@@ -290,6 +350,48 @@ describe('AsyncConsumer.baseSend', () => {
     await expect(running.done).rejects.toBe(failure)
     expect(delivered).toEqual(['out.good'])
     expect(after).toEqual([])
+  })
+
+  it('ends with the error of a send that throws synchronously, and sends nothing after it', async () => {
+    const failure = new Error('socket gone')
+    const delivered: string[] = []
+    const send = ((message: Message): Promise<void> => {
+      if (message.type === 'out.bad') throw failure
+      delivered.push(message.type)
+      return Promise.resolve()
+    }) as Send
+    class Careless extends AsyncConsumer {
+      test_send(): void {
+        this.baseSend({ type: 'out.good' }).catch(() => undefined)
+      }
+      async test_bad(): Promise<void> {
+        await expect(this.baseSend({ type: 'out.bad' })).rejects.toBe(failure)
+        await expect(this.baseSend({ type: 'out.never' })).rejects.toBe(failure)
+      }
+    }
+    const running = startApp(Careless.asAsgi(), wsScope, send)
+    running.input.put({ type: 'test.send' })
+    running.input.put({ type: 'test.bad' })
+    await expect(running.done).rejects.toBe(failure)
+    expect(delivered).toEqual(['out.good'])
+  })
+
+  it('takes a send that returns no promise as done', async () => {
+    const delivered: string[] = []
+    const send = ((message: Message) => {
+      delivered.push(message.type)
+    }) as unknown as Send
+    class Quiet extends AsyncConsumer {
+      async test_send(): Promise<void> {
+        await this.baseSend({ type: 'out.one' })
+        await this.baseSend({ type: 'out.two' })
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Quiet.asAsgi(), wsScope, send)
+    running.input.put({ type: 'test.send' })
+    await running.done
+    expect(delivered).toEqual(['out.one', 'out.two'])
   })
 
   it('rejects a send made when the consumer is not serving a connection', async () => {

@@ -1,8 +1,9 @@
 import type { ChannelLayer } from './channel-layer.js'
 import { ConsumerChannelLayer } from './consumer-layer.js'
-import { abortable, awaitManyDispatch, dispatchTo, type MessageSource } from './dispatch.js'
+import { dispatchTo } from './dispatch.js'
 import { StopConsumer } from './errors.js'
 import { getChannelLayer } from './layers/registry.js'
+import { Mailbox } from './mailbox.js'
 import type { Application, Message, Receive, Scope, Send } from './types.js'
 
 /** A consumer class that `asAsgi()` can build: constructed with at most one `init` argument. */
@@ -19,7 +20,16 @@ export interface ConsumerApplication<TClass extends ConsumerClass = ConsumerClas
 
 const noop = (): void => undefined
 
-let queueSendOf: (consumer: AsyncConsumer, build: () => Message) => Promise<void>
+/** Builds an outgoing message from an argument (a module-level function: no closure per send). */
+export type BuildMessage<TArg> = (arg: TArg) => Message
+
+let queueSendOf: <TArg>(
+  consumer: AsyncConsumer,
+  build: BuildMessage<TArg>,
+  arg: TArg,
+) => Promise<void>
+
+const identity = (message: Message): Message => message
 
 /**
  * The base consumer: one instance per connection, handling events from the client and from
@@ -45,9 +55,16 @@ export class AsyncConsumer {
   declare channelName: string
 
   #send: Send | null = null
-  /** Settles once every message sent so far has been handed over (it never rejects). */
-  #outbox: Promise<void> = Promise.resolve()
+  /**
+   * Settles once every message sent so far has been handed over (it never rejects); null
+   * while no send is in flight, when the next one goes straight to the server.
+   */
+  #outbox: Promise<void> | null = null
+  #sendsInFlight = 0
   #sendFailure: { error: unknown } | null = null
+  /** The callbacks that settle each send, made on the first send (none for a silent consumer). */
+  #settleSend: ((value: unknown) => void) | null = null
+  #failSend: ((error: unknown) => void) | null = null
 
   /**
    * Returns an application that serves each connection with a new instance of this class,
@@ -60,8 +77,14 @@ export class AsyncConsumer {
     // biome-ignore lint/complexity/noThisInStatic lint/complexity/noUselessThisAlias: `this` is the subclass asAsgi() was called on.
     const consumerClass: TClass = this
     const build = consumerClass as unknown as new (init: unknown) => AsyncConsumer
-    const app = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
-      await new build(init).#run(scope, receive, send)
+    const app = (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+      let consumer: AsyncConsumer
+      try {
+        consumer = new build(init)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return consumer.#run(scope, receive, send)
     }
     Object.defineProperty(app, 'name', { value: consumerClass.name })
     return Object.assign(app, { consumerClass, consumerInit: init })
@@ -81,62 +104,110 @@ export class AsyncConsumer {
    * the current handler returns. Mirrors `AsyncConsumer.base_send` / `send`.
    */
   baseSend(message: Message): Promise<void> {
-    return this.#queueSend(() => message)
+    return this.#queueSend(identity, message)
   }
 
   static {
-    queueSendOf = (consumer, build) => consumer.#queueSend(build)
+    queueSendOf = (consumer, build, arg) => consumer.#queueSend(build, arg)
   }
 
-  #queueSend(build: () => Message): Promise<void> {
+  #queueSend<TArg>(build: BuildMessage<TArg>, arg: TArg): Promise<void> {
     const send = this.#send
     let message: Message
     try {
       if (send === null) {
         throw new TypeError('A consumer can send only while it is serving a connection.')
       }
-      message = build()
+      message = build(arg)
     } catch (error) {
-      this.#sendFailure ??= { error }
-      const failed = Promise.reject(error)
-      failed.catch(noop)
-      return failed
+      return this.#failedSend(error)
     }
-    const sent = this.#outbox.then(() => {
-      if (this.#sendFailure) throw this.#sendFailure.error
-      return send(message)
-    })
-    // Handling the rejection here also keeps an un-awaited send from being "unhandled".
-    this.#outbox = sent.then(noop, (error: unknown) => {
+    const outbox = this.#outbox
+    let sent: Promise<void>
+    if (outbox === null) {
+      // Nothing in flight: hand it over now, in call order, without a link in a chain.
+      if (this.#sendFailure) return this.#failedSend(this.#sendFailure.error)
+      try {
+        sent = toPromise(send(message))
+      } catch (error) {
+        return this.#failedSend(error)
+      }
+    } else {
+      sent = outbox.then(() => {
+        if (this.#sendFailure) throw this.#sendFailure.error
+        return send(message)
+      })
+    }
+    this.#settleSend ??= () => {
+      this.#sendsInFlight -= 1
+      if (this.#sendsInFlight === 0) this.#outbox = null
+    }
+    this.#failSend ??= (error: unknown) => {
       this.#sendFailure ??= { error }
-    })
+      this.#settleSend?.(undefined)
+    }
+    this.#sendsInFlight += 1
+    // Handling the rejection here also keeps an un-awaited send from being "unhandled".
+    this.#outbox = sent.then(this.#settleSend, this.#failSend)
     return sent
+  }
+
+  /** A send that failed before reaching the server: it still ends the instance. */
+  #failedSend(error: unknown): Promise<void> {
+    this.#sendFailure ??= { error }
+    const failed = Promise.reject(error)
+    failed.catch(noop)
+    return failed
   }
 
   async #run(scope: Scope, receive: Receive, send: Send): Promise<void> {
     this.scope = scope
     this.#send = send
-    const sources: MessageSource[] = [(signal) => abortable(receive(), signal)]
     const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
     const layer = getChannelLayer(alias)
     let handle: ConsumerChannelLayer | null = null
+    let channelName = ''
     if (layer !== null) {
-      const channelName = await layer.newChannel()
+      channelName = await layer.newChannel()
       handle = new ConsumerChannelLayer(layer, channelName)
       this.channelLayer = handle
       this.channelName = channelName
-      sources.push((signal) => abortable(layer.receive(channelName, { signal }), signal))
     }
-
+    const mailbox = new Mailbox()
     let failure: { error: unknown } | null = null
     try {
-      await awaitManyDispatch(sources, (message) => this.#handle(message))
+      mailbox.addReceive(receive)
+      if (layer !== null) mailbox.addLayer(layer, channelName)
+      // Messages are drained one at a time; a handler that returns synchronously and leaves
+      // no send in flight is not awaited, so a queue of them costs no promise each.
+      for (;;) {
+        const message = mailbox.take()
+        if (message === undefined) {
+          await mailbox.wait()
+          continue
+        }
+        let thrown: { error: unknown } | null = null
+        try {
+          // The default dispatch is called without its async wrapper; an override is honoured.
+          const result =
+            this.dispatch === baseDispatch ? dispatchTo(this, message) : this.dispatch(message)
+          if (isThenable(result)) await result
+        } catch (error) {
+          thrown = { error }
+        }
+        // The next handler starts once what this one sent has been handed over.
+        if (this.#outbox !== null) await this.#outbox
+        if (thrown !== null && !(thrown.error instanceof StopConsumer)) throw thrown.error
+        if (this.#sendFailure) throw this.#sendFailure.error
+        if (thrown !== null) throw thrown.error
+      }
     } catch (error) {
       if (!(error instanceof StopConsumer)) failure = { error }
     }
     // However the instance ended, leave every group its channel joined (Channels leaks them
-    // on a crash). The channel receive was aborted above, which releases the channel.
-    await this.#outbox
+    // on a crash), and stop reading its channel, which releases it.
+    mailbox.close()
+    if (this.#outbox !== null) await this.#outbox
     if (handle !== null) {
       try {
         await handle.leaveAll()
@@ -146,20 +217,22 @@ export class AsyncConsumer {
     }
     if (failure) throw failure.error
   }
+}
 
-  /** Runs one handler, then waits for what it sent; a failed send counts as its error. */
-  async #handle(message: Message): Promise<void> {
-    let thrown: { error: unknown } | null = null
-    try {
-      await this.dispatch(message)
-    } catch (error) {
-      thrown = { error }
-    }
-    await this.#outbox
-    if (thrown && !(thrown.error instanceof StopConsumer)) throw thrown.error
-    if (this.#sendFailure) throw this.#sendFailure.error
-    if (thrown) throw thrown.error
-  }
+const baseDispatch = AsyncConsumer.prototype.dispatch
+
+/** Whether a handler's result is to be awaited: a promise or any other thenable. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+/** A server's send returns a promise; a thenable is adopted, and anything else is done. */
+function toPromise(value: unknown): Promise<void> {
+  return value instanceof Promise ? value : Promise.resolve(value as PromiseLike<void> | undefined)
 }
 
 /**
@@ -168,5 +241,21 @@ export class AsyncConsumer {
  * when a sync handler does not await the returned promise. Not part of the public API.
  */
 export function queueSend(consumer: AsyncConsumer, build: () => Message): Promise<void> {
-  return queueSendOf(consumer, build)
+  return queueSendOf(consumer, callBuild, build)
+}
+
+/**
+ * `queueSend` for the hot paths: `build(arg)` with a module-level `build`, so a send makes
+ * no closure. Not part of the public API.
+ */
+export function queueSendWith<TArg>(
+  consumer: AsyncConsumer,
+  build: BuildMessage<TArg>,
+  arg: TArg,
+): Promise<void> {
+  return queueSendOf(consumer, build, arg)
+}
+
+function callBuild(build: () => Message): Message {
+  return build()
 }

@@ -143,6 +143,95 @@ describe('dispatchTo', () => {
   })
 })
 
+describe('dispatchTo handler cache', () => {
+  it('finds an instance field that shadows a method its class already dispatched to', () => {
+    class Room {
+      chat_message(): string {
+        return 'method'
+      }
+    }
+    const plain = new Room()
+    expect(dispatchTo(plain, { type: 'chat.message' })).toBe('method')
+    const withField = Object.assign(new Room(), { chat_message: () => 'field' })
+    expect(dispatchTo(withField, { type: 'chat.message' })).toBe('field')
+    expect(dispatchTo(plain, { type: 'chat.message' })).toBe('method')
+    // A field set later on an instance that was already served.
+    Object.assign(plain, { chat_message: () => 'late field' })
+    expect(dispatchTo(plain, { type: 'chat.message' })).toBe('late field')
+    // A non-function field hides the method, as findHandler says.
+    const hidden = Object.assign(new Room(), { chat_message: 'data' })
+    expect(() => dispatchTo(hidden, { type: 'chat.message' })).toThrow(NoHandlerError)
+  })
+
+  it('keeps a subclass override and its base class apart, in either order', () => {
+    class Base {
+      chat_message(): string {
+        return 'base'
+      }
+    }
+    class Child extends Base {
+      override chat_message(): string {
+        return 'child'
+      }
+    }
+    class Grandchild extends Child {}
+    for (let round = 0; round < 2; round++) {
+      expect(dispatchTo(new Base(), { type: 'chat.message' })).toBe('base')
+      expect(dispatchTo(new Grandchild(), { type: 'chat.message' })).toBe('child')
+      expect(dispatchTo(new Child(), { type: 'chat.message' })).toBe('child')
+    }
+  })
+
+  it('sees a method replaced, shadowed or removed on a prototype after it was cached', () => {
+    class Base {
+      chat_message(): string {
+        return 'base'
+      }
+    }
+    class Middle extends Base {}
+    class Leaf extends Middle {}
+    const leaf = new Leaf()
+    expect(dispatchTo(leaf, { type: 'chat.message' })).toBe('base')
+    // As vi.spyOn(Base.prototype, 'chat_message') would.
+    const original = Base.prototype.chat_message
+    Base.prototype.chat_message = () => 'replaced'
+    expect(dispatchTo(leaf, { type: 'chat.message' })).toBe('replaced')
+    // As vi.spyOn(Middle.prototype, 'chat_message') would: an own property in between.
+    Object.assign(Middle.prototype, { chat_message: () => 'shadowed' })
+    expect(dispatchTo(leaf, { type: 'chat.message' })).toBe('shadowed')
+    Reflect.deleteProperty(Middle.prototype, 'chat_message')
+    Base.prototype.chat_message = original
+    expect(dispatchTo(leaf, { type: 'chat.message' })).toBe('base')
+    Reflect.deleteProperty(Base.prototype, 'chat_message')
+    expect(() => dispatchTo(leaf, { type: 'chat.message' })).toThrow(
+      new NoHandlerError('chat.message', 'No handler for message type chat.message'),
+    )
+  })
+
+  it('caches both spellings of a type apart, and still refuses names and Object.prototype', () => {
+    let getterCalls = 0
+    class Target {
+      chat_message(message: Message): string {
+        return message.type
+      }
+      get getter_handler(): () => string {
+        getterCalls++
+        return () => 'never'
+      }
+    }
+    const target = new Target()
+    for (let round = 0; round < 2; round++) {
+      expect(dispatchTo(target, { type: 'chat.message' })).toBe('chat.message')
+      expect(dispatchTo(target, { type: 'chat_message' })).toBe('chat_message')
+      expect(() => dispatchTo(target, { type: 'toString' })).toThrow(NoHandlerError)
+      expect(() => dispatchTo(target, { type: 'has_own_property' })).toThrow(NoHandlerError)
+      expect(() => dispatchTo(target, { type: '__proto__' })).toThrow(TypeError)
+      expect(() => dispatchTo(target, { type: 'getter.handler' })).toThrow(NoHandlerError)
+    }
+    expect(getterCalls).toBe(0)
+  })
+})
+
 describe('awaitManyDispatch', () => {
   /** A source fed by hand: `push()` resolves the read in flight or queues. */
   function manualSource(): {

@@ -82,12 +82,35 @@ export function findHandler(target: object, name: string): ((message: Message) =
  * Mirrors `AsyncConsumer.dispatch`, minus Django's reach into every attribute.
  */
 export function dispatchTo(target: object, message: Message): unknown {
+  return handlerFor(target, message).call(target, message)
+}
+
+/**
+ * The handler `dispatchTo` calls for a message, found as `getHandlerName` + `findHandler`
+ * would find it, through a per-class cache: the first message of a type walks the prototype
+ * chain, later ones reuse what it found while it is still what the chain holds.
+ */
+export function handlerFor(target: object, message: Message): (message: Message) => unknown {
+  const type = typeof message === 'object' && message !== null ? message.type : undefined
+  const prototype = Object.getPrototypeOf(target) as object | null
+  const cached = typeof type === 'string' ? cachedHandler(target, prototype, type) : null
+  if (cached !== null) return cached
   const name = getHandlerName(message)
   const handler = findHandler(target, name)
   if (handler === null) {
     throw new NoHandlerError(message.type, `No handler for message type ${message.type}`)
   }
-  return handler.call(target, message)
+  // Only a handler the prototype chain provides is cached: an instance field belongs to one
+  // instance, and a missing handler is an error, whose message must say so every time.
+  if (prototype !== null && prototype !== Object.prototype && !Object.hasOwn(target, name)) {
+    let byType = HANDLERS.get(prototype)
+    if (byType === undefined) {
+      byType = new Map()
+      HANDLERS.set(prototype, byType)
+    }
+    byType.set(message.type, { name, handler })
+  }
+  return handler
 }
 
 /** Reads one message; must settle (reject) once the signal aborts. */
@@ -143,33 +166,33 @@ export async function awaitManyDispatch(
   }
 }
 
-/**
- * Returns a promise that settles like `promise`, or rejects with the signal's reason once it
- * aborts. A later rejection of `promise` is swallowed, so it can never go unhandled.
- */
-export function abortable<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
-  const wrapped = Promise.resolve(promise)
-  if (signal.aborted) {
-    wrapped.catch(() => undefined)
-    return Promise.reject(signal.reason)
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    wrapped.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (reason: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(reason)
-      },
-    )
-  })
-}
-
 // --- helpers ---
+
+/** Per prototype (one per class): message type -> the handler its chain held for it. */
+const HANDLERS = new WeakMap<
+  object,
+  Map<string, { name: string; handler: (message: Message) => unknown }>
+>()
+
+/**
+ * The cached handler for `type`, or null to look it up again. An own property of that name
+ * (an instance field, set at any time) always takes the slow path. Otherwise the entry holds
+ * while the prototype chain still resolves the name to the same function, so a method added,
+ * replaced or spied on after the first message of that type is seen, and a subclass has its
+ * own entries (its prototype is another key).
+ */
+function cachedHandler(
+  target: object,
+  prototype: object | null,
+  type: string,
+): ((message: Message) => unknown) | null {
+  if (prototype === null) return null
+  const entry = HANDLERS.get(prototype)?.get(type)
+  if (entry === undefined || Object.hasOwn(target, entry.name)) return null
+  // A plain read of the chain: the name held a method when it was cached. Only an accessor
+  // installed on a prototype afterwards, under a handler's name, would be read here.
+  return (prototype as Record<string, unknown>)[entry.name] === entry.handler ? entry.handler : null
+}
 
 /** Runs a read and captures its outcome, including a synchronous throw. */
 async function settle(

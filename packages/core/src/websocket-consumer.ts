@@ -1,4 +1,4 @@
-import { AsyncConsumer, queueSend } from './consumer.js'
+import { AsyncConsumer, queueSendWith } from './consumer.js'
 import {
   AcceptConnection,
   DenyConnection,
@@ -71,40 +71,26 @@ export class WebsocketConsumer extends AsyncConsumer {
    * Mirrors `accept()`.
    */
   accept(options: AcceptOptions = {}): Promise<void> {
-    return queueSend(this, () => {
-      const { subprotocol = null, headers } = options
-      if (subprotocol !== null && typeof subprotocol !== 'string') {
-        throw new TypeError(`The subprotocol must be a string or null, not ${quote(subprotocol)}.`)
-      }
-      const message: Message = { type: 'websocket.accept', subprotocol }
-      if (headers !== undefined && !Array.isArray(headers)) {
-        throw new TypeError(
-          `The headers must be an array of [name, value] pairs, not ${quote(headers)}.`,
-        )
-      }
-      if (headers && headers.length > 0) message.headers = [...headers]
-      return message
-    })
+    return queueSendWith(this, acceptMessage, options)
   }
 
   /**
    * Handles `websocket.receive`: text wins when `text` is not null, else `bytes`
-   * (`{ text: null, bytes }` is fine). A frame with neither is a TypeError.
+   * (`{ text: null, bytes }` is fine). A frame with neither is a TypeError. Returns what
+   * `receive()` returns, so a sync `receive()` keeps the whole path sync (it is the hot path).
    */
-  async websocket_receive(message: Message): Promise<void> {
+  websocket_receive(message: Message): void | Promise<void> {
     const { text, bytes } = message
     if (text !== undefined && text !== null) {
       if (typeof text !== 'string') {
         throw new TypeError(`A websocket.receive "text" must be a string, not ${quote(text)}.`)
       }
-      await this.receive({ textData: text })
-    } else if (bytes instanceof Uint8Array) {
-      await this.receive({ bytesData: bytes })
-    } else {
-      throw new TypeError(
-        `A websocket.receive message needs a string "text" or a Uint8Array "bytes", got ${quote(message)}.`,
-      )
+      return this.receive({ textData: text })
     }
+    if (bytes instanceof Uint8Array) return this.receive({ bytesData: bytes })
+    throw new TypeError(
+      `A websocket.receive message needs a string "text" or a Uint8Array "bytes", got ${quote(message)}.`,
+    )
   }
 
   /** Called with each frame from the client. The default ignores it. */
@@ -115,22 +101,7 @@ export class WebsocketConsumer extends AsyncConsumer {
    * `close: true` then closes with no code, `close: 4000` with that code. Mirrors `send()`.
    */
   send(options: WebsocketSendOptions): Promise<void> {
-    const sent = queueSend(this, () => {
-      const { textData, bytesData } = options
-      if (textData !== undefined && textData !== null) {
-        if (typeof textData !== 'string') {
-          throw new TypeError(`textData must be a string, not ${quote(textData)}.`)
-        }
-        return { type: 'websocket.send', text: textData }
-      }
-      if (bytesData !== undefined && bytesData !== null) {
-        if (!(bytesData instanceof Uint8Array)) {
-          throw new TypeError(`bytesData must be a Uint8Array, not ${quote(bytesData)}.`)
-        }
-        return { type: 'websocket.send', bytes: bytesData }
-      }
-      throw new TypeError('You must pass one of bytesData or textData')
-    })
+    const sent = queueSendWith(this, sendMessage, options)
     if (!options.close) return sent
     const closed = this.close({ code: options.close })
     const both = Promise.all([sent, closed]).then(() => undefined)
@@ -144,22 +115,7 @@ export class WebsocketConsumer extends AsyncConsumer {
    * when undefined, null or `true`; `reason` is sent only when non-empty. Mirrors `close()`.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return queueSend(this, () => {
-      const { code, reason } = options
-      const message: Message = { type: 'websocket.close' }
-      if (typeof code === 'number') {
-        if (!Number.isInteger(code))
-          throw new TypeError(`A close code must be an integer, not ${quote(code)}.`)
-        message.code = code
-      } else if (code !== undefined && code !== null && typeof code !== 'boolean') {
-        throw new TypeError(`A close code must be a number, not ${quote(code)}.`)
-      }
-      if (reason !== undefined && reason !== null && typeof reason !== 'string') {
-        throw new TypeError(`A close reason must be a string, not ${quote(reason)}.`)
-      }
-      if (reason) message.reason = reason
-      return message
-    })
+    return queueSendWith(this, closeMessage, options)
   }
 
   /**
@@ -171,7 +127,7 @@ export class WebsocketConsumer extends AsyncConsumer {
     await this.#forEachGroup((layer, group, channel) => layer.groupDiscard(group, channel))
     const code = typeof message.code === 'number' ? message.code : 1005
     await this.disconnect(code)
-    throw new StopConsumer()
+    throw DISCONNECTED
   }
 
   /** Called when the connection has closed, with the close code. The default does nothing. */
@@ -191,4 +147,61 @@ export class WebsocketConsumer extends AsyncConsumer {
     }
     for (const group of this.groups) await act(layer, group, this.channelName)
   }
+}
+
+// --- helpers ---
+
+/** What `websocket_disconnect` ends the instance with: one shared StopConsumer, not one per connection. */
+const DISCONNECTED = new StopConsumer()
+
+/** The `websocket.accept` message of `accept(options)`. */
+function acceptMessage(options: AcceptOptions): Message {
+  const { subprotocol = null, headers } = options
+  if (subprotocol !== null && typeof subprotocol !== 'string') {
+    throw new TypeError(`The subprotocol must be a string or null, not ${quote(subprotocol)}.`)
+  }
+  const message: Message = { type: 'websocket.accept', subprotocol }
+  if (headers !== undefined && !Array.isArray(headers)) {
+    throw new TypeError(
+      `The headers must be an array of [name, value] pairs, not ${quote(headers)}.`,
+    )
+  }
+  if (headers && headers.length > 0) message.headers = [...headers]
+  return message
+}
+
+/** The `websocket.send` message of `send(options)`: text wins over bytes. */
+function sendMessage(options: WebsocketSendOptions): Message {
+  const { textData, bytesData } = options
+  if (textData !== undefined && textData !== null) {
+    if (typeof textData !== 'string') {
+      throw new TypeError(`textData must be a string, not ${quote(textData)}.`)
+    }
+    return { type: 'websocket.send', text: textData }
+  }
+  if (bytesData !== undefined && bytesData !== null) {
+    if (!(bytesData instanceof Uint8Array)) {
+      throw new TypeError(`bytesData must be a Uint8Array, not ${quote(bytesData)}.`)
+    }
+    return { type: 'websocket.send', bytes: bytesData }
+  }
+  throw new TypeError('You must pass one of bytesData or textData')
+}
+
+/** The `websocket.close` message of `close(options)`. */
+function closeMessage(options: CloseOptions): Message {
+  const { code, reason } = options
+  const message: Message = { type: 'websocket.close' }
+  if (typeof code === 'number') {
+    if (!Number.isInteger(code))
+      throw new TypeError(`A close code must be an integer, not ${quote(code)}.`)
+    message.code = code
+  } else if (code !== undefined && code !== null && typeof code !== 'boolean') {
+    throw new TypeError(`A close code must be a number, not ${quote(code)}.`)
+  }
+  if (reason !== undefined && reason !== null && typeof reason !== 'string') {
+    throw new TypeError(`A close reason must be a string, not ${quote(reason)}.`)
+  }
+  if (reason) message.reason = reason
+  return message
 }

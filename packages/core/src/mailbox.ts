@@ -1,0 +1,272 @@
+import type { ChannelLayer, ChannelReceiver } from './channel-layer.js'
+import type { Message, Receive } from './types.js'
+
+/**
+ * Where a mailbox gets messages from: one read in flight at most, started by `arm()`. The
+ * mailbox keeps a source's one ready item on the source itself, linked in arrival order.
+ */
+interface MailboxSource {
+  /** Starts the next read; its result goes to `Mailbox.deliver()` or `Mailbox.fail()`. */
+  arm(): void
+  /** Gives up the read in flight, if any (the mailbox is closed). */
+  cancel(): void
+  /** The item read and not yet taken (the mailbox's field). */
+  held: Message | ReadFailure | null
+  /** The next source with an item ready (the mailbox's field). */
+  next: MailboxSource | null
+}
+
+/** A layer with the in-memory layer's fast path (`InMemoryChannelLayer.receiveInto`). */
+interface ReceiveIntoLayer extends ChannelLayer {
+  receiveInto(channel: string, receiver: ChannelReceiver): void
+  cancelReceive(channel: string, receiver: ChannelReceiver): boolean
+}
+
+/** A failed read, queued in arrival order like a message. */
+class ReadFailure {
+  readonly reason: unknown
+  constructor(reason: unknown) {
+    this.reason = reason
+  }
+}
+
+/** The abort reason of a consumer's layer reads once it has ended (a shared value, not an Error). */
+const ENDED: unique symbol = Symbol('consumer ended')
+
+/**
+ * One consumer's inbox: messages from every source, in arrival order, for a dispatcher that
+ * takes them one at a time. Each source reads at most one message ahead: its next read
+ * starts when its last message is taken, so a slow handler never drains the layer channel
+ * (capacity still pushes back) or the server's input queue. Long-lived readers and one
+ * cancellation for the consumer's whole life replace a promise, an abort listener and an
+ * outcome object per message. The strategy of `awaitManyDispatch`, without its allocations.
+ */
+export class Mailbox {
+  /** The sources with an item ready, oldest first (a list through `MailboxSource.next`). */
+  #head: MailboxSource | null = null
+  #tail: MailboxSource | null = null
+  #client: MailboxSource | null = null
+  #layer: MailboxSource | null = null
+  #wake: (() => void) | null = null
+  #closed = false
+
+  /** Reads the application's `receive()`, one event ahead. */
+  addReceive(receive: Receive): void {
+    if (this.#client !== null) throw new TypeError('This mailbox already reads receive().')
+    this.#client = new ReceiveSource(this, receive)
+    this.#client.arm()
+  }
+
+  /**
+   * Reads a layer channel, one message ahead: through `receiveInto()` when the layer has it
+   * (the in-memory layer), else through `receive()` with one abort signal for every read.
+   */
+  addLayer(layer: ChannelLayer, channel: string): void {
+    if (this.#layer !== null) throw new TypeError('This mailbox already reads a layer channel.')
+    this.#layer = hasReceiveInto(layer)
+      ? new ReceiveIntoSource(this, layer, channel)
+      : new LayerReceiveSource(this, layer, channel)
+    this.#layer.arm()
+  }
+
+  /**
+   * Takes the next message, starting that source's next read; undefined when none is
+   * ready. A failed read is thrown here, in its arrival order.
+   */
+  take(): Message | undefined {
+    const source = this.#head
+    if (source === null) return undefined
+    this.#head = source.next
+    if (this.#head === null) this.#tail = null
+    const item = source.held
+    source.held = null
+    source.next = null
+    if (item instanceof ReadFailure) throw item.reason
+    source.arm()
+    return item ?? undefined
+  }
+
+  /** Settles once a message (or a failure) is ready to take. */
+  wait(): Promise<void> {
+    if (this.#head !== null) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.#wake = resolve
+    })
+  }
+
+  /** Stops every source: reads in flight are given up and later results dropped. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (let source = this.#head; source !== null; source = source.next) source.held = null
+    this.#head = null
+    this.#tail = null
+    this.#client?.cancel()
+    this.#layer?.cancel()
+  }
+
+  /** Queues a message read by `source`. */
+  deliver(source: MailboxSource, message: Message): void {
+    this.#queue(source, message)
+  }
+
+  /** Queues the error a read of `source` failed with. */
+  fail(source: MailboxSource, reason: unknown): void {
+    this.#queue(source, new ReadFailure(reason))
+  }
+
+  #queue(source: MailboxSource, item: Message | ReadFailure): void {
+    // Unreachable by construction (one arm(), one result); it keeps the list a list.
+    if (this.#closed || source.held !== null) return
+    source.held = item
+    if (this.#tail === null) this.#head = source
+    else this.#tail.next = source
+    this.#tail = source
+    const wake = this.#wake
+    if (wake !== null) {
+      this.#wake = null
+      // Resolving only schedules the dispatcher: no handler runs inside a sender's call.
+      wake()
+    }
+  }
+}
+
+// --- sources ---
+
+/** The application's `receive()`: one promise per event is the server's; ours is one `then`. */
+class ReceiveSource implements MailboxSource {
+  held: Message | ReadFailure | null = null
+  next: MailboxSource | null = null
+  readonly #mailbox: Mailbox
+  readonly #receive: Receive
+  readonly #onMessage = (message: Message): void => this.#mailbox.deliver(this, message)
+  readonly #onError = (reason: unknown): void => this.#mailbox.fail(this, reason)
+
+  constructor(mailbox: Mailbox, receive: Receive) {
+    this.#mailbox = mailbox
+    this.#receive = receive
+  }
+
+  arm(): void {
+    let read: PromiseLike<Message>
+    try {
+      read = this.#receive()
+    } catch (error) {
+      this.#mailbox.fail(this, error)
+      return
+    }
+    // A result after the mailbox closed is dropped there, so it is never unhandled.
+    Promise.resolve(read).then(this.#onMessage, this.#onError)
+  }
+
+  cancel(): void {
+    // The server's receive cannot be withdrawn; its result is dropped.
+  }
+}
+
+/** Any layer's `receive()`, with one AbortController for the consumer's whole life. */
+class LayerReceiveSource implements MailboxSource {
+  held: Message | ReadFailure | null = null
+  next: MailboxSource | null = null
+  readonly #mailbox: Mailbox
+  readonly #layer: ChannelLayer
+  readonly #channel: string
+  readonly #controller = new AbortController()
+  readonly #options = { signal: this.#controller.signal }
+  readonly #onMessage = (message: Message): void => this.#mailbox.deliver(this, message)
+  readonly #onError = (reason: unknown): void => this.#mailbox.fail(this, reason)
+
+  constructor(mailbox: Mailbox, layer: ChannelLayer, channel: string) {
+    this.#mailbox = mailbox
+    this.#layer = layer
+    this.#channel = channel
+  }
+
+  arm(): void {
+    let read: PromiseLike<Message>
+    try {
+      read = this.#layer.receive(this.#channel, this.#options)
+    } catch (error) {
+      this.#mailbox.fail(this, error)
+      return
+    }
+    Promise.resolve(read).then(this.#onMessage, this.#onError)
+  }
+
+  cancel(): void {
+    // A reason given, so abort() creates no DOMException; the layer releases its waiter.
+    this.#controller.abort(ENDED)
+  }
+}
+
+/**
+ * The in-memory layer's fast path: this object is the channel's waiter, message after
+ * message. What the layer hands over is queued one microtask later, as a settled promise
+ * would be, so events keep their order against the other sources: a client event that
+ * arrived before a layer message is still dispatched first.
+ */
+class ReceiveIntoSource implements MailboxSource, ChannelReceiver {
+  held: Message | ReadFailure | null = null
+  next: MailboxSource | null = null
+  readonly #mailbox: Mailbox
+  readonly #layer: ReceiveIntoLayer
+  readonly #channel: string
+  /** What the layer handed over, until the microtask queues it (one read: one at most). */
+  #received: Message | ReadFailure | null = null
+  #queueReceived: (() => void) | null = null
+
+  constructor(mailbox: Mailbox, layer: ReceiveIntoLayer, channel: string) {
+    this.#mailbox = mailbox
+    this.#layer = layer
+    this.#channel = channel
+  }
+
+  arm(): void {
+    this.#layer.receiveInto(this.#channel, this)
+  }
+
+  cancel(): void {
+    this.#layer.cancelReceive(this.#channel, this)
+  }
+
+  deliver(message: Message): void {
+    this.#hold(message)
+  }
+
+  fail(reason: unknown): void {
+    this.#hold(new ReadFailure(reason))
+  }
+
+  #hold(item: Message | ReadFailure): void {
+    this.#received = item
+    this.#queueReceived ??= () => {
+      const received = this.#received
+      this.#received = null
+      if (received instanceof ReadFailure) this.#mailbox.fail(this, received.reason)
+      else if (received !== null) this.#mailbox.deliver(this, received)
+    }
+    queueMicrotask(this.#queueReceived)
+  }
+}
+
+/**
+ * Whether to read `layer` through `receiveInto()`: it has the fast path, and `receive()` is
+ * the one that came with it. A subclass (or an instance) that overrides `receive()` alone,
+ * to observe or change it, is read through its `receive()`.
+ */
+function hasReceiveInto(layer: ChannelLayer): layer is ReceiveIntoLayer {
+  const candidate = layer as Partial<ReceiveIntoLayer>
+  if (
+    typeof candidate.receiveInto !== 'function' ||
+    typeof candidate.cancelReceive !== 'function'
+  ) {
+    return false
+  }
+  let owner: object | null = layer
+  for (let depth = 0; owner !== null && depth < 64; depth++) {
+    if (Object.hasOwn(owner, 'receiveInto'))
+      return (owner as ChannelLayer).receive === layer.receive
+    owner = Object.getPrototypeOf(owner) as object | null
+  }
+  return false
+}
