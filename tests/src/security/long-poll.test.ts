@@ -136,15 +136,44 @@ async function call(
   }
 }
 
+/** An `open` of `path` from `origin` (the server's own by default; `null` sends none). */
+function open(
+  server: LongPollServer,
+  path: string,
+  origin: string | null = server.url,
+): Promise<Reply> {
+  return call(server.url, 'POST', 'open', { origin: origin ?? undefined, body: { path } })
+}
+
 /** Opens a session on `path` from `origin` (the server's own by default); returns its id. */
 async function openSession(
   server: LongPollServer,
   path = '/ws/recorded/',
   origin = server.url,
 ): Promise<string> {
-  const opened = await call(server.url, 'POST', 'open', { origin, body: { path } })
+  const opened = await open(server, path, origin)
   expect(opened.status).toBe(200)
   return String(opened.body?.session)
+}
+
+/** A `send` of `frames` numbered from `seq`, from the server's own origin. */
+function sendFrames(
+  server: LongPollServer,
+  session: string,
+  seq: number,
+  frames: unknown[],
+): Promise<Reply> {
+  return call(server.url, 'POST', 'send', { origin: server.url, session, body: { seq, frames } })
+}
+
+/** A `poll` acknowledging nothing, from the server's own origin. */
+function poll(server: LongPollServer, session: string): Promise<Reply> {
+  return call(server.url, 'GET', 'poll', { origin: server.url, session })
+}
+
+/** A `close` with 1000. */
+function closeSession(server: LongPollServer, session: string): Promise<Reply> {
+  return call(server.url, 'POST', 'close', { session, body: {} })
 }
 
 const text = (data: string) => ({ type: 'text', data })
@@ -162,15 +191,11 @@ afterEach(async () => {
   // Whatever the attack, WebSockets and a well-behaved long-poll session keep being served.
   await good.assertEchoes()
   const session = await openSession(server, '/ws/echo/')
-  const sent = await call(server.url, 'POST', 'send', {
-    origin: server.url,
-    session,
-    body: { seq: 1, frames: [text('still here')] },
-  })
+  const sent = await sendFrames(server, session, 1, [text('still here')])
   expect(sent.status).toBe(204)
-  const polled = await call(server.url, 'GET', 'poll', { origin: server.url, session })
+  const polled = await poll(server, session)
   expect(polled.body).toEqual({ events: [{ seq: 1, type: 'text', data: 'still here' }] })
-  expect((await call(server.url, 'POST', 'close', { session, body: {} })).status).toBe(204)
+  expect((await closeSession(server, session)).status).toBe(204)
 })
 
 afterAll(async () => {
@@ -187,10 +212,7 @@ describe('the origin check on open', () => {
     '127.0.0.1',
   ])('refuses Origin %s with 403 before the application runs', async (origin) => {
     const before = instances
-    const opened = await call(server.url, 'POST', 'open', {
-      origin,
-      body: { path: '/ws/recorded/' },
-    })
+    const opened = await open(server, '/ws/recorded/', origin)
     const host = server.url.slice('http://'.length)
     const problem = `origin ${JSON.stringify(origin)} is neither the server's own (Host ${JSON.stringify(host)}) nor allowed`
     expect(opened).toEqual({
@@ -229,11 +251,9 @@ describe('the origin check on open', () => {
   })
 
   it('lets a request without Origin open a session (not a browser), unless requireOrigin', async () => {
-    const open = (target: LongPollServer) =>
-      call(target.url, 'POST', 'open', { body: { path: '/ws/echo/' } })
-    expect((await open(server)).status).toBe(200)
+    expect((await open(server, '/ws/echo/', null)).status).toBe(200)
     const strict = await startLongPollServer({ requireOrigin: true })
-    expect(await open(strict)).toEqual({
+    expect(await open(strict, '/ws/echo/', null)).toEqual({
       status: 403,
       body: { error: 'Refused by the origin check: no Origin header.' },
     })
@@ -244,10 +264,7 @@ describe('the origin check on open', () => {
     const partner = await startLongPollServer({ allowedOrigins: ['.example.com'] })
     const session = await openSession(partner, '/ws/echo/', 'https://chat.example.com')
     expect(session).toMatch(/^[A-Za-z0-9_-]{22}$/)
-    const refused = await call(partner.url, 'POST', 'open', {
-      origin: 'https://example.com.evil.test',
-      body: { path: '/ws/echo/' },
-    })
+    const refused = await open(partner, '/ws/echo/', 'https://example.com.evil.test')
     expect(refused.status).toBe(403)
   })
 })
@@ -258,12 +275,7 @@ describe('the connection caps', () => {
     const first = await openSession(capped)
     await openSession(capped)
     const before = instances
-    expect(
-      await call(capped.url, 'POST', 'open', {
-        origin: capped.url,
-        body: { path: '/ws/recorded/' },
-      }),
-    ).toEqual({
+    expect(await open(capped, '/ws/recorded/')).toEqual({
       status: 429,
       body: { error: 'This address holds as many connections as it may; close one first.' },
     })
@@ -271,19 +283,14 @@ describe('the connection caps', () => {
     expect(await capped.logger.waitFor(/answered 429\.$/)).toMatch(
       /^warn: Refused the long-poll session for \/ws\/recorded\/ from 127\.0\.0\.1:\d+: "127\.0\.0\.1" has 2 WebSockets open \(maxConnectionsPerClient\); answered 429\.$/,
     )
-    expect((await call(capped.url, 'POST', 'close', { session: first, body: {} })).status).toBe(204)
+    expect((await closeSession(capped, first)).status).toBe(204)
     await openSession(capped)
   })
 
   it('answers 503 past maxConnections sessions in all', async () => {
     const capped = await startLongPollServer({ maxConnections: 1 })
     await openSession(capped)
-    expect(
-      await call(capped.url, 'POST', 'open', {
-        origin: capped.url,
-        body: { path: '/ws/echo/' },
-      }),
-    ).toEqual({
+    expect(await open(capped, '/ws/echo/')).toEqual({
       status: 503,
       body: { error: 'The server holds as many connections as it may; try again later.' },
     })
@@ -314,17 +321,19 @@ describe('the message limits on send', () => {
     const session = await openSession(limited)
     const start = delivered.length
     const disconnectsBefore = disconnects.length
-    const send = (seq: number, frames: unknown[]) =>
-      call(limited.url, 'POST', 'send', { origin: limited.url, session, body: { seq, frames } })
     // Counted across requests: 3, then 3 more, of which the third is over the burst...
-    expect((await send(1, [text('a'), text('b'), text('c')])).status).toBe(204)
-    expect((await send(4, [text('d'), text('e'), text('f')])).status).toBe(204)
+    expect((await sendFrames(limited, session, 1, [text('a'), text('b'), text('c')])).status).toBe(
+      204,
+    )
+    expect((await sendFrames(limited, session, 4, [text('d'), text('e'), text('f')])).status).toBe(
+      204,
+    )
     // ...and everything after the close is dropped.
     const flood = Array.from({ length: 100 }, (_, i) => text(`flood ${i}`))
-    expect((await send(7, flood)).status).toBe(204)
+    expect((await sendFrames(limited, session, 7, flood)).status).toBe(204)
     expect(await nthDisconnect(disconnectsBefore + 1)).toBe(1008)
     expect(delivered.slice(start)).toEqual(['a', 'b', 'c', 'd', 'e'])
-    const polled = await call(limited.url, 'GET', 'poll', { origin: limited.url, session })
+    const polled = await poll(limited, session)
     // The echoes sent before the close come first (after it the server sends nothing, as on
     // a WebSocket), then the close event.
     const events = polled.body?.events as Array<Record<string, unknown>>
@@ -347,14 +356,15 @@ describe('the message limits on send', () => {
     const start = delivered.length
     const disconnectsBefore = disconnects.length
     const atLimit = 'é'.repeat(512) // 1024 UTF-8 bytes
-    const send = (seq: number, frames: unknown[]) =>
-      call(limited.url, 'POST', 'send', { origin: limited.url, session, body: { seq, frames } })
-    expect((await send(1, [text(atLimit)])).status).toBe(204)
+    expect((await sendFrames(limited, session, 1, [text(atLimit)])).status).toBe(204)
     const overLimit = Buffer.alloc(1025).toString('base64')
-    expect((await send(2, [{ type: 'bytes', data: overLimit }, text('after')])).status).toBe(204)
+    expect(
+      (await sendFrames(limited, session, 2, [{ type: 'bytes', data: overLimit }, text('after')]))
+        .status,
+    ).toBe(204)
     expect(await nthDisconnect(disconnectsBefore + 1)).toBe(1009)
     expect(delivered.slice(start)).toEqual([atLimit])
-    const polled = await call(limited.url, 'GET', 'poll', { origin: limited.url, session })
+    const polled = await poll(limited, session)
     expect(polled.body?.events).toEqual([
       { seq: 1, type: 'text', data: atLimit },
       { seq: 2, type: 'close', code: 1009, reason: 'Message too big' },
@@ -366,17 +376,9 @@ describe('request bodies', () => {
   it('answers 413 to a body over maxBodyBytes, and the session carries on', async () => {
     const small = await startLongPollServer({}, { maxBodyBytes: 4096 })
     const session = await openSession(small, '/ws/echo/')
-    const sent = await call(small.url, 'POST', 'send', {
-      origin: small.url,
-      session,
-      body: { seq: 1, frames: [text('x'.repeat(5000))] },
-    })
+    const sent = await sendFrames(small, session, 1, [text('x'.repeat(5000))])
     expect(sent).toEqual({ status: 413, body: { error: 'The body is larger than 4096 bytes.' } })
-    const retried = await call(small.url, 'POST', 'send', {
-      origin: small.url,
-      session,
-      body: { seq: 1, frames: [text('small')] },
-    })
+    const retried = await sendFrames(small, session, 1, [text('small')])
     expect(retried.status).toBe(204)
   })
 
@@ -403,14 +405,14 @@ describe('polls waiting for one session', () => {
     const session = await openSession(server, '/ws/echo/')
     const waits = server.layer.sent.filter((m) => m.type === 'long_poll.wait').length
     const startedAt = Date.now()
-    const older = call(server.url, 'GET', 'poll', { origin: server.url, session })
+    const older = poll(server, session)
     await server.layer.waitForSent('long_poll.wait', waits + 1)
-    const newer = call(server.url, 'GET', 'poll', { origin: server.url, session })
+    const newer = poll(server, session)
     expect((await older).status).toBe(204)
     expect(Date.now() - startedAt).toBeLessThan(900) // not after pollTimeoutMs (1000)
     // The newer one is held in turn, until the session ends.
     await server.layer.waitForSent('long_poll.wait', waits + 2)
-    await call(server.url, 'POST', 'close', { session, body: {} })
+    await closeSession(server, session)
     expect((await newer).status).toBe(204)
   })
 
@@ -419,10 +421,10 @@ describe('polls waiting for one session', () => {
     // No process answers for this id: each poll waits replyTimeoutMs for the session.
     const session = 'Q'.repeat(22)
     const channel = `long-poll.${session}`
-    const poll = () => call(target.url, 'GET', 'poll', { session })
-    const waiting = Array.from({ length: 4 }, poll)
+    const pollUnknown = () => call(target.url, 'GET', 'poll', { session })
+    const waiting = Array.from({ length: 4 }, pollUnknown)
     await target.layer.waitForSent('long_poll.poll', 4, channel)
-    expect(await poll()).toEqual({
+    expect(await pollUnknown()).toEqual({
       status: 429,
       body: {
         error: '4 polls of this session are waiting already; poll again once one is answered.',
@@ -431,14 +433,10 @@ describe('polls waiting for one session', () => {
     // The fifth never reached the layer; other sessions are not affected.
     expect(target.layer.sent.filter((m) => m.channel === channel)).toHaveLength(4)
     const other = await openSession(target, '/ws/echo/')
-    const sent = await call(target.url, 'POST', 'send', {
-      origin: target.url,
-      session: other,
-      body: { seq: 1, frames: [text('other')] },
-    })
+    const sent = await sendFrames(target, other, 1, [text('other')])
     expect(sent.status).toBe(204)
     // Once they are answered (404: no such session), the places come back.
     for (const reply of await Promise.all(waiting)) expect(reply.status).toBe(404)
-    expect((await poll()).status).toBe(404)
+    expect((await pollUnknown()).status).toBe(404)
   })
 })
