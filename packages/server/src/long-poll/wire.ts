@@ -21,12 +21,6 @@ export type OutEvent =
   | { seq: number; type: 'bytes'; data: string }
   | { seq: number; type: 'close'; code: number; reason: string }
 
-/** One frame in a `send` body: text, or binary as base64. */
-export interface InFrame {
-  type: 'text' | 'bytes'
-  data: string
-}
-
 /** What `open` takes: the WebSocket request the client would have made. */
 export interface OpenRequest {
   /** Path and query, as in a request target: `/ws/chat/lobby/?token=x`. */
@@ -147,7 +141,7 @@ export type SessionRequest =
       reply: string
       origin: string | null
       seq: number
-      frames: Array<{ text: string } | { bytes: Uint8Array }>
+      frames: SendRequest['frames']
     }
   | { type: 'long_poll.close'; reply: string; origin: string | null; code: number; reason: string }
 
