@@ -53,7 +53,7 @@ export async function settleCliLayer(
 }
 
 /** The URL without its password, for log lines. */
-export function redact(url: string): string {
+function redact(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password === '') return url

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 
 /** Bytes a client may send before the 101 (it should send none); past it the socket is dropped. */
-export const HANDSHAKE_BUFFER_LIMIT: number = 64 * 1024
+const HANDSHAKE_BUFFER_LIMIT: number = 64 * 1024
 
 /**
  * Watches the socket of a WebSocket handshake while the application decides (Daphne's

@@ -61,7 +61,7 @@ export class BaseMiddleware {
  * Copies `kPathRouting` from `inner` onto `outer` and returns `outer`, so that a nested
  * `URLRouter` wrapped in middleware is still matched as a prefix by the outer router.
  */
-export function withPathRoutingOf(inner: Application, outer: Application): Application {
+function withPathRoutingOf(inner: Application, outer: Application): Application {
   if (kPathRouting in inner) {
     Object.defineProperty(outer, kPathRouting, {
       value: Reflect.get(inner, kPathRouting),

@@ -27,7 +27,7 @@ export class SessionInterrupted extends Error {
 
 const KEY_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 /** Session keys: 32 characters of [a-z0-9], as Django generates them. */
-export const SESSION_KEY_PATTERN: RegExp = /^[a-z0-9]{32}$/
+const SESSION_KEY_PATTERN: RegExp = /^[a-z0-9]{32}$/
 
 let initialise: (session: Session, key: string, data: Map<string, unknown>) => void
 

@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 export type Secrets = string | readonly string[]
 
 /** The shortest secret accepted: 32 characters (Django warns below 50). */
-export const MIN_SECRET_LENGTH = 32
+const MIN_SECRET_LENGTH = 32
 
 // `<value>.<expiry in base36 ms>.<base64url HMAC-SHA256>`; the value must not contain '.'.
 const SIGNATURE_LENGTH = 43

@@ -47,7 +47,7 @@ export interface ChannelLayerContractOptions {
 }
 
 /** The settings used for tests that do not test capacity or expiry: Channels' defaults. */
-export const DEFAULT_CONFIG: ContractLayerConfig = {
+const DEFAULT_CONFIG: ContractLayerConfig = {
   capacity: 100,
   expiryMs: 60_000,
   groupExpiryMs: 86_400_000,
