@@ -70,8 +70,11 @@ export class JsonWebsocketConsumer<TContent = unknown> extends WebsocketConsumer
     return parseJson(text)
   }
 
-  /** Decodes (and validates) each text frame, then calls `receiveJson()`. */
-  override async receive(frame: WebsocketFrame): Promise<void> {
+  /**
+   * Decodes (and validates) each text frame, then calls `receiveJson()`. Without a schema it
+   * returns what `receiveJson()` returns, so a sync `receiveJson()` keeps the path sync.
+   */
+  override receive(frame: WebsocketFrame): void | Promise<void> {
     const { textData, bytesData } = frame
     if (typeof textData !== 'string') {
       const size = bytesData instanceof Uint8Array ? bytesData.byteLength : 0
@@ -94,20 +97,23 @@ export class JsonWebsocketConsumer<TContent = unknown> extends WebsocketConsumer
         }),
       )
     }
-    if (this.schema !== null) {
-      const result = await this.schema.safeParseAsync(content)
-      if (!result.success) {
-        return this.receiveInvalid(
-          new InvalidFrameError(
-            `The JSON content does not match the schema:\n${z.prettifyError(result.error)}`,
-            1007,
-            { issues: result.error.issues, cause: result.error },
-          ),
-        )
-      }
-      content = result.data
+    if (this.schema !== null) return this.#receiveValid(this.schema, content)
+    return this.receiveJson(content as TContent)
+  }
+
+  /** Validates content against the schema, then calls `receiveJson()` with zod's output. */
+  async #receiveValid(schema: z.ZodType<TContent>, content: unknown): Promise<void> {
+    const result = await schema.safeParseAsync(content)
+    if (!result.success) {
+      return this.receiveInvalid(
+        new InvalidFrameError(
+          `The JSON content does not match the schema:\n${z.prettifyError(result.error)}`,
+          1007,
+          { issues: result.error.issues, cause: result.error },
+        ),
+      )
     }
-    await this.receiveJson(content as TContent)
+    await this.receiveJson(result.data)
   }
 
   /** Called with each decoded (and validated) message. The default ignores it. */
