@@ -60,6 +60,25 @@ describe('LocalChannels', () => {
     await expect(local.take('p!a', controller.signal)).rejects.toThrow('consumer ended')
   })
 
+  it('removes the abort listener once the last receive on its signal is served', async () => {
+    const { local } = table()
+    const signal = AbortSignal.timeout(60_000)
+    const first = local.take('p!a', signal)
+    const second = local.take('p!b', signal)
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1)
+    local.deliver('p!a', { type: 'one' }, later())
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1)
+    local.deliver('p!b', { type: 'two' }, later())
+    // A timeout signal with a listener is kept alive until it fires: nothing may stay attached.
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    expect([await first, await second]).toEqual([{ type: 'one' }, { type: 'two' }])
+    const third = local.take('p!a', signal)
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1)
+    local.deliver('p!a', { type: 'three' }, later())
+    expect(await third).toEqual({ type: 'three' })
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+  })
+
   it('takeInto hands a buffered message at once, a later one on arrival; cancel withdraws it', () => {
     const { local } = table()
     const receiver = recorder()

@@ -37,34 +37,66 @@ export interface LocalReceiver {
   fail(reason: unknown): void
 }
 
+/**
+ * The pending `take()`s of one abort signal, with the one 'abort' listener they share while
+ * any of them waits: it is removed with the last of them, so a signal that outlives its
+ * receives (an `AbortSignal.timeout()` is kept alive by its listeners) holds on to nothing.
+ */
+class SignalWatch {
+  readonly signal: AbortSignal
+  readonly waiters = new Set<PromiseWaiter>()
+  readonly #onAbort: () => void
+  readonly #forget: (watch: SignalWatch) => void
+
+  constructor(
+    signal: AbortSignal,
+    abort: (waiter: PromiseWaiter) => void,
+    forget: (watch: SignalWatch) => void,
+  ) {
+    this.signal = signal
+    this.#forget = forget
+    this.#onAbort = () => {
+      forget(this)
+      for (const waiter of [...this.waiters]) abort(waiter)
+    }
+    signal.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  /** Stops watching for `waiter`, and for the signal once nobody waits on it. */
+  remove(waiter: PromiseWaiter): void {
+    if (!this.waiters.delete(waiter) || this.waiters.size > 0) return
+    this.signal.removeEventListener('abort', this.#onAbort)
+    this.#forget(this)
+  }
+}
+
 /** A pending `take()`: a promise settled once, by a message, an abort or `rejectAll()`. */
 class PromiseWaiter implements LocalReceiver {
   readonly local: LocalChannel
   readonly #resolve: (message: Message) => void
   readonly #reject: (reason: unknown) => void
-  /** The waiters sharing this one's abort signal, or null without a signal. */
-  readonly #watched: Set<PromiseWaiter> | null
+  readonly #watch: SignalWatch | null
 
   constructor(
     local: LocalChannel,
     resolve: (message: Message) => void,
     reject: (reason: unknown) => void,
-    watched: Set<PromiseWaiter> | null,
+    watch: SignalWatch | null,
   ) {
     this.local = local
     this.#resolve = resolve
     this.#reject = reject
-    this.#watched = watched
-    watched?.add(this)
+    this.#watch = watch
+    watch?.waiters.add(this)
   }
 
   deliver(message: Message): void {
-    this.#watched?.delete(this)
+    this.#watch?.remove(this)
     this.#resolve(message)
   }
 
   fail(reason: unknown): void {
-    this.#watched?.delete(this)
+    this.#watch?.remove(this)
     this.#reject(reason)
   }
 }
@@ -90,12 +122,8 @@ export class LocalChannels {
   readonly #options: LocalChannelsOptions
   readonly #channels = new Map<string, LocalChannel>()
   readonly #waitersByKey = new Map<string, WaiterCount>()
-  /**
-   * The pending waiters of each abort signal. A consumer passes the same signal to every
-   * receive of its life, so one 'abort' listener per signal serves them all (adding and
-   * removing a listener per receive costs more than the rest of the receive).
-   */
-  readonly #watched = new WeakMap<AbortSignal, Set<PromiseWaiter>>()
+  /** The pending waiters of each abort signal: one 'abort' listener serves all of a signal's receives. */
+  readonly #watched = new WeakMap<AbortSignal, SignalWatch>()
   #nextSweepAt = 0
 
   constructor(options: LocalChannelsOptions) {
@@ -151,8 +179,8 @@ export class LocalChannels {
     const message = this.#next(local)
     if (message !== undefined) return Promise.resolve(message)
     return new Promise<Message>((resolve, reject) => {
-      const watched = signal ? this.#watch(signal) : null
-      local.waiters.push(new PromiseWaiter(local, resolve, reject, watched))
+      const watch = signal ? this.#watch(signal) : null
+      local.waiters.push(new PromiseWaiter(local, resolve, reject, watch))
       local.waiting.count++
     })
   }
@@ -221,23 +249,20 @@ export class LocalChannels {
     return undefined
   }
 
-  /** The set of pending waiters on `signal`, with the one listener that rejects them on abort. */
-  #watch(signal: AbortSignal): Set<PromiseWaiter> {
-    let watched = this.#watched.get(signal)
-    if (watched === undefined) {
-      const waiters = new Set<PromiseWaiter>()
-      watched = waiters
-      this.#watched.set(signal, waiters)
-      signal.addEventListener(
-        'abort',
-        () => {
-          this.#watched.delete(signal)
-          for (const waiter of [...waiters]) this.#abort(waiter, signal.reason)
+  /** The watch of `signal`, with its 'abort' listener, made on its first pending receive. */
+  #watch(signal: AbortSignal): SignalWatch {
+    let watch = this.#watched.get(signal)
+    if (watch === undefined) {
+      watch = new SignalWatch(
+        signal,
+        (waiter) => this.#abort(waiter, signal.reason),
+        (done) => {
+          if (this.#watched.get(done.signal) === done) this.#watched.delete(done.signal)
         },
-        { once: true },
       )
+      this.#watched.set(signal, watch)
     }
-    return watched
+    return watch
   }
 
   /** Removes an aborted waiter from its channel, leaving the next message for the next receiver. */
