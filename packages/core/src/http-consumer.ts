@@ -126,7 +126,7 @@ export class AsyncHttpConsumer extends AsyncConsumer {
   /** Handles `http.disconnect`: the client went away. Calls `disconnect()` and ends. */
   async http_disconnect(_message: Message): Promise<void> {
     await this.#disconnectOnce()
-    throw new StopConsumer()
+    throw ENDED
   }
 
   /** Runs the handler, then ends the instance if the response is now complete. */
@@ -139,7 +139,7 @@ export class AsyncHttpConsumer extends AsyncConsumer {
     }
     if (this.#response === 'complete') {
       await this.#disconnectOnce()
-      throw new StopConsumer()
+      throw ENDED
     }
   }
 
@@ -151,6 +151,9 @@ export class AsyncHttpConsumer extends AsyncConsumer {
 }
 
 // --- helpers ---
+
+/** What ends an HTTP consumer on the normal path: one shared StopConsumer, not one per request. */
+const ENDED = new StopConsumer()
 
 function toHeaderList(headers: ResponseHeaders): Headers {
   const pairs: unknown[] = Array.isArray(headers)
