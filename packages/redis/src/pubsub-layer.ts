@@ -10,7 +10,7 @@ import {
 } from '@node-channels/core'
 import { z } from 'zod'
 import { RedisConnection } from './connection.js'
-import { freezeMessage, sharedCopies } from './deep-freeze.js'
+import { decodedCopies } from './decoded-copies.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import {
   parsePubSubChannelLayerOptions,
@@ -239,14 +239,14 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
 
   /**
    * Routes a pub/sub message to the local channel, or to each local member of the group: a group
-   * message is decoded once and its frozen copy shared by the members. Mirrors `_receive_message`.
+   * message is decoded once, and each further member gets a plain copy (see `decodedCopies`).
+   * Mirrors `_receive_message`.
    */
   #dispatch(name: string, payload: Buffer): void {
     const expiresAt = Date.now() + this.expiryMs
     if (this.#local.has(name)) {
       const message = this.#decode(name, payload)
       if (message === null) return
-      freezeMessage(message)
       this.#local.deliver(name, message, expiresAt)
       return
     }
@@ -260,7 +260,7 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
       if (copyFor === null) {
         const message = this.#decode(name, payload)
         if (message === null) return
-        copyFor = sharedCopies(message)
+        copyFor = decodedCopies(message)
       }
       this.#local.deliver(channel, copyFor(delivered), expiresAt)
       delivered++

@@ -13,7 +13,7 @@ import {
 } from '@node-channels/core'
 import { encodeChannelList } from './channel-list.js'
 import { RedisConnection } from './connection.js'
-import { freezeMessage, sharedCopies } from './deep-freeze.js'
+import { decodedCopies } from './decoded-copies.js'
 import { groupQueuesByShard } from './group-queues.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
@@ -377,7 +377,7 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /**
    * Hands a popped process-local message to each channel named in its `__asgi_channel__`. A group
-   * message is decoded once and its frozen copy shared by all of them (see `sharedCopies`).
+   * message is decoded once, and each further channel gets a plain copy (see `decodedCopies`).
    */
   #dispatchLocal(key: string, queue: string, member: Buffer, score: number): void {
     const expiresAt = score * 1000 + this.expiryMs
@@ -398,11 +398,10 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     if (typeof channels === 'string') {
       if (!this.#belongs(channels, queue, key)) return
-      freezeMessage(message)
       this.#local.deliver(channels, message, expiresAt)
       return
     }
-    const copyFor = sharedCopies(message)
+    const copyFor = decodedCopies(message)
     let delivered = 0
     for (const channel of channels) {
       if (this.#belongs(channel, queue, key)) {
@@ -433,7 +432,6 @@ export class RedisChannelLayer implements ChannelLayer {
       this.#options.logger,
     )
     if (!stored) return
-    freezeMessage(stored.message)
     this.#local.deliver(channel, stored.message, expiresAt)
   }
 

@@ -52,22 +52,26 @@ function once(): LocalReceiver & { result: Promise<Message> } {
 const timeout = (ms = 2000) => ({ signal: AbortSignal.timeout(ms) })
 
 describe.skipIf(!redisAvailable).each(layers)('%s on Redis', (_name, makeLayer) => {
-  it("gives a group's local members one deep-frozen copy, decoded once", async () => {
+  it("gives each of a group's local members its own copy", async () => {
     const layer = makeLayer()
     const members = [await layer.newChannel(), await layer.newChannel(), await layer.newChannel()]
     for (const member of members) await layer.groupAdd('room', member)
     await layer.groupSend('room', { type: 'chat.message', payload: { items: ['a'] } })
-    const received = await Promise.all(members.map((member) => layer.receive(member, timeout())))
-    expect(received[0]).toEqual({ type: 'chat.message', payload: { items: ['a'] } })
-    expect(received[1]).toBe(received[0])
-    expect(received[2]).toBe(received[0])
-    const payload = received[0]?.payload as { items: string[] }
-    expect(Object.isFrozen(received[0])).toBe(true)
-    expect(Object.isFrozen(payload.items)).toBe(true)
-    expect(() => payload.items.push('changed')).toThrow(TypeError)
+    const received = (await Promise.all(
+      members.map((member) => layer.receive(member, timeout())),
+    )) as Array<{ type: string; payload: { items: string[] } }>
+    const [first, second, third] = received
+    expect(first).toEqual({ type: 'chat.message', payload: { items: ['a'] } })
+    expect(second).toEqual(first)
+    expect(third).toEqual(first)
+    expect(second?.payload).not.toBe(first?.payload)
+    expect(third?.payload).not.toBe(second?.payload)
+    // Receivers may change what they receive, without touching the others' copies.
+    first?.payload.items.push('changed')
+    expect(second?.payload.items).toEqual(['a'])
   })
 
-  it('gives each member its own unfrozen copy of a message with binary data', async () => {
+  it('gives each member its own copy of binary data', async () => {
     const layer = makeLayer()
     const members = [await layer.newChannel(), await layer.newChannel()]
     for (const member of members) await layer.groupAdd('room', member)
@@ -80,16 +84,6 @@ describe.skipIf(!redisAvailable).each(layers)('%s on Redis', (_name, makeLayer) 
     expect(second?.data).not.toBe(first?.data)
     if (first) first.data[0] = 9
     expect(second?.data[0]).toBe(1)
-    expect(Object.isFrozen(first)).toBe(false)
-  })
-
-  it('freezes a message sent to one channel too', async () => {
-    const layer = makeLayer()
-    const channel = await layer.newChannel()
-    await layer.send(channel, { type: 'direct', nested: { n: 1 } })
-    const message = await layer.receive(channel, timeout())
-    expect(message).toEqual({ type: 'direct', nested: { n: 1 } })
-    expect(Object.isFrozen(message.nested)).toBe(true)
   })
 
   it('receiveInto hands messages to a long-lived receiver; cancelReceive withdraws it', async () => {
