@@ -100,7 +100,9 @@ describe.skipIf(!redisAvailable)('batched pops of the process queue', () => {
 
   it('redelivers a batch whose hand-over crashed, from $inflight, after the loop restarts', async () => {
     const key = `${uniquePrefix('batch')}specific.loop!`
-    onTestFinished(() => redis.del(key, `${key}$inflight`))
+    onTestFinished(async () => {
+      await redis.del(key, `${key}$inflight`)
+    })
     const now = Date.now() / 1000
     await redis.zadd(key, now, 'm1', now + 0.001, 'm2', now + 0.002, 'm3')
     const logger = recordingLogger()
