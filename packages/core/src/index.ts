@@ -2,7 +2,7 @@
 
 export { AsyncQueue } from './async-queue.js'
 // Channel layers
-export type { ChannelLayer, ReceiveOptions } from './channel-layer.js'
+export type { ChannelLayer, ChannelReceiver, ReceiveOptions } from './channel-layer.js'
 // Consumers
 export type { ConsumerApplication, ConsumerClass } from './consumer.js'
 export { AsyncConsumer, AsyncConsumer as SyncConsumer } from './consumer.js'

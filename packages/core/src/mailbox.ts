@@ -116,7 +116,8 @@ export class Mailbox {
   }
 
   #queue(source: MailboxSource, item: Message | ReadFailure): void {
-    // Unreachable by construction (one arm(), one result); it keeps the list a list.
+    // A closed mailbox drops what still arrives. A second item before the first is taken
+    // cannot happen (one arm(), one result); the check keeps the list a list regardless.
     if (this.#closed || source.held !== null) return
     source.held = item
     if (this.#tail === null) this.#head = source
