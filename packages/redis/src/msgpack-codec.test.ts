@@ -48,6 +48,12 @@ describe('encodeMessage', () => {
     expect(hex(encodeMessage({ a: 5n, b: undefined, c: -0 }))).toBe('82a16105a16300')
   })
 
+  it('writes a message that needs no conversion as it is, with the same bytes', () => {
+    expect(hex(encodeMessage({ a: undefined, b: -0, c: [1.5, 'x'], d: 2 ** 31 - 1 }))).toBe(
+      '83a16200a16392cb3ff8000000000000a178a164ce7fffffff',
+    )
+  })
+
   it('writes non-integers and unsafe integers as float64, like a Python float', () => {
     expect(hex(encodeMessage([0.5, 2 ** 53 + 2]))).toBe('92cb3fe0000000000000cb4340000000000001')
   })

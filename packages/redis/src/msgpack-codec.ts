@@ -28,7 +28,43 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
  * of a shared buffer, valid until the next call.
  */
 export function encodeMessage(message: unknown): Uint8Array {
-  return encoder.encodeSharedRef(toWire(message, 'message', 0))
+  // Most messages need no conversion: they are encoded as they are, without a converted copy.
+  return encoder.encodeSharedRef(isWireReady(message, 0) ? message : toWire(message, 'message', 0))
+}
+
+/**
+ * True when `toWire()` would return an equal value and throw nothing, so the encoder can take
+ * the value itself: well-formed strings, numbers outside the 32-to-64-bit integer range, no
+ * bigints, only plain objects and arrays, within the depth limit. Anything else is converted
+ * (or refused) by `toWire()`.
+ */
+function isWireReady(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return (value as string & { isWellFormed(): boolean }).isWellFormed()
+    case 'number':
+      return !(Number.isSafeInteger(value) && (value >= UINT32_LIMIT || value < INT32_MIN))
+    case 'boolean':
+    case 'undefined':
+      return true
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (value === null || value instanceof Uint8Array) return true
+  if (depth >= MAX_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isWireReady(item, depth + 1)) return false
+    return true
+  }
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return false
+  for (const key in value) {
+    if (!(key as string & { isWellFormed(): boolean }).isWellFormed()) return false
+    if (!isWireReady((value as Record<string, unknown>)[key], depth + 1)) return false
+  }
+  return true
 }
 
 /**
