@@ -39,6 +39,8 @@ export class RedisConnection {
   /** Wakes every `waitUntilReady()` caller on close: between reconnection attempts ioredis emits no 'end'. */
   readonly #closeWaiters = new Set<() => void>()
   #readyWait: Promise<Redis> | null = null
+  /** True while the socket is corked for the current tick (see `corked()`). */
+  #corked = false
 
   constructor(options: RedisConnectionOptions) {
     this.address = options.host.address
@@ -169,18 +171,22 @@ export class RedisConnection {
   }
 
   /**
-   * Calls `issue`, which must only send commands (synchronously), with the socket corked, so
-   * that they leave in one write (one system call) instead of one write each.
+   * Calls `issue`, which sends commands, with the socket corked until the current tick's
+   * work is done: every command any caller sends meanwhile (concurrent sends, a receive loop's
+   * pipelined pops) leaves in one write, one system call, instead of one write each.
    */
   corked<T>(issue: (client: Redis) => T): T {
     const { stream } = this.client
-    const cork = this.client.status === 'ready' && stream !== undefined
-    if (cork) stream.cork()
-    try {
-      return issue(this.client)
-    } finally {
-      if (cork) stream.uncork()
+    if (!this.#corked && this.client.status === 'ready' && stream !== undefined) {
+      this.#corked = true
+      stream.cork()
+      // After the microtasks of this tick too: commands their continuations send join the write.
+      process.nextTick(() => {
+        this.#corked = false
+        stream.uncork()
+      })
     }
+    return issue(this.client)
   }
 
   /** Maps a failed command's error: Redis replies stay as they are, anything else is a connection failure. */
