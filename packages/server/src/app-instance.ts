@@ -17,30 +17,39 @@ export type AppExit =
   | { kind: 'raised'; error: unknown }
   | { kind: 'abandoned' }
 
-/** What an `AppInstance` needs to run one application call. */
-export interface AppInstanceInit {
-  application: Application
-  scope: Scope
+/** The server's side of an application instance: where its `receive` and `send` go. */
+export interface AppIo {
   /**
    * Produces the next incoming event (the server's side of `receive`): the event itself when
    * one is waiting, or a promise of the next.
    */
-  receive: () => Message | Promise<Message>
+  receive(): Message | Promise<Message>
+  /**
+   * Carries out one outgoing event: done when it returns `undefined`, else when the promise
+   * settles. What it throws or rejects with is what the application's `send()` rejects with.
+   */
+  send(message: Message): Promise<void> | undefined
   /**
    * Rejects, with `error`, the promises `receive` returned that are still waiting; called
    * when the instance is abandoned. Without it the instance wraps every waiting receive so
    * that it can reject it itself.
    */
-  cancelReceives?: (error: CancelledError) => void
-  /**
-   * Carries out one outgoing event: done when it returns `undefined`, else when the promise
-   * settles. What it throws or rejects with is what the application's `send()` rejects with.
-   */
-  send: (message: Message) => Promise<void> | undefined
+  cancelReceives?(error: CancelledError): void
+  /** Told how the application ended, once, after the `whenExited` listeners. */
+  applicationExited?(exit: AppExit): void
+}
+
+/** What an `AppInstance` runs, and how it names it. */
+export interface AppInstanceOptions {
+  application: Application
+  scope: Scope
   /** Names the connection in log lines, e.g. `WebSocket /ws/ from 127.0.0.1:5000`. */
   label: string
   logger: ServerLogger
 }
+
+/** An `AppInstance`'s options and its `AppIo` in one object. */
+export interface AppInstanceInit extends AppInstanceOptions, AppIo {}
 
 /** Told how an application instance ended, with the instance (see `AppInstance.whenExited`). */
 export type ExitListener = (exit: AppExit, instance: AppInstance) => void
@@ -54,30 +63,46 @@ const RESOLVED: Promise<void> = Promise.resolve()
  */
 export class AppInstance {
   readonly label: string
+  readonly #io: AppIo
+  readonly #logger: ServerLogger
   #exit: AppExit | null = null
   #exited: Promise<AppExit> | null = null
-  #listeners: ExitListener[] = []
+  #listener: ExitListener | null = null
+  #moreListeners: ExitListener[] | null = null
   #closeTimer: NodeJS.Timeout | null = null
-  readonly #pending = new Set<(error: Error) => void>()
-  readonly #init: AppInstanceInit
+  /** Rejects of the waiting receives this instance wrapped (no `cancelReceives`); made on first use. */
+  #pending: Set<(error: Error) => void> | null = null
 
-  constructor(init: AppInstanceInit) {
-    this.#init = init
-    this.label = init.label
-    const receive = () => this.#receive()
-    const send = (message: Message) => this.#send(message)
-    Promise.resolve()
-      .then(() => init.application(init.scope, receive, send))
-      .then(
-        () => this.#finish({ kind: 'returned' }),
-        (error: unknown) =>
-          this.#finish(
-            // A bare StopConsumer escaping the application still means "ended cleanly".
-            (error as Error | null)?.name === 'StopConsumer'
-              ? { kind: 'returned' }
-              : { kind: 'raised', error },
-          ),
+  /**
+   * Starts `application` in a microtask. `io` is where its events come from and go to: by
+   * default the init object itself; a long-lived owner passes itself, so no closures are made.
+   */
+  constructor(init: AppInstanceInit)
+  constructor(options: AppInstanceOptions, io: AppIo)
+  constructor(options: AppInstanceOptions | AppInstanceInit, io?: AppIo) {
+    this.#io = io ?? (options as AppInstanceInit)
+    this.label = options.label
+    this.#logger = options.logger
+    const { application, scope } = options
+    queueMicrotask(() => this.#start(application, scope))
+  }
+
+  #start(application: Application, scope: Scope): void {
+    let result: unknown
+    try {
+      result = application(
+        scope,
+        () => this.#receive(),
+        (message: Message) => this.#send(message),
       )
+    } catch (error) {
+      this.#finish(exitOf(error))
+      return
+    }
+    Promise.resolve(result).then(
+      () => this.#finish({ kind: 'returned' }),
+      (error: unknown) => this.#finish(exitOf(error)),
+    )
   }
 
   /** Settles (never rejects) when the application returns, throws, or is abandoned. */
@@ -93,8 +118,14 @@ export class AppInstance {
    */
   whenExited(listener: ExitListener): void {
     const exit = this.#exit
-    if (exit === null) this.#listeners.push(listener)
-    else queueMicrotask(() => listener(exit, this))
+    if (exit !== null) {
+      queueMicrotask(() => listener(exit, this))
+    } else if (this.#listener === null) {
+      this.#listener = listener
+    } else {
+      this.#moreListeners ??= []
+      this.#moreListeners.push(listener)
+    }
   }
 
   /** True until the application returns, throws or is abandoned. */
@@ -111,7 +142,7 @@ export class AppInstance {
     this.#closeTimer = setTimeout(() => {
       this.#closeTimer = null
       if (this.#exit !== null) return
-      this.#init.logger.warn(
+      this.#logger.warn(
         `Application instance for ${this.label} took too long to shut down and was abandoned ` +
           `after ${timeoutMs} ms.`,
       )
@@ -125,34 +156,40 @@ export class AppInstance {
     if (this.#exit !== null) return
     this.#finish({ kind: 'abandoned' })
     const error = new CancelledError(`Application instance for ${this.label} was cancelled.`)
-    this.#init.cancelReceives?.(error)
-    for (const reject of this.#pending) reject(error)
-    this.#pending.clear()
+    this.#io.cancelReceives?.(error)
+    const pending = this.#pending
+    this.#pending = null
+    for (const reject of pending ?? []) reject(error)
   }
 
   #finish(exit: AppExit): void {
     if (this.#exit !== null) {
       if (exit.kind === 'raised') {
-        this.#init.logger.debug(
-          `Abandoned application for ${this.label} raised: ${String(exit.error)}`,
-        )
+        this.#logger.debug(`Abandoned application for ${this.label} raised: ${String(exit.error)}`)
       }
       return
     }
     this.#exit = exit
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer)
     this.#closeTimer = null
-    const listeners = this.#listeners
-    this.#listeners = []
-    for (const listener of listeners) {
-      try {
-        listener(exit, this)
-      } catch (error) {
-        // As an exception in a `.then()` of `exited` would be: reported, after the others ran.
-        queueMicrotask(() => {
-          throw error
-        })
-      }
+    const first = this.#listener
+    const more = this.#moreListeners
+    this.#listener = null
+    this.#moreListeners = null
+    if (first !== null) this.#tell(first, exit)
+    for (const listener of more ?? []) this.#tell(listener, exit)
+    try {
+      this.#io.applicationExited?.(exit)
+    } catch (error) {
+      reportLater(error)
+    }
+  }
+
+  #tell(listener: ExitListener, exit: AppExit): void {
+    try {
+      listener(exit, this)
+    } catch (error) {
+      reportLater(error)
     }
   }
 
@@ -162,18 +199,20 @@ export class AppInstance {
         new CancelledError(`Application instance for ${this.label} was cancelled.`),
       )
     }
-    const next = this.#init.receive()
+    const next = this.#io.receive()
     if (!(next instanceof Promise)) return Promise.resolve(next)
-    if (this.#init.cancelReceives !== undefined) return next
+    if (this.#io.cancelReceives !== undefined) return next
+    this.#pending ??= new Set()
+    const pending = this.#pending
     return new Promise<Message>((resolve, reject) => {
-      this.#pending.add(reject)
+      pending.add(reject)
       next.then(
         (message) => {
-          this.#pending.delete(reject)
+          pending.delete(reject)
           resolve(message)
         },
         (error: unknown) => {
-          this.#pending.delete(reject)
+          pending.delete(reject)
           reject(error)
         },
       )
@@ -186,11 +225,25 @@ export class AppInstance {
       return Promise.reject(new TypeError(`Message has no type defined: ${quote(message)}.`))
     }
     try {
-      return this.#init.send(message) ?? RESOLVED
+      return this.#io.send(message) ?? RESOLVED
     } catch (error) {
       return Promise.reject(error)
     }
   }
+}
+
+/** Rethrows `error` in a microtask, as an exception in a `.then()` of `exited` would be: after the other listeners ran. */
+function reportLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error
+  })
+}
+
+/** How an application that threw ended: a bare StopConsumer still means "ended cleanly". */
+function exitOf(error: unknown): AppExit {
+  return (error as Error | null)?.name === 'StopConsumer'
+    ? { kind: 'returned' }
+    : { kind: 'raised', error }
 }
 
 /** Logs an application error: RouteNotFound at debug level (it becomes a 404), anything else with its stack. */
@@ -209,50 +262,69 @@ export function isRouteNotFound(error: unknown): boolean {
 
 /** A FIFO of incoming events; `get()` (or `take()`, then `wait()`) gives the next one. */
 export class MessageQueue {
-  readonly #items: Message[] = []
-  readonly #resolves: Array<(message: Message) => void> = []
-  readonly #rejects: Array<(error: Error) => void> = []
+  /** Queued events; `null` while none is (an emptied array would keep its spare room). */
+  #items: Message[] | null = null
+  /** The first waiting `get()`/`wait()`; more wait in `#waiters` (rare: one receive at a time is usual). */
+  #resolve: ((message: Message) => void) | null = null
+  #reject: ((error: Error) => void) | null = null
+  #waiters: Array<[(message: Message) => void, (error: Error) => void]> | null = null
 
   /** Number of events waiting to be received. */
   get size(): number {
-    return this.#items.length
+    return this.#items === null ? 0 : this.#items.length
   }
 
   /** Hands `message` to the oldest waiting `get()`/`wait()`, or queues it. */
   put(message: Message): void {
-    const resolve = this.#resolves.shift()
-    if (resolve === undefined) {
-      this.#items.push(message)
+    const resolve = this.#resolve
+    if (resolve === null) {
+      if (this.#items === null) this.#items = [message]
+      else this.#items.push(message)
       return
     }
-    this.#rejects.shift()
+    const next = this.#waiters?.shift()
+    this.#resolve = next?.[0] ?? null
+    this.#reject = next?.[1] ?? null
     resolve(message)
   }
 
   /** The next event: at once when one is queued, else when it is put. */
   get(): Promise<Message> {
-    const item = this.#items.shift()
+    const item = this.take()
     return item === undefined ? this.wait() : Promise.resolve(item)
   }
 
   /** The oldest queued event, or `undefined` when none is queued. */
   take(): Message | undefined {
-    return this.#items.shift()
+    const items = this.#items
+    if (items === null) return undefined
+    const item = items.shift()
+    if (items.length === 0) this.#items = null
+    return item
   }
 
   /** A promise of the next event put (call it when `take()` found nothing). */
   wait(): Promise<Message> {
     return new Promise((resolve, reject) => {
-      this.#resolves.push(resolve)
-      this.#rejects.push(reject)
+      if (this.#resolve === null) {
+        this.#resolve = resolve
+        this.#reject = reject
+      } else {
+        this.#waiters ??= []
+        this.#waiters.push([resolve, reject])
+      }
     })
   }
 
   /** Rejects every waiting `get()`/`wait()` with `error`. */
   cancelWaiting(error: Error): void {
-    const rejects = this.#rejects.splice(0)
-    this.#resolves.length = 0
-    for (const reject of rejects) reject(error)
+    const reject = this.#reject
+    const more = this.#waiters ?? []
+    this.#resolve = null
+    this.#reject = null
+    this.#waiters = null
+    reject?.(error)
+    for (const [, rejectMore] of more) rejectMore(error)
   }
 }
 

@@ -1,5 +1,14 @@
 import type { Duplex } from 'node:stream'
 
+/**
+ * Until ws owns a socket, an error on it (a reset) would be an unhandled 'error' event: this
+ * listener destroys the socket instead. One function for all sockets (`this` is the socket),
+ * added with `socket.on('error', destroyOnError)` and removed once ws listens itself.
+ */
+export function destroyOnError(this: Duplex): void {
+  this.destroy()
+}
+
 /** Bytes a client may send before the 101 (it should send none); past it the socket is dropped. */
 const HANDSHAKE_BUFFER_LIMIT: number = 64 * 1024
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Headers, HttpScope, WebSocketScope } from '@node-channels/core'
 import type { ResolvedOptions } from './options.js'
 import { type Address, parseXForwardedFor } from './proxy-headers.js'
+import { sharedHeaderName, sharedHeaderValue } from './shared-strings.js'
 
 /** `scope.asgi` of every scope this server builds. */
 export const ASGI_VERSION: { readonly version: string; readonly spec_version: string } = {
@@ -30,8 +31,22 @@ type ScopeOptions = Pick<ResolvedOptions, 'rootPath' | 'proxyHeaders'>
 
 /** Builds the scope of an HTTP request. Mirrors `daphne.http_protocol.WebRequest.process`. */
 export function buildHttpScope(req: IncomingMessage, options: ScopeOptions): HttpScope {
-  const common = connectionScope(req, options, false)
-  return { type: 'http', asgi: { ...ASGI_VERSION }, method: req.method ?? 'GET', ...common }
+  const parts = connectionScope(req, options, false)
+  // One literal (no spread): the scope's properties stay in the object, which is smaller.
+  return {
+    type: 'http',
+    asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
+    method: req.method ?? 'GET',
+    http_version: parts.http_version,
+    scheme: parts.scheme,
+    path: parts.path,
+    raw_path: parts.raw_path,
+    query_string: parts.query_string,
+    root_path: parts.root_path,
+    headers: parts.headers,
+    client: parts.client,
+    server: parts.server,
+  }
 }
 
 /**
@@ -43,8 +58,21 @@ export function buildWebSocketScope(
   subprotocols: string[],
   options: ScopeOptions,
 ): WebSocketScope {
-  const common = connectionScope(req, options, true)
-  return { type: 'websocket', asgi: { ...ASGI_VERSION }, subprotocols, ...common }
+  const parts = connectionScope(req, options, true)
+  return {
+    type: 'websocket',
+    asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
+    subprotocols,
+    http_version: parts.http_version,
+    scheme: parts.scheme,
+    path: parts.path,
+    raw_path: parts.raw_path,
+    query_string: parts.query_string,
+    root_path: parts.root_path,
+    headers: parts.headers,
+    client: parts.client,
+    server: parts.server,
+  }
 }
 
 /** `"ip:port"` of the peer, for log lines. */
@@ -110,10 +138,12 @@ function connectionScope(
   if (/[\u0080-\uffff]/.test(queryString)) throw new BadRequest('Invalid query string')
 
   let rootPath = options.rootPath
-  const headers: Headers = []
   const raw = req.rawHeaders
+  // Sized up front: an array grown by push() keeps spare room for as long as the scope lives.
+  const headers: Headers = new Array(raw.length >> 1)
+  let count = 0
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] ?? '').toLowerCase()
+    const name = sharedHeaderName((raw[i] ?? '').toLowerCase())
     const value = raw[i + 1] ?? ''
     if (!TOKEN.test(name)) throw new BadRequest('Invalid header name')
     if (BAD_VALUE.test(value)) throw new BadRequest('Invalid header value')
@@ -123,8 +153,9 @@ function connectionScope(
       rootPath = decodePath(value.trim(), 'root path header')
       continue
     }
-    headers.push([name, value.trim()])
+    headers[count++] = [name, sharedHeaderValue(name, value.trim())]
   }
+  headers.length = count
 
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
   let scheme = websocket ? (encrypted ? 'wss' : 'ws') : encrypted ? 'https' : 'http'
@@ -138,7 +169,7 @@ function connectionScope(
     }
   }
   return {
-    http_version: req.httpVersion,
+    http_version: req.httpVersion === '1.1' ? '1.1' : req.httpVersion,
     scheme,
     path: decodePath(rawPath),
     raw_path: rawPath,

@@ -6,11 +6,13 @@ import { clientHost } from './access-log.js'
 import {
   type AppExit,
   AppInstance,
+  type AppIo,
+  type CancelledError,
   isRouteNotFound,
   logApplicationError,
   MessageQueue,
 } from './app-instance.js'
-import { HeldSocket } from './held-socket.js'
+import { destroyOnError, HeldSocket } from './held-socket.js'
 import { MessageWatch } from './message-watch.js'
 import { describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
@@ -56,7 +58,7 @@ type State = 'connecting' | 'open' | 'closing' | 'closed'
  * disconnect; see the lifecycle diagram in websocket-handler.ts.
  * Mirrors `daphne.ws_protocol.WebSocketProtocol`.
  */
-export class WebSocketConnection {
+export class WebSocketConnection implements AppIo {
   readonly #host: ConnectionHost
   /** The raw socket, which ws writes to after the upgrade (and so does `OutputBatch`). */
   readonly #socket: Duplex
@@ -95,7 +97,8 @@ export class WebSocketConnection {
     this.#req = req
     this.#socket = socket
     this.#scope = scope
-    this.#label = `WebSocket ${req.url} from ${describePeer(req)}`
+    // join() makes one flat string; a template literal would keep a tree of its parts.
+    this.#label = ['WebSocket ', req.url, ' from ', describePeer(req)].join('')
     const { options } = host.context
     this.#held = new HeldSocket(
       socket,
@@ -113,20 +116,13 @@ export class WebSocketConnection {
       options.websocketConnectTimeoutMs,
       this,
     )
-    const queue = this.#queue
-    this.#instance = new AppInstance({
-      application: host.context.application,
-      scope,
-      receive: () => this.#receive(),
-      cancelReceives: (error) => queue.cancelWaiting(error),
-      send: (message) => this.#send(message),
-      label: this.#label,
-      logger: options.logger,
-    })
+    this.#instance = new AppInstance(
+      { application: host.context.application, scope, label: this.#label, logger: options.logger },
+      this,
+    )
     host.context.registry.add(this.#instance)
     this.#log('WSCONNECTING')
-    queue.put({ type: 'websocket.connect' })
-    this.#instance.whenExited((exit) => this.#exit(exit))
+    this.#queue.put({ type: 'websocket.connect' })
   }
 
   /** Settles once the socket is closed and the application has been told. */
@@ -194,6 +190,7 @@ export class WebSocketConnection {
     const socket = this.#socket
     this.#ws = ws
     this.#state = 'open'
+    socket.off('error', destroyOnError) // ws handles the socket's errors now
     this.#log('WSCONNECT')
     const heartbeat =
       options.pingIntervalMs > 0
@@ -309,8 +306,8 @@ export class WebSocketConnection {
 
   // --- the application's side ---
 
-  /** The next event: returned as it is when one is queued (no promise), else a promise of it. */
-  #receive(): Message | Promise<Message> {
+  /** The next event for the application: as it is when one is queued, else a promise of it. */
+  receive(): Message | Promise<Message> {
     const queue = this.#queue
     const message = queue.take()
     if (message === undefined) return queue.wait()
@@ -319,8 +316,13 @@ export class WebSocketConnection {
     return message
   }
 
+  /** Rejects the application's waiting receives (it was abandoned). */
+  cancelReceives(error: CancelledError): void {
+    this.#queue.cancelWaiting(error)
+  }
+
   /** Carries out one event of the application; throws what its `send()` rejects with. */
-  #send(message: Message): undefined {
+  send(message: Message): undefined {
     const { type } = message
     if (type === 'websocket.send' && this.#state === 'open') {
       this.#write(parseSend(message, this.#scope.path))
@@ -381,7 +383,8 @@ export class WebSocketConnection {
     return new Error(problem)
   }
 
-  #exit(exit: AppExit): void {
+  /** The application returned or raised: a pending handshake is answered, an open socket closed. */
+  applicationExited(exit: AppExit): void {
     const { logger } = this.#host.context.options
     if (exit.kind === 'raised') {
       logApplicationError(logger, this.#label, exit.error)

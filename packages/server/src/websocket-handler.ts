@@ -4,6 +4,7 @@ import type { WebSocketScope } from '@node-channels/core'
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
 import { clientHost } from './access-log.js'
 import { ConnectionLimits } from './connection-limits.js'
+import { destroyOnError } from './held-socket.js'
 import { checkOrigin } from './origin-check.js'
 import { tooManyHeaders } from './request-limits.js'
 import { BadRequest, buildWebSocketScope, describePeer } from './scope.js'
@@ -90,8 +91,7 @@ export class WebSocketHandler implements ConnectionHost {
 
   /** The `'upgrade'` listener of the http.Server. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // Until ws owns the socket, a reset would otherwise be an unhandled 'error'.
-    socket.on('error', () => socket.destroy())
+    socket.on('error', destroyOnError)
     const { logger } = this.context.options
     if (this.#closing) {
       this.#refuse(socket, 503, 'Service Unavailable')

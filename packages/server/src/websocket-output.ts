@@ -48,7 +48,8 @@ export function encodeFrame(payload: string | Uint8Array, binary: boolean): Buff
  * what one turn sends to a socket leaves in one `writev`. A message sent to many sockets in
  * the same turn (a group send) is framed once: frames are remembered until the flush, text
  * by its value, bytes by the array's identity (and checked to be unchanged).
- * The flush runs on `process.nextTick`, after the microtasks of the turn that wrote.
+ * The flush runs on `process.nextTick`, after the microtasks of the callback that wrote:
+ * measured against `setImmediate`, it costs the same CPU per message and sends sooner.
  * Mirrors nothing in Daphne (Twisted writes each frame); it is the `ws` cork pattern.
  */
 export class OutputBatch {

@@ -1,0 +1,89 @@
+/*
+ * Scopes live as long as their connection, and each carries its request headers. Most names,
+ * and many values (the Host, the User-Agent, `Upgrade: websocket`), are the same for every
+ * client, yet each request brings fresh copies. These helpers hand back one shared string
+ * instead, so that an idle connection keeps only what is its own.
+ */
+
+/** Lower-case names of common request headers. */
+const NAMES = new Map(
+  [
+    'host',
+    'upgrade',
+    'connection',
+    'origin',
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-protocol',
+    'sec-websocket-extensions',
+    'user-agent',
+    'accept',
+    'accept-encoding',
+    'accept-language',
+    'cache-control',
+    'pragma',
+    'cookie',
+    'authorization',
+    'content-type',
+    'content-length',
+    'referer',
+    'sec-fetch-dest',
+    'sec-fetch-mode',
+    'sec-fetch-site',
+    'x-forwarded-for',
+    'x-forwarded-proto',
+    'x-real-ip',
+  ].map((name) => [name, name]),
+)
+
+/**
+ * Headers whose values tend to repeat across clients. Secrets (cookies, credentials) and
+ * per-connection values (the WebSocket key) are not among them: they are never kept here.
+ */
+const REPEATED_VALUES = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'origin',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'user-agent',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'pragma',
+  'sec-fetch-dest',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+  'x-forwarded-proto',
+])
+
+/** Bounds of the value table: it only grows, up to this many values and characters. */
+const MAX_VALUES = 1024
+const MAX_VALUE_CHARS = 128 * 1024
+const MAX_VALUE_LENGTH = 1024
+
+const values = new Map<string, string>()
+let valueChars = 0
+
+/** The shared copy of a lower-case header name (the name itself when it is not a common one). */
+export function sharedHeaderName(name: string): string {
+  return NAMES.get(name) ?? name
+}
+
+/**
+ * The shared copy of a header value, for headers whose values repeat across clients; other
+ * values come back as they are. The table stops growing at its bounds, so hostile clients
+ * cannot make it large, only full.
+ */
+export function sharedHeaderValue(name: string, value: string): string {
+  if (!REPEATED_VALUES.has(name) || value.length > MAX_VALUE_LENGTH) return value
+  const known = values.get(value)
+  if (known !== undefined) return known
+  if (values.size < MAX_VALUES && valueChars + value.length <= MAX_VALUE_CHARS) {
+    values.set(value, value)
+    valueChars += value.length
+  }
+  return value
+}
