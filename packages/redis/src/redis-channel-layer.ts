@@ -13,7 +13,6 @@ import {
 } from '@node-channels/core'
 import { encodeChannelList } from './channel-list.js'
 import { RedisConnection } from './connection.js'
-import { decodedCopies } from './decoded-copies.js'
 import { groupQueuesByShard } from './group-queues.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
@@ -22,27 +21,18 @@ import {
   type RedisChannelLayerOptions,
   type ResolvedRedisChannelLayerOptions,
 } from './options.js'
-import { QueueLoop } from './queue-loop.js'
+import { QueueDispatcher } from './queue-dispatch.js'
+import { ReceiveLoops } from './receive-loops.js'
 import { MessageSerializer } from './serializer.js'
 import { consistentHash } from './sharding.js'
-import { decodeStoredMessage } from './stored-message.js'
-
-/** How long a receive loop nobody waits on keeps its blocking connections for the next receiver. */
-const IDLE_LOOP_MS = 30_000
-
-/** A queue's receive loops and their blocking connections, one of each per shard. */
-interface LoopEntry {
-  loops: QueueLoop[]
-  connections: RedisConnection[]
-  idleTimer: NodeJS.Timeout | undefined
-}
 
 /**
  * A channel layer on Redis sorted sets, byte-compatible with `channels_redis.core.RedisChannelLayer`
  * 4.x: Node and Django processes sharing a Redis (and `prefix`, hosts, keys) exchange messages and
  * groups both ways. Process-local channels (`specific.<client>!<id>`) share one Redis queue per
- * process, drained by one receive loop per host into a local dispatch table; popped messages pass through
- * `<queue>$inflight` so a crash does not lose them. Keys are sharded over `hosts` as Python does.
+ * process, drained in batches by one receive loop per host into a local dispatch table; popped
+ * messages pass through `<queue>$inflight` so a failure does not lose them. A group message is
+ * decoded once per process. Keys are sharded over `hosts` as Python does.
  *
  * @example
  * setChannelLayer(new RedisChannelLayer({ hosts: 'redis://127.0.0.1:6379' }))
@@ -66,7 +56,7 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #serializer: MessageSerializer
   readonly #commands: RedisConnection[]
   readonly #local: LocalChannels
-  readonly #loops = new Map<string, LoopEntry>()
+  readonly #loops: ReceiveLoops
   /** Channels received from here, checked, with the queue each is read from (saves the check per receive). */
   readonly #queues = new Map<string, string>()
   #sendIndex = 0
@@ -113,6 +103,20 @@ export class RedisChannelLayer implements ChannelLayer {
         ),
       onRelease: (channel) => this.#queues.delete(channel),
     })
+    this.#loops = new ReceiveLoops({
+      prefix: resolved.prefix,
+      hosts: resolved.hosts,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      inflightExpirySeconds: this.#expirySeconds(resolved.expiryMs),
+      logger: resolved.logger,
+      waitingOn: (queue) => this.#local.waitingOn(queue),
+      dispatcher: new QueueDispatcher({
+        serializer: this.#serializer,
+        local: this.#local,
+        expiryMs: resolved.expiryMs,
+        logger: resolved.logger,
+      }),
+    })
   }
 
   /** Queues a message on a channel; throws `ChannelFull` at capacity. Mirrors `RedisChannelLayer.send`. */
@@ -157,7 +161,7 @@ export class RedisChannelLayer implements ChannelLayer {
     this.#assertOpen()
     const queue = this.#receivable(channel)
     const taken = this.#local.take(channel, options.signal)
-    this.#ensureLoop(queue)
+    this.#loops.ensure(queue)
     return taken
   }
 
@@ -178,7 +182,7 @@ export class RedisChannelLayer implements ChannelLayer {
       return
     }
     this.#local.takeInto(channel, receiver)
-    this.#ensureLoop(queue)
+    this.#loops.ensure(queue)
   }
 
   /** Withdraws a receiver waiting through `receiveInto()`; returns whether it was waiting. Never throws. */
@@ -306,133 +310,9 @@ export class RedisChannelLayer implements ChannelLayer {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const entries = [...this.#loops.values()]
-    this.#loops.clear()
-    await Promise.all(
-      entries.map(async ({ loops, connections, idleTimer }) => {
-        clearTimeout(idleTimer)
-        const ended = Promise.all(loops.map((loop) => loop.close()))
-        // Closing the connections cuts the pending BZPOPMINs short.
-        await Promise.all(connections.map((connection) => connection.close()))
-        await ended
-      }),
-    )
+    await this.#loops.close()
     await Promise.all(this.#commands.map((connection) => connection.close()))
     this.#local.rejectAll(new InvalidChannelLayerError('The channel layer was closed.'))
-  }
-
-  /** Starts the loops that pop `queue` (a non-local name) if they are not running. */
-  #ensureLoop(queue: string): void {
-    const existing = this.#loops.get(queue)
-    if (existing) {
-      clearTimeout(existing.idleTimer)
-      existing.idleTimer = undefined
-      for (const loop of existing.loops) loop.start()
-      return
-    }
-    const { hosts, connectTimeoutMs, logger } = this.#options
-    const key = this.prefix + queue
-    const processLocal = queue.endsWith('!')
-    const entry: LoopEntry = { loops: [], connections: [], idleTimer: undefined }
-    // One loop and one blocking connection per shard, all popping at once: a process-local queue
-    // may have been written to any shard by Python's send() (django/channels#1492), and named
-    // channels are spread over the shards by senders.
-    for (const host of hosts) {
-      const connection = new RedisConnection({
-        host,
-        name: 'node-channels:receive',
-        connectTimeoutMs,
-        logger,
-      })
-      const loop = new QueueLoop({
-        key,
-        connection,
-        wanted: () => this.#local.waitingOn(queue) > 0,
-        shared: !processLocal,
-        inflightExpirySeconds: this.#expirySeconds(this.expiryMs),
-        onMember: (member, score) =>
-          processLocal
-            ? this.#dispatchLocal(key, queue, member, score)
-            : this.#dispatchNamed(queue, key, member, score),
-        onIdle: () => this.#idle(queue, entry),
-        logger,
-      })
-      entry.connections.push(connection)
-      entry.loops.push(loop)
-    }
-    this.#loops.set(queue, entry)
-    for (const loop of entry.loops) loop.start()
-  }
-
-  /** Once all of a queue's loops are idle, its connections are kept a while (receivers usually come back), then closed. */
-  #idle(queue: string, entry: LoopEntry): void {
-    if (this.#loops.get(queue) !== entry || entry.idleTimer) return
-    entry.idleTimer = setTimeout(() => {
-      entry.idleTimer = undefined
-      if (this.#loops.get(queue) !== entry || entry.loops.some((loop) => loop.running)) return
-      this.#loops.delete(queue)
-      for (const connection of entry.connections) void connection.close()
-    }, IDLE_LOOP_MS).unref()
-  }
-
-  /**
-   * Hands a popped process-local message to each channel named in its `__asgi_channel__`. A group
-   * message is decoded once, and each further channel gets a plain copy (see `decodedCopies`).
-   */
-  #dispatchLocal(key: string, queue: string, member: Buffer, score: number): void {
-    const expiresAt = score * 1000 + this.expiryMs
-    const stored = decodeStoredMessage(
-      this.#serializer,
-      key,
-      member,
-      expiresAt,
-      this.#options.logger,
-    )
-    if (!stored) return
-    const { channels, message } = stored
-    if (channels === undefined) {
-      this.#options.logger.warn(
-        `Skipped a message in Redis key ${JSON.stringify(key)} that names no channel.`,
-      )
-      return
-    }
-    if (typeof channels === 'string') {
-      if (!this.#belongs(channels, queue, key)) return
-      this.#local.deliver(channels, message, expiresAt)
-      return
-    }
-    const copyFor = decodedCopies(message)
-    let delivered = 0
-    for (const channel of channels) {
-      if (this.#belongs(channel, queue, key)) {
-        this.#local.deliver(channel, copyFor(delivered), expiresAt)
-        delivered++
-      }
-    }
-  }
-
-  /** True if `channel` is a process-local channel of `queue`; logs and skips it otherwise. */
-  #belongs(channel: string, queue: string, key: string): boolean {
-    // `queue` ends with its only "!", so a channel starting with it has the same non-local name.
-    if (channel.startsWith(queue)) return true
-    this.#options.logger.warn(
-      `Skipped channel ${JSON.stringify(channel)}, which does not belong to Redis key ${JSON.stringify(key)}.`,
-    )
-    return false
-  }
-
-  /** Hands a popped named-channel message to its waiting receiver. */
-  #dispatchNamed(channel: string, key: string, member: Buffer, score: number): void {
-    const expiresAt = score * 1000 + this.expiryMs
-    const stored = decodeStoredMessage(
-      this.#serializer,
-      key,
-      member,
-      expiresAt,
-      this.#options.logger,
-    )
-    if (!stored) return
-    this.#local.deliver(channel, stored.message, expiresAt)
   }
 
   #commandsFor(name: string): RedisConnection {

@@ -1,0 +1,74 @@
+import { decodedCopies } from './decoded-copies.js'
+import type { LocalChannels } from './local-channels.js'
+import type { RedisLayerLogger } from './logger.js'
+import type { MessageSerializer } from './serializer.js'
+import { decodeStoredMessage } from './stored-message.js'
+
+/** What a `QueueDispatcher` decodes with and delivers to. */
+export interface QueueDispatcherOptions {
+  serializer: MessageSerializer
+  local: LocalChannels
+  /** How long a message lives after its send time (its score), in milliseconds. */
+  expiryMs: number
+  logger: RedisLayerLogger
+}
+
+/**
+ * Hands messages popped from Redis queues to the local channel table, as channels_redis'
+ * `receive` does with its `receive_buffer`: a process-local message to the channels its
+ * `__asgi_channel__` names, a named-channel message to that channel.
+ */
+export class QueueDispatcher {
+  readonly #options: QueueDispatcherOptions
+
+  constructor(options: QueueDispatcherOptions) {
+    this.#options = options
+  }
+
+  /**
+   * Hands a message popped from the process queue `queue` (Redis key `key`) to each channel
+   * named in its `__asgi_channel__`. A group message is decoded once, and each further
+   * channel gets a plain copy (see `decodedCopies`).
+   */
+  dispatchLocal(key: string, queue: string, member: Buffer, score: number): void {
+    const { serializer, local, expiryMs, logger } = this.#options
+    const expiresAt = score * 1000 + expiryMs
+    const stored = decodeStoredMessage(serializer, key, member, expiresAt, logger)
+    if (!stored) return
+    const { channels, message } = stored
+    if (channels === undefined) {
+      logger.warn(`Skipped a message in Redis key ${JSON.stringify(key)} that names no channel.`)
+      return
+    }
+    if (typeof channels === 'string') {
+      if (this.#belongs(channels, queue, key)) local.deliver(channels, message, expiresAt)
+      return
+    }
+    const copyFor = decodedCopies(message)
+    let delivered = 0
+    for (const channel of channels) {
+      if (this.#belongs(channel, queue, key)) {
+        local.deliver(channel, copyFor(delivered), expiresAt)
+        delivered++
+      }
+    }
+  }
+
+  /** Hands a message popped from the named channel `channel` (Redis key `key`) to its receiver. */
+  dispatchNamed(channel: string, key: string, member: Buffer, score: number): void {
+    const { serializer, local, expiryMs, logger } = this.#options
+    const expiresAt = score * 1000 + expiryMs
+    const stored = decodeStoredMessage(serializer, key, member, expiresAt, logger)
+    if (stored) local.deliver(channel, stored.message, expiresAt)
+  }
+
+  /** True if `channel` is a process-local channel of `queue`; logs and skips it otherwise. */
+  #belongs(channel: string, queue: string, key: string): boolean {
+    // `queue` ends with its only "!", so a channel starting with it has the same non-local name.
+    if (channel.startsWith(queue)) return true
+    this.#options.logger.warn(
+      `Skipped channel ${JSON.stringify(channel)}, which does not belong to Redis key ${JSON.stringify(key)}.`,
+    )
+    return false
+  }
+}
