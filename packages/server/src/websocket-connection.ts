@@ -264,7 +264,6 @@ export class WebSocketConnection implements AppIo {
         this,
       )
     }
-    socket.resume()
   }
 
   static #lifetimeOver(connection: WebSocketConnection): void {

@@ -74,11 +74,16 @@ export class WebSocketHandler implements ConnectionHost {
       handleProtocols: (_offered, req) => this.#decisions.get(req)?.subprotocol ?? false,
     }
     this.#wss = new WebSocketServer(wsOptions)
+    const { serverName } = context.options
+    const serverLine = serverName ? `Server: ${serverName}` : null
     this.#wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const extra = this.#decisions.get(req)?.headers ?? []
-      const { serverName } = context.options
-      if (serverName && !extra.some(([name]) => name.toLowerCase() === 'server')) {
-        headers.push(`Server: ${serverName}`)
+      const extra = this.#decisions.get(req)?.headers
+      if (extra === undefined || extra.length === 0) {
+        if (serverLine !== null) headers.push(serverLine)
+        return
+      }
+      if (serverLine !== null && !extra.some(([name]) => name.toLowerCase() === 'server')) {
+        headers.push(serverLine)
       }
       for (const [name, value] of extra) headers.push(`${name}: ${value}`)
     })
