@@ -12,44 +12,23 @@ import {
   logApplicationError,
   MessageQueue,
 } from './app-instance.js'
+import type { ConnectionHost } from './connection-host.js'
 import { destroyOnError, HeldSocket } from './held-socket.js'
 import { MessageWatch } from './message-watch.js'
 import { describePeer } from './scope.js'
-import type { ServerContext } from './server-context.js'
 import { TokenBucket } from './token-bucket.js'
 import { Heartbeat } from './websocket-heartbeat.js'
-import { type AcceptDecision, parseAccept, parseClose, parseSend } from './websocket-messages.js'
-import type { OutputBatch } from './websocket-output.js'
+import {
+  type AcceptDecision,
+  failCodeOf,
+  parseAccept,
+  parseClose,
+  parseSend,
+} from './websocket-messages.js'
 
 /** Incoming messages queued for a slow application before the socket stops being read. */
 const INPUT_HIGH_WATER = 64
 const INPUT_LOW_WATER = 16
-/** The close code ws sends for each of its receiver errors (it stops reading afterwards). */
-const FAIL_CODES: Record<string, number> = {
-  WS_ERR_INVALID_UTF8: 1007,
-  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
-  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
-  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
-}
-
-/** What connections need from the handler that created them (one for all of a server's). */
-export interface ConnectionHost {
-  readonly context: ServerContext
-  /** Batches the frames every connection of the server writes, per event-loop turn. */
-  readonly output: OutputBatch
-  /** Completes the upgrade (101) with ws; calls `onOpen` synchronously unless the socket died. */
-  upgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    decision: AcceptDecision,
-    onOpen: (ws: WebSocket) => void,
-  ): void
-  /** Writes a raw HTTP response on the socket and closes it. */
-  refuse(socket: Duplex, status: number, reason: string): void
-  /** Told once, when the connection is over and its application has been told. */
-  connectionClosed(connection: WebSocketConnection): void
-}
 
 type State = 'connecting' | 'open' | 'closing' | 'closed'
 
@@ -247,7 +226,7 @@ export class WebSocketConnection implements AppIo {
     })
     ws.on('error', (error: Error & { code?: string }) => {
       const code = error.code ?? 'error'
-      if (code.startsWith('WS_ERR_')) this.#failCode ??= FAIL_CODES[code] ?? 1002
+      if (code.startsWith('WS_ERR_')) this.#failCode ??= failCodeOf(code)
       options.logger.warn(`${this.#label}: ${error.message} (${code}); closing.`)
     })
     ws.on('close', (code: number, reason: Buffer) => {
@@ -257,18 +236,13 @@ export class WebSocketConnection implements AppIo {
       this.#log('WSDISCONNECT', failed ?? code)
       this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
     })
-    if (options.websocketTimeoutMs !== null) {
+    const lifetimeMs = options.websocketTimeoutMs
+    if (lifetimeMs !== null) {
       this.#lifetimeTimer = setTimeout(
-        WebSocketConnection.#lifetimeOver,
-        options.websocketTimeoutMs,
-        this,
+        () => this.#close(1000, 'Connection lifetime exceeded'),
+        lifetimeMs,
       )
     }
-  }
-
-  static #lifetimeOver(connection: WebSocketConnection): void {
-    connection.#lifetimeTimer = null
-    connection.#close(1000, 'Connection lifetime exceeded')
   }
 
   /** Closes an open socket for the client's fault; the application is told the same code. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseAccept, parseClose, parseSend } from './websocket-messages.js'
+import { failCodeOf, parseAccept, parseClose, parseSend } from './websocket-messages.js'
 
 describe('parseAccept', () => {
   it('takes an offered subprotocol and normalises headers to latin-1 strings', () => {
@@ -93,5 +93,16 @@ describe('parseClose', () => {
     ],
   ])('rejects %j', (fields, message) => {
     expect(() => parseClose({ type: 'websocket.close', ...fields })).toThrow(new Error(message))
+  })
+})
+
+describe('failCodeOf', () => {
+  it.each([
+    ['WS_ERR_INVALID_UTF8', 1007],
+    ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009],
+    ['WS_ERR_TOO_MANY_BUFFERED_PARTS', 1008],
+    ['WS_ERR_INVALID_OPCODE', 1002],
+  ])('maps %s to %i', (code, closeCode) => {
+    expect(failCodeOf(code)).toBe(closeCode)
   })
 })

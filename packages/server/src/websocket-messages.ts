@@ -98,3 +98,16 @@ function isSendableCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return true
   return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006
 }
+
+/** The close code ws sends for each of its receiver errors (it stops reading afterwards). */
+const FAIL_CODES: Record<string, number> = {
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+}
+
+/** The close code ws failed a connection with, from the code of its error (`WS_ERR_...`). */
+export function failCodeOf(errorCode: string): number {
+  return FAIL_CODES[errorCode] ?? 1002
+}

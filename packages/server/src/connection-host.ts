@@ -1,0 +1,26 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { WebSocket } from 'ws'
+import type { ServerContext } from './server-context.js'
+import type { WebSocketConnection } from './websocket-connection.js'
+import type { AcceptDecision } from './websocket-messages.js'
+import type { OutputBatch } from './websocket-output.js'
+
+/** What connections need from the handler that created them (one for all of a server's). */
+export interface ConnectionHost {
+  readonly context: ServerContext
+  /** Batches the frames every connection of the server writes, per event-loop turn. */
+  readonly output: OutputBatch
+  /** Completes the upgrade (101) with ws; calls `onOpen` synchronously unless the socket died. */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    decision: AcceptDecision,
+    onOpen: (ws: WebSocket) => void,
+  ): void
+  /** Writes a raw HTTP response on the socket and closes it. */
+  refuse(socket: Duplex, status: number, reason: string): void
+  /** Told once, when the connection is over and its application has been told. */
+  connectionClosed(connection: WebSocketConnection): void
+}
