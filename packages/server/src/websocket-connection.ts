@@ -143,6 +143,8 @@ export class WebSocketConnection implements AppIo {
     const head = held.release()
     this.#held = null
     this.#req = null
+    // ws puts early bytes back into the socket; the resume() in #opened makes them flow.
+    if (head.length > 0) socket.pause()
     this.#host.upgrade(req, socket, head, decision, (ws) => this.#opened(ws))
     if (this.#ws === null) {
       // ws found the socket half-closed and destroyed it.
@@ -170,6 +172,7 @@ export class WebSocketConnection implements AppIo {
     this.#ws = ws
     this.#state = 'open'
     socket.off('error', destroyOnError) // ws handles the socket's errors now
+    if (socket.isPaused()) socket.resume()
     this.#log('WSCONNECT')
     const heartbeat =
       options.pingIntervalMs > 0

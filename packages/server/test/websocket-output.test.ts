@@ -1,9 +1,11 @@
 // The corked, frame-once output path (websocket-output.ts) seen from real clients.
+import { connect } from 'node:net'
 import type { Application, Send } from '@node-channels/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { WebSocket } from 'ws'
 import {
   closeOf,
+  handshake,
   nextMessage,
   openClient,
   Recording,
@@ -162,5 +164,44 @@ describe('WebSocket output', () => {
     ws.send('x'.repeat(10_000))
     const [data] = await withTimeout(nextMessage(ws), 2000, 'the echo')
     expect(data.toString()).toBe('x'.repeat(10_000))
+  })
+})
+
+/** A masked client text frame (RFC 6455 §5.3), as a browser sends it. */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text)
+  const mask = Buffer.from([1, 2, 3, 4])
+  const masked = payload.map((byte, i) => byte ^ (mask[i % 4] ?? 0))
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked])
+}
+
+describe('WebSocket input sent with the handshake', () => {
+  it('delivers a message the client sent before the 101, while the handshake was held', async () => {
+    const app = wsApp(new Recording(), async (receive, send) => {
+      await receive()
+      // Held: the client's frame arrives before the accept.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      await send({ type: 'websocket.accept' })
+      const event = await receive()
+      await send({ type: 'websocket.send', text: `got ${String(event.text)}` })
+      await receive()
+    })
+    const { port } = await startServer(app)
+    const socket = connect(port, '127.0.0.1')
+    onTestFinished(() => {
+      socket.destroy()
+    })
+    const received: Buffer[] = []
+    const replied = new Promise<void>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        received.push(chunk)
+        if (Buffer.concat(received).includes('got early')) resolve()
+      })
+    })
+    socket.write(Buffer.concat([Buffer.from(handshake('/early/')), clientFrame('early')]))
+    await withTimeout(replied, 2000, 'the reply to the early message')
+    const text = Buffer.concat(received).toString('latin1')
+    expect(text.startsWith('HTTP/1.1 101 Switching Protocols')).toBe(true)
+    expect(text.endsWith('\x81\x09got early')).toBe(true)
   })
 })
