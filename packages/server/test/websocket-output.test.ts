@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { WebSocket } from 'ws'
 import {
   closeOf,
+  deferred,
   handshake,
   nextMessage,
   openClient,
@@ -176,14 +177,17 @@ function clientFrame(text: string): Buffer {
 }
 
 describe('WebSocket input sent with the handshake', () => {
-  it('delivers a message the client sent before the 101, while the handshake was held', async () => {
-    const app = wsApp(new Recording(), async (receive, send) => {
+  it('delivers messages the client sent before the 101, with the request and while held', async () => {
+    const recording = new Recording()
+    const accept = deferred()
+    const app = wsApp(recording, async (receive, send) => {
       await receive()
-      // Held: the client's frame arrives before the accept.
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await accept.promise // held until the test has sent its second frame
       await send({ type: 'websocket.accept' })
-      const event = await receive()
-      await send({ type: 'websocket.send', text: `got ${String(event.text)}` })
+      for (let i = 0; i < 2; i++) {
+        const event = await receive()
+        await send({ type: 'websocket.send', text: `got ${String(event.text)}` })
+      }
       await receive()
     })
     const { port } = await startServer(app)
@@ -195,13 +199,18 @@ describe('WebSocket input sent with the handshake', () => {
     const replied = new Promise<void>((resolve) => {
       socket.on('data', (chunk: Buffer) => {
         received.push(chunk)
-        if (Buffer.concat(received).includes('got early')) resolve()
+        if (Buffer.concat(received).includes('got second')) resolve()
       })
     })
-    socket.write(Buffer.concat([Buffer.from(handshake('/early/')), clientFrame('early')]))
-    await withTimeout(replied, 2000, 'the reply to the early message')
+    // The first frame comes in the same packet as the request, the second during the hold.
+    socket.write(Buffer.concat([Buffer.from(handshake('/early/')), clientFrame('first')]))
+    await recording.waitFor('websocket.connect')
+    await new Promise<void>((resolve) => socket.write(clientFrame('second'), () => resolve()))
+    await new Promise((resolve) => setTimeout(resolve, 20)) // let the server read it while held
+    accept.resolve()
+    await withTimeout(replied, 2000, 'the replies to the early messages')
     const text = Buffer.concat(received).toString('latin1')
     expect(text.startsWith('HTTP/1.1 101 Switching Protocols')).toBe(true)
-    expect(text.endsWith('\x81\x09got early')).toBe(true)
+    expect(text.endsWith('\x81\x09got first\x81\x0agot second')).toBe(true)
   })
 })
