@@ -4,7 +4,8 @@ import { type Duplex, Writable } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer } from 'ws'
-import { EARLY_FLUSH_BYTES, encodeFrame, OutputBatch } from './websocket-output.js'
+import { encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
+import { EARLY_FLUSH_BYTES, OutputBatch } from './websocket-output.js'
 
 /** ws's own framing (exported at runtime as `Sender`, absent from @types/ws). */
 const { Sender } = wsModule as unknown as {
@@ -18,21 +19,26 @@ const { Sender } = wsModule as unknown as {
 
 /** A writable that records each write system call it would make: one array per `writev`. */
 class RecordingSocket extends Writable {
-  readonly calls: Buffer[][] = []
+  readonly calls: Array<Array<Buffer | string>> = []
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+  constructor() {
+    // As a net.Socket: strings reach the write call as they are.
+    super({ decodeStrings: false })
+  }
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
     this.calls.push([chunk])
     callback()
   }
 
-  override _writev(chunks: Array<{ chunk: Buffer }>, callback: () => void): void {
+  override _writev(chunks: Array<{ chunk: Buffer | string }>, callback: () => void): void {
     this.calls.push(chunks.map(({ chunk }) => chunk))
     callback()
   }
 
   /** Everything written, as one buffer. */
   get bytes(): Buffer {
-    return Buffer.concat(this.calls.flat())
+    return Buffer.concat(this.calls.flat().map((chunk) => Buffer.from(chunk)))
   }
 }
 
@@ -167,7 +173,7 @@ describe('OutputBatch', () => {
     expect(parseFrames(third.bytes)).toEqual([[2, 'two']])
   })
 
-  it('copies bytes: changing the array after send() does not change what is sent', async () => {
+  it('copies small bytes: changing the array after send() does not change what is sent', async () => {
     const batch = new OutputBatch()
     const [socket] = recordingSockets(1)
     if (socket === undefined) throw new Error('no socket')
@@ -190,6 +196,39 @@ describe('OutputBatch', () => {
     }
   })
 
+  it('writes a large text as its header and the string, and encodes it once for further sockets', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(3)
+    const text = 'é'.repeat(WHOLE_FRAME_LIMIT)
+    for (const socket of sockets) batch.write(socket, text)
+    await nextTurn()
+    const [first, second, third] = sockets.map((socket) => socket.calls[0] ?? [])
+    expect(first?.[1]).toBe(text)
+    expect(Buffer.isBuffer(second?.[1])).toBe(true)
+    expect(third?.[1]).toBe(second?.[1])
+    for (const socket of sockets) {
+      expect(parseFrames(socket.bytes)).toEqual([[1, Buffer.from(text).toString('latin1')]])
+    }
+  })
+
+  it('sends a large binary message at once, with what was corked before it, uncopied', () => {
+    const batch = new OutputBatch()
+    const [socket] = recordingSockets(1)
+    if (socket === undefined) throw new Error('no socket')
+    const bytes = Buffer.alloc(WHOLE_FRAME_LIMIT, 0x62)
+    batch.write(socket, 'before')
+    batch.write(socket, bytes)
+    expect(socket.calls).toHaveLength(1)
+    expect(socket.calls[0]?.[2]).toBe(bytes)
+    batch.write(socket, 'after')
+    batch.flush()
+    expect(parseFrames(socket.bytes)).toEqual([
+      [1, 'before'],
+      [2, 'b'.repeat(WHOLE_FRAME_LIMIT)],
+      [1, 'after'],
+    ])
+  })
+
   it('flushes a socket at once when its corked output passes EARLY_FLUSH_BYTES', () => {
     const batch = new OutputBatch()
     const [socket] = recordingSockets(1)
@@ -198,7 +237,9 @@ describe('OutputBatch', () => {
     for (let i = 0; i < 3; i++) batch.write(socket, big)
     expect(socket.calls).toEqual([])
     batch.write(socket, big)
+    // One writev: four headers and four texts.
     expect(socket.calls).toHaveLength(1)
+    expect(socket.calls[0]).toHaveLength(8)
     expect(socket.writableCorked).toBe(1)
     batch.write(socket, 'after')
     batch.flush()

@@ -1,4 +1,12 @@
 import type { Writable } from 'node:stream'
+import {
+  encodeFrame,
+  frameHeader,
+  headerLength,
+  LargeText,
+  textFrame,
+  WHOLE_FRAME_LIMIT,
+} from './websocket-frames.js'
 
 /*
  * The server's WebSocket output path, built beside ws rather than through `ws.send()`.
@@ -19,35 +27,13 @@ const CACHED_FRAMES = 32
 const CACHED_FRAME_BYTES = 64 * 1024
 
 /**
- * One unmasked, unfragmented server frame (RFC 6455 §5.2) carrying `payload`: text frames
- * take a string (encoded as UTF-8, as `ws.send()` does), binary frames a Uint8Array (copied).
- */
-export function encodeFrame(payload: string | Uint8Array, binary: boolean): Buffer {
-  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength
-  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10
-  const frame = Buffer.allocUnsafe(headerLength + length)
-  frame[0] = binary ? 0x82 : 0x81
-  if (length < 126) {
-    frame[1] = length
-  } else if (length < 65_536) {
-    frame[1] = 126
-    frame.writeUInt16BE(length, 2)
-  } else {
-    frame[1] = 127
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
-    frame.writeUInt32BE(length >>> 0, 6)
-  }
-  if (typeof payload === 'string') frame.write(payload, headerLength, 'utf8')
-  else frame.set(payload, headerLength)
-  return frame
-}
-
-/**
  * Batches a server's WebSocket output per event-loop turn: a socket is corked on its first
  * message of the turn and every corked socket is uncorked once the turn's work is done, so
  * what one turn sends to a socket leaves in one `writev`. A message sent to many sockets in
  * the same turn (a group send) is framed once: frames are remembered until the flush, text
- * by its value, bytes by the array's identity (and checked to be unchanged).
+ * by its value, bytes by the array's identity (and checked to be unchanged). Binary messages
+ * of WHOLE_FRAME_LIMIT bytes and more are neither copied nor kept: they go out at once, with
+ * what was corked before them, as `ws.send()` would send them.
  * The flush runs on `process.nextTick`, after the microtasks of the callback that wrote:
  * measured against `setImmediate`, it costs the same CPU per message and sends sooner.
  * Mirrors nothing in Daphne (Twisted writes each frame); it is the `ws` cork pattern.
@@ -56,8 +42,8 @@ export class OutputBatch {
   readonly #corked: Writable[] = []
   #scheduled = false
   #lastText: string | null = null
-  #lastTextFrame: Buffer | null = null
-  readonly #texts = new Map<string, Buffer>()
+  #lastTextFrame: Buffer | LargeText | null = null
+  readonly #texts = new Map<string, Buffer | LargeText>()
   #lastBytes: Uint8Array | null = null
   #lastBytesFrame: Buffer | null = null
   readonly #bytes = new Map<Uint8Array, Buffer>()
@@ -70,17 +56,28 @@ export class OutputBatch {
 
   /** Writes one message to `socket` as a text (string) or binary (Uint8Array) frame. */
   write(socket: Writable, payload: string | Uint8Array): void {
-    const frame =
-      typeof payload === 'string' ? this.#textFrame(payload) : this.#binaryFrame(payload)
-    if (socket.writableCorked === 0) {
-      socket.cork()
-      this.#corked.push(socket)
-      if (!this.#scheduled) {
-        this.#scheduled = true
-        process.nextTick(this.#flush)
+    if (typeof payload === 'string') {
+      const frame = this.#textFrame(payload)
+      this.#cork(socket)
+      if (frame instanceof LargeText) {
+        socket.write(frame.header)
+        socket.write(frame.payload)
+      } else {
+        socket.write(frame)
       }
+    } else if (payload.byteLength + headerLength(payload.byteLength) >= WHOLE_FRAME_LIMIT) {
+      this.#cork(socket)
+      socket.write(frameHeader(payload.byteLength, true))
+      socket.write(payload)
+      // Uncopied, so it leaves now: the caller may reuse the array once the socket took it.
+      socket.uncork()
+      socket.cork()
+      return
+    } else {
+      const frame = this.#binaryFrame(payload)
+      this.#cork(socket)
+      socket.write(frame)
     }
-    socket.write(frame)
     if (socket.writableLength >= EARLY_FLUSH_BYTES) {
       // Large output leaves now, so corking never holds back more than a socket buffer's worth.
       socket.uncork()
@@ -103,11 +100,21 @@ export class OutputBatch {
     if (this.#bytes.size > 0) this.#bytes.clear()
   }
 
-  #textFrame(text: string): Buffer {
+  #cork(socket: Writable): void {
+    if (socket.writableCorked !== 0) return
+    socket.cork()
+    this.#corked.push(socket)
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      process.nextTick(this.#flush)
+    }
+  }
+
+  #textFrame(text: string): Buffer | LargeText {
     const last = this.#lastTextFrame
-    if (last !== null && text === this.#lastText) return last
-    const frame =
-      (this.#texts.size > 0 ? this.#texts.get(text) : undefined) ?? encodeFrame(text, false)
+    if (last !== null && text === this.#lastText) return shared(last)
+    const cached = this.#texts.size > 0 ? this.#texts.get(text) : undefined
+    const frame = cached === undefined ? textFrame(text) : shared(cached)
     // The previous frame is remembered only once a second one is built in the same turn, so
     // a turn with one message (an echo) costs no map work.
     if (last !== null && this.#lastText !== null) remember(this.#texts, this.#lastText, last)
@@ -136,8 +143,13 @@ export class OutputBatch {
   }
 }
 
+/** A frame about to be written to one more socket: a large text is then encoded once. */
+function shared(frame: Buffer | LargeText): Buffer | LargeText {
+  return frame instanceof LargeText ? frame.share() : frame
+}
+
 /** Keeps a frame for the rest of the turn, within the cache's bounds. */
-function remember<K>(cache: Map<K, Buffer>, key: K, frame: Buffer): void {
+function remember<K, F extends Buffer | LargeText>(cache: Map<K, F>, key: K, frame: F): void {
   if (frame.length <= CACHED_FRAME_BYTES && (cache.size < CACHED_FRAMES || cache.has(key))) {
     cache.set(key, frame)
   }
@@ -145,9 +157,7 @@ function remember<K>(cache: Map<K, Buffer>, key: K, frame: Buffer): void {
 
 /** True when `frame`'s payload is exactly `bytes` (an application may reuse an array). */
 function carries(frame: Buffer, bytes: Uint8Array): boolean {
-  const headerLength = frame.length - bytes.byteLength
-  if (headerLength !== (bytes.byteLength < 126 ? 2 : bytes.byteLength < 65_536 ? 4 : 10)) {
-    return false
-  }
-  return frame.compare(bytes, 0, bytes.byteLength, headerLength) === 0
+  const offset = frame.length - bytes.byteLength
+  if (offset !== headerLength(bytes.byteLength)) return false
+  return frame.compare(bytes, 0, bytes.byteLength, offset) === 0
 }

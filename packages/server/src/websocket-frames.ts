@@ -1,0 +1,82 @@
+/**
+ * Frames of this many bytes and more are not built whole. Below it a frame is a slice of
+ * Node's shared Buffer pool (`Buffer.poolSize / 2`); from it on, a Buffer per message would be
+ * an allocation of its own, which costs more than the socket encoding the text as it writes.
+ */
+export const WHOLE_FRAME_LIMIT = 4096
+
+/** Bytes of the header of an unmasked server frame with `length` payload bytes. */
+export function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10
+}
+
+/** The header of an unmasked, unfragmented server frame (RFC 6455 §5.2). */
+export function frameHeader(length: number, binary: boolean): Buffer {
+  const header = Buffer.allocUnsafe(headerLength(length))
+  writeHeader(header, length, binary)
+  return header
+}
+
+/**
+ * One whole unmasked, unfragmented server frame carrying `payload`: text frames take a string
+ * (encoded as UTF-8, as `ws.send()` does), binary frames a Uint8Array (copied).
+ */
+export function encodeFrame(payload: string | Uint8Array, binary: boolean): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength
+  return encodeWhole(payload, length, binary)
+}
+
+/**
+ * A text message too large to build whole (see WHOLE_FRAME_LIMIT): its header, and its text,
+ * which the socket encodes as it writes it. Sent to a second socket (`share()`), the text is
+ * encoded once into a Buffer that every further socket gets.
+ */
+export class LargeText {
+  readonly header: Buffer
+  payload: string | Buffer
+  /** Bytes of the whole frame. */
+  readonly length: number
+
+  constructor(text: string, byteLength: number) {
+    this.header = frameHeader(byteLength, false)
+    this.payload = text
+    this.length = this.header.length + byteLength
+  }
+
+  /** Encodes the text once, for a frame that goes to more than one socket. */
+  share(): this {
+    if (typeof this.payload === 'string') this.payload = Buffer.from(this.payload, 'utf8')
+    return this
+  }
+}
+
+/** The frame of a text message: built whole when small, else a LargeText. */
+export function textFrame(text: string): Buffer | LargeText {
+  const length = Buffer.byteLength(text)
+  return length + headerLength(length) < WHOLE_FRAME_LIMIT
+    ? encodeWhole(text, length, false)
+    : new LargeText(text, length)
+}
+
+function encodeWhole(payload: string | Uint8Array, length: number, binary: boolean): Buffer {
+  const offset = headerLength(length)
+  const frame = Buffer.allocUnsafe(offset + length)
+  writeHeader(frame, length, binary)
+  if (typeof payload === 'string') frame.write(payload, offset, 'utf8')
+  else frame.set(payload, offset)
+  return frame
+}
+
+function writeHeader(target: Buffer, length: number, binary: boolean): void {
+  target[0] = binary ? 0x82 : 0x81
+  if (length < 126) {
+    target[1] = length
+  } else if (length < 65_536) {
+    target[1] = 126
+    target.writeUInt16BE(length, 2)
+  } else {
+    target[1] = 127
+    target.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
+    target.writeUInt32BE(length >>> 0, 6)
+  }
+}
