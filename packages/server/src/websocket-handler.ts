@@ -4,7 +4,7 @@ import type { WebSocketScope } from '@node-channels/core'
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
 import { clientHost } from './access-log.js'
 import type { ConnectionHost } from './connection-host.js'
-import { ConnectionLimits } from './connection-limits.js'
+import { type ConnectionLimits, connectionLimitsOf } from './connection-limits.js'
 import { destroyOnError } from './held-socket.js'
 import { checkOrigin } from './origin-check.js'
 import { tooManyHeaders } from './request-limits.js'
@@ -60,10 +60,8 @@ export class WebSocketHandler implements ConnectionHost {
 
   constructor(context: ServerContext) {
     this.context = context
-    this.#limits = new ConnectionLimits(
-      context.options.maxConnectionsPerClient,
-      context.options.maxConnections,
-    )
+    // One count per server, shared with long-poll sessions, so an address holds the cap once.
+    this.#limits = connectionLimitsOf(context)
     // `closeTimeout` (ws >= 8.18) is not in @types/ws yet.
     const wsOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
