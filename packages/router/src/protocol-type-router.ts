@@ -49,18 +49,25 @@ export function ProtocolTypeRouter(applications: ProtocolTypeRouterApplications)
     table.set(type, app)
   }
 
-  return async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
-    if (typeof scope !== 'object' || scope === null) {
-      throw new TypeError(`ProtocolTypeRouter expects a scope object, got ${describe(scope)}.`)
+  // Not an async function: a connection waits in its application for as long as it lives,
+  // and a suspended async frame here would stay with it (about half a KiB).
+  return (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+    try {
+      if (typeof scope !== 'object' || scope === null) {
+        throw new TypeError(`ProtocolTypeRouter expects a scope object, got ${describe(scope)}.`)
+      }
+      const type: unknown = scope.type
+      if (type === undefined) {
+        throw new TypeError("ProtocolTypeRouter got a scope without a 'type' key.")
+      }
+      const app = typeof type === 'string' ? table.get(type) : undefined
+      if (app === undefined) {
+        throw new TypeError(`No application configured for scope type ${describe(type)}`)
+      }
+      // The application's own promise when it returns one; anything else is adopted.
+      return Promise.resolve(app(scope, receive, send))
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const type: unknown = scope.type
-    if (type === undefined) {
-      throw new TypeError("ProtocolTypeRouter got a scope without a 'type' key.")
-    }
-    const app = typeof type === 'string' ? table.get(type) : undefined
-    if (app === undefined) {
-      throw new TypeError(`No application configured for scope type ${describe(type)}`)
-    }
-    return await app(scope, receive, send)
   }
 }

@@ -4,6 +4,7 @@ import { describe, quote } from './quote.js'
 import { RouteNotFound } from './route-not-found.js'
 import type { RoutePattern } from './route-pattern.js'
 import { compilePathRoute, compileRegexRoute } from './route-pattern.js'
+import { routedScope } from './routed-scope.js'
 
 /** Options of `path()` and `rePath()`. Mirrors the `kwargs=` and `name=` arguments of Django's. */
 export interface RouteOptions {
@@ -95,32 +96,30 @@ export function URLRouter(routes: readonly Route[]): Application {
     return { route, endpoint: Reflect.get(route.app, kPathRouting) !== true }
   })
 
-  const router = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
-    if (typeof scope !== 'object' || scope === null) {
-      throw new TypeError(`URLRouter expects a scope object, got ${describe(scope)}.`)
+  // Not an async function: a connection waits in its application for as long as it lives,
+  // and a suspended async frame per router would stay with it (about half a KiB).
+  const router = (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+    try {
+      return attempt(scope, routablePath(scope), 0, receive, send)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const nested = scope.path_remaining !== undefined
-    const given: unknown = nested ? scope.path_remaining : scope.path
-    if (given === undefined || given === null) {
-      throw new TypeError("No 'path' key in connection scope, cannot route URLs")
-    }
-    if (typeof given !== 'string') {
-      throw new TypeError(`URLRouter needs a string path in the scope, got ${describe(given)}.`)
-    }
-    let path = given
-    if (!nested) {
-      // Only the outermost router removes root_path; nested ones route path_remaining.
-      const rootPath: unknown = scope.root_path ?? ''
-      if (typeof rootPath !== 'string') {
-        throw new TypeError(`URLRouter needs a string root_path, got ${describe(rootPath)}.`)
-      }
-      if (!path.startsWith(rootPath)) throw new RouteNotFound(path)
-      path = path.slice(rootPath.length)
-    }
-    const remaining = path.replace(/^\/+/, '')
-    const outer = scope.url_route ?? { args: [], kwargs: {} }
+  }
 
-    for (const { route, endpoint } of table) {
+  /**
+   * Tries the routes from `first` on; throws (synchronously) when none matches. A route's
+   * application that fails with the not-found of this very attempt lets the next route try.
+   */
+  const attempt = (
+    scope: Scope,
+    remaining: string,
+    first: number,
+    receive: Receive,
+    send: Send,
+  ): Promise<void> => {
+    const outer = scope.url_route ?? { args: [], kwargs: {} }
+    for (let index = first; index < table.length; index++) {
+      const { route, endpoint } = table[index] as (typeof table)[number]
       const found = route.pattern.match(remaining, endpoint)
       if (!found) continue
       // A fresh url_route per attempt also identifies the attempt: middleware copies the
@@ -129,23 +128,40 @@ export function URLRouter(routes: readonly Route[]): Application {
         args: [...outer.args, ...found.args],
         kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
       }
-      const inner: Scope = { ...scope, path_remaining: found.remaining, url_route: urlRoute }
+      let result: Promise<void>
       try {
-        return await route.app(inner, receive, send)
+        result = route.app(routedScope(scope, found.remaining, urlRoute), receive, send)
       } catch (error) {
-        // Only the not-found of a router that got this very attempt (directly or through
-        // middleware) falls through to the next route, like Channels' Resolver404.
-        if (error instanceof RouteNotFound && failedAttempts.get(error) === urlRoute) continue
+        if (isFailedAttempt(error, urlRoute)) continue
         throw error
       }
+      return orNext(result, urlRoute, scope, remaining, index + 1, receive, send)
     }
-
     const error = new RouteNotFound(remaining)
     if (typeof scope.url_route === 'object' && scope.url_route !== null) {
       failedAttempts.set(error, scope.url_route)
     }
     throw error
   }
+
+  /**
+   * The outcome of a route's application, except that the not-found of a router that got
+   * this very attempt (directly or through middleware) lets the routes from `next` try, like
+   * Channels' Resolver404. What the waiting connection keeps is this one reaction.
+   */
+  const orNext = (
+    result: Promise<void>,
+    urlRoute: UrlRoute,
+    scope: Scope,
+    remaining: string,
+    next: number,
+    receive: Receive,
+    send: Send,
+  ): Promise<void> =>
+    Promise.resolve(result).then(undefined, (error: unknown) => {
+      if (isFailedAttempt(error, urlRoute)) return attempt(scope, remaining, next, receive, send)
+      throw error
+    })
   return markPathRouting(router)
 }
 
@@ -154,6 +170,39 @@ export function URLRouter(routes: readonly Route[]): Application {
 // The not-found errors of routers, with the url_route of the attempt they answer: the outer
 // router that made that url_route object tries its next route, nobody else does.
 const failedAttempts = new WeakMap<RouteNotFound, object>()
+
+/**
+ * The path a router matches: `path_remaining` in a nested router, else `path` without the
+ * `root_path` (only the outermost router removes it), without its leading slashes.
+ */
+function routablePath(scope: Scope): string {
+  if (typeof scope !== 'object' || scope === null) {
+    throw new TypeError(`URLRouter expects a scope object, got ${describe(scope)}.`)
+  }
+  const nested = scope.path_remaining !== undefined
+  const given: unknown = nested ? scope.path_remaining : scope.path
+  if (given === undefined || given === null) {
+    throw new TypeError("No 'path' key in connection scope, cannot route URLs")
+  }
+  if (typeof given !== 'string') {
+    throw new TypeError(`URLRouter needs a string path in the scope, got ${describe(given)}.`)
+  }
+  let path = given
+  if (!nested) {
+    const rootPath: unknown = scope.root_path ?? ''
+    if (typeof rootPath !== 'string') {
+      throw new TypeError(`URLRouter needs a string root_path, got ${describe(rootPath)}.`)
+    }
+    if (!path.startsWith(rootPath)) throw new RouteNotFound(path)
+    path = path.slice(rootPath.length)
+  }
+  return path.replace(/^\/+/, '')
+}
+
+/** Whether `error` is the not-found a nested router threw for the attempt `urlRoute`. */
+function isFailedAttempt(error: unknown, urlRoute: UrlRoute): boolean {
+  return error instanceof RouteNotFound && failedAttempts.get(error) === urlRoute
+}
 
 function checkApplication(caller: string, route: RegExp | string, app: unknown): Application {
   const where = typeof route === 'string' ? quote(route) : String(route)
