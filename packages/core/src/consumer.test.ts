@@ -7,7 +7,7 @@ import { NoHandlerError } from './dispatch.js'
 import { InvalidChannelLayerError, StopConsumer } from './errors.js'
 import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 import { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
-import type { Message, Send } from './types.js'
+import { type Message, type Send, sendDone } from './types.js'
 
 afterEach(async () => {
   await resetChannelLayers()
@@ -324,6 +324,37 @@ describe('AsyncConsumer.baseSend', () => {
     running.input.put({ type: 'test.burst' })
     await running.done
     expect(delivered.map((message) => message.type)).toEqual(['out.one', 'out.two', 'out.three'])
+  })
+
+  it("returns the server's sendDone as it is, and keeps order when a slow send comes first", async () => {
+    const delivered: string[] = []
+    const slow = deferred<void>()
+    const send = (message: Message): Promise<void> => {
+      if (message.type === 'out.slow')
+        return slow.promise.then(() => void delivered.push('out.slow'))
+      delivered.push(message.type)
+      return sendDone
+    }
+    const results: Array<Promise<void>> = []
+    class Mixed extends AsyncConsumer {
+      test_quick(): void {
+        results.push(this.baseSend({ type: 'out.quick' }))
+      }
+      test_mixed(): void {
+        this.baseSend({ type: 'out.slow' })
+        this.baseSend({ type: 'out.after' })
+        throw new StopConsumer()
+      }
+    }
+    const running = startApp(Mixed.asAsgi(), wsScope, send)
+    running.input.put({ type: 'test.quick' })
+    running.input.put({ type: 'test.mixed' })
+    await nextTurn()
+    expect(results[0]).toBe(sendDone)
+    expect(delivered).toEqual(['out.quick'])
+    slow.resolve()
+    await running.done
+    expect(delivered).toEqual(['out.quick', 'out.slow', 'out.after'])
   })
 
   it('surfaces a failed send as the error of a sync handler that did not await it', async () => {

@@ -4,7 +4,14 @@ import { dispatchTo } from './dispatch.js'
 import { StopConsumer } from './errors.js'
 import { getChannelLayer } from './layers/registry.js'
 import { Mailbox } from './mailbox.js'
-import type { Application, Message, Receive, Scope, Send } from './types.js'
+import {
+  type Application,
+  type Message,
+  type Receive,
+  type Scope,
+  type Send,
+  sendDone,
+} from './types.js'
 
 /** A consumer class that `asAsgi()` can build: constructed with at most one `init` argument. */
 export type ConsumerClass = new (init?: never) => AsyncConsumer
@@ -127,11 +134,15 @@ export class AsyncConsumer {
     if (outbox === null) {
       // Nothing in flight: hand it over now, in call order, without a link in a chain.
       if (this.#sendFailure) return this.#failedSend(this.#sendFailure.error)
+      let result: Promise<void>
       try {
-        sent = toPromise(send(message))
+        result = send(message)
       } catch (error) {
         return this.#failedSend(error)
       }
+      // Carried out already: nothing to wait for, so nothing to chain.
+      if (result === sendDone) return sendDone
+      sent = toPromise(result)
     } else {
       sent = outbox.then(() => {
         if (this.#sendFailure) throw this.#sendFailure.error

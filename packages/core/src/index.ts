@@ -113,7 +113,7 @@ export type {
   UrlRoute,
   WebSocketScope,
 } from './types.js'
-export { kNodeHttp, kPathRouting, kServerShutdown } from './types.js'
+export { kNodeHttp, kPathRouting, kServerShutdown, sendDone } from './types.js'
 export type {
   AcceptOptions,
   CloseOptions,

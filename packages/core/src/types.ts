@@ -78,6 +78,20 @@ export type Receive = () => Promise<Message>
 /** Emits an outgoing event. */
 export type Send = (message: Message) => Promise<void>
 
+/**
+ * The settled promise a server's `send()` returns when it carried the message out at once.
+ * A consumer does not wait for it (any other promise it waits for). Shared through the global
+ * symbol registry, so that two copies of this package agree on it.
+ */
+export const sendDone: Promise<void> = sharedSendDone()
+
+function sharedSendDone(): Promise<void> {
+  const registry = globalThis as Record<symbol, Promise<void> | undefined>
+  const key = Symbol.for('node-channels.send-done')
+  registry[key] ??= Promise.resolve()
+  return registry[key]
+}
+
 /** An ASGI-style application: one call per connection. */
 export type Application = (scope: Scope, receive: Receive, send: Send) => Promise<void>
 

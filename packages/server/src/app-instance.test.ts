@@ -1,4 +1,4 @@
-import type { Application, Message } from '@node-channels/core'
+import { type Application, type Message, sendDone } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { AppInstance, CancelledError, InstanceRegistry, MessageQueue } from './app-instance.js'
 import type { ServerLogger } from './options.js'
@@ -44,6 +44,24 @@ describe('AppInstance', () => {
         throw error
       }).exited,
     ).toEqual({ kind: 'raised', error })
+  })
+
+  it("answers a send carried out at once with core's sendDone, so a consumer need not wait", async () => {
+    const results: unknown[] = []
+    const later = Promise.resolve()
+    const instance = new AppInstance({
+      application: async (_s, _r, send) => {
+        results.push(send({ type: 'now' }), send({ type: 'later' }))
+      },
+      scope,
+      receive: () => new Promise(() => {}),
+      send: (message) => (message.type === 'later' ? later : undefined),
+      label: 'test',
+      logger: logger(),
+    })
+    await instance.exited
+    expect(results[0]).toBe(sendDone)
+    expect(results[1]).toBe(later)
   })
 
   it('rejects a message without a type in send()', async () => {

@@ -1,4 +1,4 @@
-import type { Application, Message, Scope } from '@node-channels/core'
+import { type Application, type Message, type Scope, sendDone } from '@node-channels/core'
 import { quote, type ServerLogger } from './options.js'
 
 /**
@@ -53,8 +53,6 @@ export interface AppInstanceInit extends AppInstanceOptions, AppIo {}
 
 /** Told how an application instance ended, with the instance (see `AppInstance.whenExited`). */
 export type ExitListener = (exit: AppExit, instance: AppInstance) => void
-
-const RESOLVED: Promise<void> = Promise.resolve()
 
 /**
  * One running application call: its `receive`/`send`, how it ended, and the close timeout.
@@ -220,12 +218,12 @@ export class AppInstance {
   }
 
   #send(message: Message): Promise<void> {
-    if (this.#exit?.kind === 'abandoned') return RESOLVED
+    if (this.#exit?.kind === 'abandoned') return sendDone
     if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
       return Promise.reject(new TypeError(`Message has no type defined: ${quote(message)}.`))
     }
     try {
-      return this.#io.send(message) ?? RESOLVED
+      return this.#io.send(message) ?? sendDone
     } catch (error) {
       return Promise.reject(error)
     }
