@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChannelLayer } from './channel-layer.js'
 import { AsyncConsumer } from './consumer.js'
@@ -145,6 +146,37 @@ describe('AsyncConsumer ordering', () => {
     await running.done
     // Each source reads one message ahead: fast:2 was read after fast:1 was taken.
     expect(log).toEqual(['slow:start', 'slow:end', 'fast:1', 'layer', 'fast:2'])
+  })
+})
+
+describe('AsyncConsumer async context', () => {
+  it('runs every handler in the async context the application was called in, whoever sent the event', async () => {
+    memoryLayer()
+    const storage = new AsyncLocalStorage<string>()
+    const seen: string[] = []
+    class Member extends AsyncConsumer {
+      async test_join(): Promise<void> {
+        await this.channelLayer?.groupAdd('room', this.channelName)
+        seen.push(`join in ${storage.getStore()}`)
+      }
+      test_shout(): Promise<void> | undefined {
+        seen.push(`shout in ${storage.getStore()}`)
+        return this.channelLayer?.groupSend('room', { type: 'room.note' })
+      }
+      room_note(): void {
+        seen.push(`note in ${storage.getStore()}`)
+      }
+    }
+    const a = storage.run('a', () => startApp(Member.asAsgi(), wsScope))
+    const b = storage.run('b', () => startApp(Member.asAsgi(), wsScope))
+    a.input.put({ type: 'test.join' })
+    await nextTurn()
+    b.input.put({ type: 'test.join' })
+    await nextTurn()
+    storage.run('outsider', () => b.input.put({ type: 'test.shout' }))
+    await nextTurn()
+    expect(seen.slice(0, 3)).toEqual(['join in a', 'join in b', 'shout in b'])
+    expect(seen.slice(3).sort()).toEqual(['note in a', 'note in b'])
   })
 })
 

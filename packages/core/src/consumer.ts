@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import type { ChannelLayer } from './channel-layer.js'
 import { ConsumerChannelLayer } from './consumer-layer.js'
 import { dispatchTo } from './dispatch.js'
@@ -72,6 +73,18 @@ export class AsyncConsumer {
   /** The callbacks that settle each send, made on the first send (none for a silent consumer). */
   #settleSend: ((value: unknown) => void) | null = null
   #failSend: ((error: unknown) => void) | null = null
+  /** The inbox of the connection being served; null before it opens and once it has ended. */
+  #mailbox: Mailbox | null = null
+  /** This instance's side of the layer, whose groups it leaves when it ends. */
+  #handle: ConsumerChannelLayer | null = null
+  /** The async context the application was called in: every handler runs in it. */
+  #context: AsyncResource | null = null
+  #resolveEnd: (() => void) | null = null
+  #rejectEnd: ((error: unknown) => void) | null = null
+  /** Callbacks made once per instance, on first use: the mailbox's wake-up, a handler's settling. */
+  #wakeUp: (() => void) | null = null
+  #handled: (() => void) | null = null
+  #handlerFailed: ((error: unknown) => void) | null = null
 
   /**
    * Returns an application that serves each connection with a new instance of this class,
@@ -171,57 +184,136 @@ export class AsyncConsumer {
     return failed
   }
 
-  async #run(scope: Scope, receive: Receive, send: Send): Promise<void> {
+  /**
+   * Serves one connection: settles once the instance has ended and cleaned up. No async
+   * frame waits between events: the mailbox wakes `#drain` when one arrives.
+   */
+  #run(scope: Scope, receive: Receive, send: Send): Promise<void> {
     this.scope = scope
     this.#send = send
-    const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
-    const layer = getChannelLayer(alias)
-    let handle: ConsumerChannelLayer | null = null
-    let channelName = ''
-    if (layer !== null) {
-      channelName = await layer.newChannel()
-      handle = new ConsumerChannelLayer(layer, channelName)
-      this.channelLayer = handle
-      this.channelName = channelName
-    }
+    return new Promise<void>((resolve, reject) => {
+      this.#resolveEnd = resolve
+      this.#rejectEnd = reject
+      this.#context = new AsyncResource('node-channels.consumer')
+      const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
+      let layer: ChannelLayer | null
+      let named: PromiseLike<string>
+      try {
+        layer = getChannelLayer(alias)
+        if (layer === null) {
+          this.#open(receive, null)
+          return
+        }
+        named = layer.newChannel()
+      } catch (error) {
+        reject(error)
+        return
+      }
+      const opened = layer
+      Promise.resolve(named).then((channelName) => {
+        this.#handle = new ConsumerChannelLayer(opened, channelName)
+        this.channelLayer = this.#handle
+        this.channelName = channelName
+        this.#open(receive, opened)
+      }, reject)
+    })
+  }
+
+  #open(receive: Receive, layer: ChannelLayer | null): void {
     const mailbox = new Mailbox()
-    let failure: { error: unknown } | null = null
+    this.#mailbox = mailbox
     try {
       mailbox.addReceive(receive)
-      if (layer !== null) mailbox.addLayer(layer, channelName)
-      // Messages are drained one at a time; a handler that returns synchronously and leaves
-      // no send in flight is not awaited, so a queue of them costs no promise each.
-      for (;;) {
-        const message = mailbox.take()
-        if (message === undefined) {
-          await mailbox.wait()
-          continue
-        }
-        let thrown: { error: unknown } | null = null
-        try {
-          // The default dispatch is called without its async wrapper; an override is honoured.
-          const result =
-            this.dispatch === baseDispatch ? dispatchTo(this, message) : this.dispatch(message)
-          if (isThenable(result)) await result
-        } catch (error) {
-          thrown = { error }
-        }
-        // The next handler starts once what this one sent has been handed over.
-        if (this.#outbox !== null) await this.#outbox
-        if (thrown !== null && !(thrown.error instanceof StopConsumer)) throw thrown.error
-        if (this.#sendFailure) throw this.#sendFailure.error
-        if (thrown !== null) throw thrown.error
-      }
+      if (layer !== null) mailbox.addLayer(layer, this.channelName)
     } catch (error) {
-      if (!(error instanceof StopConsumer)) failure = { error }
+      this.#end(failureOf(error))
+      return
     }
-    // However the instance ended, leave every group its channel joined (Channels leaks them
-    // on a crash), and stop reading its channel, which releases it.
-    mailbox.close()
-    if (this.#outbox !== null) await this.#outbox
-    if (handle !== null) {
+    // Nothing is ready yet (every source hands over a microtask later): this goes to sleep.
+    this.#drain()
+  }
+
+  /**
+   * Dispatches what the mailbox holds, one handler at a time, until it is empty (then sleeps
+   * until the mailbox wakes it) or a handler's promise is pending (then resumes once it
+   * settles). A handler that returns synchronously and leaves no send in flight costs no
+   * promise. Runs in the instance's async context.
+   */
+  #drain(): void {
+    const mailbox = this.#mailbox
+    if (mailbox === null) return
+    for (;;) {
+      let message: Message | undefined
       try {
-        await handle.leaveAll()
+        message = mailbox.take()
+      } catch (error) {
+        this.#end(failureOf(error))
+        return
+      }
+      if (message === undefined) {
+        this.#wakeUp ??= () => this.#context?.runInAsyncScope(this.#drain, this)
+        mailbox.sleep(this.#wakeUp)
+        return
+      }
+      let result: unknown
+      try {
+        // The default dispatch is called without its async wrapper; an override is honoured.
+        result = this.dispatch === baseDispatch ? dispatchTo(this, message) : this.dispatch(message)
+      } catch (error) {
+        if (this.#handlerDone({ error })) continue
+        return
+      }
+      if (isThenable(result)) {
+        this.#handled ??= () => {
+          if (this.#handlerDone(null)) this.#drain()
+        }
+        this.#handlerFailed ??= (error: unknown) => {
+          if (this.#handlerDone({ error })) this.#drain()
+        }
+        Promise.resolve(result).then(this.#handled, this.#handlerFailed)
+        return
+      }
+      if (!this.#handlerDone(null)) return
+    }
+  }
+
+  /** A handler settled (`thrown` when it failed): true when the next one may start now. */
+  #handlerDone(thrown: { error: unknown } | null): boolean {
+    const outbox = this.#outbox
+    if (outbox === null) return this.#mayGoOn(thrown)
+    // The next handler starts once what this one sent has been handed over.
+    outbox.then(() => {
+      if (this.#mayGoOn(thrown)) this.#drain()
+    })
+    return false
+  }
+
+  /** Ends the instance when the handler failed or stopped it, or a send failed; else true. */
+  #mayGoOn(thrown: { error: unknown } | null): boolean {
+    if (thrown !== null && !(thrown.error instanceof StopConsumer)) this.#end(thrown)
+    else if (this.#sendFailure) this.#end(failureOf(this.#sendFailure.error))
+    else if (thrown !== null) this.#end(null)
+    else return true
+    return false
+  }
+
+  /**
+   * However the instance ended, leaves every group its channel joined (Channels leaks them
+   * on a crash), stops reading its channel (which releases it), then settles `#run`.
+   */
+  #end(failure: { error: unknown } | null): void {
+    const mailbox = this.#mailbox
+    if (mailbox === null) return
+    this.#mailbox = null
+    mailbox.close()
+    this.#cleanUp(failure).then(this.#resolveEnd, this.#rejectEnd)
+  }
+
+  async #cleanUp(failure: { error: unknown } | null): Promise<void> {
+    if (this.#outbox !== null) await this.#outbox
+    if (this.#handle !== null) {
+      try {
+        await this.#handle.leaveAll()
       } catch (error) {
         failure ??= { error }
       }
@@ -231,6 +323,11 @@ export class AsyncConsumer {
 }
 
 const baseDispatch = AsyncConsumer.prototype.dispatch
+
+/** How an instance that ended with `error` failed: StopConsumer is a clean end (null). */
+function failureOf(error: unknown): { error: unknown } | null {
+  return error instanceof StopConsumer ? null : { error }
+}
 
 /** Whether a handler's result is to be awaited: a promise or any other thenable. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -108,12 +108,13 @@ export type {
   LifespanScope,
   Message,
   Receive,
+  ReceiveInto,
   Scope,
   Send,
   UrlRoute,
   WebSocketScope,
 } from './types.js'
-export { kNodeHttp, kPathRouting, kServerShutdown, sendDone } from './types.js'
+export { kNodeHttp, kPathRouting, kReceiveInto, kServerShutdown, sendDone } from './types.js'
 export type {
   AcceptOptions,
   CloseOptions,

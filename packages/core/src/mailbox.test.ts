@@ -7,7 +7,7 @@ import { InvalidChannelLayerError, StopConsumer } from './errors.js'
 import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 import { resetChannelLayers, setChannelLayer } from './layers/registry.js'
 import { Mailbox } from './mailbox.js'
-import type { Message } from './types.js'
+import { kReceiveInto, type Message, type Receive, type ReceiveInto } from './types.js'
 
 afterEach(async () => {
   await resetChannelLayers()
@@ -18,10 +18,39 @@ async function takeAll(mailbox: Mailbox, count: number): Promise<string[]> {
   const types: string[] = []
   while (types.length < count) {
     const message = mailbox.take()
-    if (message === undefined) await mailbox.wait()
+    if (message === undefined) await new Promise<void>((resolve) => mailbox.sleep(resolve))
     else types.push(message.type)
   }
   return types
+}
+
+/** A client side as a server gives it: `receive()`, or only the promise-free `kReceiveInto`. */
+type ClientSide = { put(message: Message): void; receive: Receive }
+
+function promiseClient(): ClientSide {
+  const input = new AsyncQueue<Message>()
+  return { put: (message) => input.put(message), receive: () => input.get() }
+}
+
+function pushClient(): ClientSide {
+  const items: Message[] = []
+  let waiting: Parameters<ReceiveInto>[0] | null = null
+  const receiveInto: ReceiveInto = (receiver) => {
+    const item = items.shift()
+    if (item === undefined) waiting = receiver
+    else receiver.deliver(item)
+  }
+  const receive = Object.assign(
+    (): Promise<Message> => Promise.reject(new Error('receive() is not to be called')),
+    { [kReceiveInto]: receiveInto },
+  )
+  const put = (message: Message): void => {
+    const receiver = waiting
+    waiting = null
+    if (receiver === null) items.push(message)
+    else receiver.deliver(message)
+  }
+  return { put, receive }
 }
 
 /** A layer that delegates to an in-memory one but has no `receiveInto()` fast path. */
@@ -57,29 +86,33 @@ class DelegatingLayer implements ChannelLayer {
 }
 
 describe('Mailbox', () => {
-  it.each<[label: string, make: () => { layer: ChannelLayer; inner: InMemoryChannelLayer }]>([
+  const fastLayer = (): { layer: ChannelLayer; inner: InMemoryChannelLayer } => {
+    const layer = new InMemoryChannelLayer()
+    return { layer, inner: layer }
+  }
+  const slowLayer = (): { layer: ChannelLayer; inner: InMemoryChannelLayer } => {
+    const layer = new DelegatingLayer()
+    return { layer, inner: layer.inner }
+  }
+  it.each<
     [
-      'the in-memory fast path',
-      () => {
-        const layer = new InMemoryChannelLayer()
-        return { layer, inner: layer }
-      },
-    ],
-    [
-      'a layer read through receive()',
-      () => {
-        const layer = new DelegatingLayer()
-        return { layer, inner: layer.inner }
-      },
-    ],
+      label: string,
+      make: () => { layer: ChannelLayer; inner: InMemoryChannelLayer },
+      client: () => ClientSide,
+    ]
+  >([
+    ['the in-memory fast path, receive()', fastLayer, promiseClient],
+    ['a layer read through receive(), receive()', slowLayer, promiseClient],
+    ['the in-memory fast path, kReceiveInto', fastLayer, pushClient],
+    ['a layer read through receive(), kReceiveInto', slowLayer, pushClient],
   ])(
     'dispatches in arrival order, one read ahead per source, across interleaved events (%s)',
-    async (_label, make) => {
+    async (_label, make, client) => {
       const { layer, inner } = make()
       const channel = await layer.newChannel()
-      const input = new AsyncQueue<Message>()
+      const input = client()
       const mailbox = new Mailbox()
-      mailbox.addReceive(() => input.get())
+      mailbox.addReceive(input.receive)
       mailbox.addLayer(layer, channel)
       input.put({ type: 'client.one' })
       await layer.send(channel, { type: 'layer.one' })
@@ -130,7 +163,8 @@ describe('Mailbox', () => {
     mailbox.addReceive(() => {
       throw failure
     })
-    await mailbox.wait()
+    // Queued at once: there is nothing to sleep on.
+    expect(() => mailbox.sleep(() => undefined)).toThrow(TypeError)
     expect(() => mailbox.take()).toThrow(failure)
   })
 })

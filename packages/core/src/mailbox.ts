@@ -1,5 +1,5 @@
 import type { ChannelLayer, ChannelReceiver } from './channel-layer.js'
-import type { Message, Receive } from './types.js'
+import { kReceiveInto, type Message, type Receive, type ReceiveInto } from './types.js'
 
 /**
  * Where a mailbox gets messages from: one read in flight at most, started by `arm()`. The
@@ -50,10 +50,17 @@ export class Mailbox {
   #wake: (() => void) | null = null
   #closed = false
 
-  /** Reads the application's `receive()`, one event ahead. */
+  /**
+   * Reads the application's `receive()`, one event ahead: through the server's
+   * `receive[kReceiveInto]` when it has one (no promise per event), else through `receive()`.
+   */
   addReceive(receive: Receive): void {
     if (this.#client !== null) throw new TypeError('This mailbox already reads receive().')
-    this.#client = new ReceiveSource(this, receive)
+    const receiveInto = (receive as Partial<Record<typeof kReceiveInto, ReceiveInto>>)[kReceiveInto]
+    this.#client =
+      typeof receiveInto === 'function'
+        ? new ServerPushSource(this, receiveInto)
+        : new ReceiveSource(this, receive)
     this.#client.arm()
   }
 
@@ -86,12 +93,15 @@ export class Mailbox {
     return item ?? undefined
   }
 
-  /** Settles once a message (or a failure) is ready to take. */
-  wait(): Promise<void> {
-    if (this.#head !== null) return Promise.resolve()
-    return new Promise((resolve) => {
-      this.#wake = resolve
-    })
+  /**
+   * Calls `wake` once, when the next message (or failure) is queued; for a reader whose
+   * `take()` found nothing. Every source queues from a microtask of its own (a promise
+   * reaction, or the shared hand-over), never inside the call of whoever sent the message,
+   * so `wake` may run a handler at once.
+   */
+  sleep(wake: () => void): void {
+    if (this.#head !== null) throw new TypeError('A message is ready: take it instead of sleeping.')
+    this.#wake = wake
   }
 
   /** Stops every source: reads in flight are given up and later results dropped. */
@@ -101,6 +111,7 @@ export class Mailbox {
     for (let source = this.#head; source !== null; source = source.next) source.held = null
     this.#head = null
     this.#tail = null
+    this.#wake = null
     this.#client?.cancel()
     this.#layer?.cancel()
   }
@@ -126,7 +137,6 @@ export class Mailbox {
     const wake = this.#wake
     if (wake !== null) {
       this.#wake = null
-      // Resolving only schedules the dispatcher: no handler runs inside a sender's call.
       wake()
     }
   }
@@ -201,23 +211,53 @@ class LayerReceiveSource implements MailboxSource {
 }
 
 /**
- * The in-memory layer's fast path: this object is the channel's waiter, message after
- * message. What the layer hands over is queued one microtask later, as a settled promise
- * would be, so events keep their order against the other sources: a client event that
- * arrived before a layer message is still dispatched first. The hand-overs of one turn share
- * that microtask (a group send to a thousand members schedules one, not a thousand).
+ * A source that is handed its items by a call (`deliver`/`fail`), not a promise: the
+ * in-memory layer's `receiveInto()` and the server's `receive[kReceiveInto]`. What it is
+ * handed is queued one microtask later, as a settled promise would be, so events keep their
+ * order against the other sources and no handler runs inside the caller's call. The
+ * hand-overs of one turn share that microtask (a group send to a thousand members schedules
+ * one, not a thousand).
  */
-class ReceiveIntoSource implements MailboxSource, ChannelReceiver {
+abstract class PushSource implements MailboxSource, ChannelReceiver {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
   readonly #mailbox: Mailbox
-  readonly #layer: ReceiveIntoLayer
-  readonly #channel: string
-  /** What the layer handed over, until the microtask queues it (one read: one at most). */
+  /** What was handed over, until the microtask queues it (one read: one at most). */
   #received: Message | ReadFailure | null = null
 
-  constructor(mailbox: Mailbox, layer: ReceiveIntoLayer, channel: string) {
+  constructor(mailbox: Mailbox) {
     this.#mailbox = mailbox
+  }
+
+  abstract arm(): void
+  abstract cancel(): void
+
+  deliver(message: Message): void {
+    this.#received = message
+    handOverLater(this)
+  }
+
+  fail(reason: unknown): void {
+    this.#received = new ReadFailure(reason)
+    handOverLater(this)
+  }
+
+  /** Queues what was handed over in the mailbox (called by `handOverAll`). */
+  handOver(): void {
+    const received = this.#received
+    this.#received = null
+    if (received instanceof ReadFailure) this.#mailbox.fail(this, received.reason)
+    else if (received !== null) this.#mailbox.deliver(this, received)
+  }
+}
+
+/** The in-memory layer's fast path: this object is the channel's waiter, message after message. */
+class ReceiveIntoSource extends PushSource {
+  readonly #layer: ReceiveIntoLayer
+  readonly #channel: string
+
+  constructor(mailbox: Mailbox, layer: ReceiveIntoLayer, channel: string) {
+    super(mailbox)
     this.#layer = layer
     this.#channel = channel
   }
@@ -229,35 +269,36 @@ class ReceiveIntoSource implements MailboxSource, ChannelReceiver {
   cancel(): void {
     this.#layer.cancelReceive(this.#channel, this)
   }
+}
 
-  deliver(message: Message): void {
-    this.#hold(message)
+/** The server's fast path for the application's events (`receive[kReceiveInto]`). */
+class ServerPushSource extends PushSource {
+  readonly #receiveInto: ReceiveInto
+
+  constructor(mailbox: Mailbox, receiveInto: ReceiveInto) {
+    super(mailbox)
+    this.#receiveInto = receiveInto
   }
 
-  fail(reason: unknown): void {
-    this.#hold(new ReadFailure(reason))
+  arm(): void {
+    try {
+      this.#receiveInto(this)
+    } catch (error) {
+      this.fail(error)
+    }
   }
 
-  #hold(item: Message | ReadFailure): void {
-    this.#received = item
-    handOverLater(this)
-  }
-
-  /** Queues what the layer handed over in the mailbox (called by `handOverAll`). */
-  handOver(): void {
-    const received = this.#received
-    this.#received = null
-    if (received instanceof ReadFailure) this.#mailbox.fail(this, received.reason)
-    else if (received !== null) this.#mailbox.deliver(this, received)
+  cancel(): void {
+    // Like receive(), the server's read cannot be withdrawn; its result is dropped.
   }
 }
 
 /** Sources holding a hand-over for the next `handOverAll`, in the order they got them. */
-const handOvers: ReceiveIntoSource[] = []
+const handOvers: PushSource[] = []
 const SETTLED: Promise<void> = Promise.resolve()
 
 /** Schedules `source.handOver()`: one microtask (a settled promise's, lighter than `queueMicrotask`) serves a whole turn. */
-function handOverLater(source: ReceiveIntoSource): void {
+function handOverLater(source: PushSource): void {
   if (handOvers.push(source) === 1) SETTLED.then(handOverAll)
 }
 

@@ -75,6 +75,22 @@ export type Scope = HttpScope | WebSocketScope | LifespanScope | ChannelScope
 /** Returns the next incoming event. */
 export type Receive = () => Promise<Message>
 
+/**
+ * A server's promise-free form of `receive()`, found on its `receive` function under
+ * `kReceiveInto`: hands the next event to `receiver.deliver()` (at once when one is waiting,
+ * else when it comes) or an error to `receiver.fail()`. One call, one event.
+ */
+export type ReceiveInto = (receiver: {
+  deliver(message: Message): void
+  fail(reason: unknown): void
+}) => void
+
+/**
+ * Where a server puts `ReceiveInto` on the `receive` function it passes to an application.
+ * The consumers read through it; middleware that wraps `receive` simply loses it.
+ */
+export const kReceiveInto: unique symbol = Symbol.for('node-channels.receive-into')
+
 /** Emits an outgoing event. */
 export type Send = (message: Message) => Promise<void>
 

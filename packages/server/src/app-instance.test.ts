@@ -1,4 +1,10 @@
-import { type Application, type Message, sendDone } from '@node-channels/core'
+import {
+  type Application,
+  kReceiveInto,
+  type Message,
+  type ReceiveInto,
+  sendDone,
+} from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { AppInstance, CancelledError, InstanceRegistry, MessageQueue } from './app-instance.js'
 import type { ServerLogger } from './options.js'
@@ -62,6 +68,55 @@ describe('AppInstance', () => {
     await instance.exited
     expect(results[0]).toBe(sendDone)
     expect(results[1]).toBe(later)
+  })
+
+  it('serves receive[kReceiveInto] from the io without promises, and fails a waiting reader when abandoned', async () => {
+    const got: unknown[] = []
+    const receiver = {
+      deliver: (message: Message) => got.push(message.type),
+      fail: (error: unknown) => got.push(error),
+    }
+    const make = (withReceiveInto: boolean) => {
+      const queue = new MessageQueue()
+      let receiveInto: ReceiveInto | undefined
+      const instance = new AppInstance({
+        application: (_s, receive) => {
+          receiveInto = (receive as unknown as Record<symbol, ReceiveInto>)[kReceiveInto]
+          return new Promise(() => {})
+        },
+        scope,
+        receive: () => queue.take() ?? queue.wait(),
+        ...(withReceiveInto ? { receiveInto: (r) => queue.takeInto(r) } : {}),
+        cancelReceives: (error) => queue.cancelWaiting(error),
+        send: () => undefined,
+        label: 'test',
+        logger: logger(),
+      })
+      return { queue, instance, read: () => receiveInto?.(receiver) }
+    }
+    const direct = make(true)
+    await Promise.resolve()
+    direct.queue.put({ type: 'a' })
+    direct.read()
+    direct.read()
+    direct.queue.put({ type: 'b' })
+    direct.read()
+    expect(got).toEqual(['a', 'b'])
+    direct.instance.abandon()
+    expect(got[2]).toBeInstanceOf(CancelledError)
+    direct.read()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(got[3]).toBeInstanceOf(CancelledError)
+
+    got.length = 0
+    const viaReceive = make(false)
+    await Promise.resolve()
+    viaReceive.queue.put({ type: 'c' })
+    viaReceive.read()
+    viaReceive.read()
+    viaReceive.queue.put({ type: 'd' })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(got).toEqual(['c', 'd'])
   })
 
   it('rejects a message without a type in send()', async () => {

@@ -1,4 +1,11 @@
-import { type Application, type Message, type Scope, sendDone } from '@node-channels/core'
+import {
+  type Application,
+  kReceiveInto,
+  type Message,
+  type ReceiveInto,
+  type Scope,
+  sendDone,
+} from '@node-channels/core'
 import { quote, type ServerLogger } from './options.js'
 
 /**
@@ -17,6 +24,9 @@ export type AppExit =
   | { kind: 'raised'; error: unknown }
   | { kind: 'abandoned' }
 
+/** Takes one event, or the error that ended the wait for it (see `ReceiveInto`). */
+export type EventReceiver = Parameters<ReceiveInto>[0]
+
 /** The server's side of an application instance: where its `receive` and `send` go. */
 export interface AppIo {
   /**
@@ -24,6 +34,12 @@ export interface AppIo {
    * one is waiting, or a promise of the next.
    */
   receive(): Message | Promise<Message>
+  /**
+   * `receive()` without a promise: hands the next event to `receiver` (at once when one is
+   * waiting); `cancelReceives` fails a receiver still waiting. Without it the instance
+   * serves `receive[kReceiveInto]` through `receive()`.
+   */
+  receiveInto?(receiver: EventReceiver): void
   /**
    * Carries out one outgoing event: done when it returns `undefined`, else when the promise
    * settles. What it throws or rejects with is what the application's `send()` rejects with.
@@ -86,13 +102,12 @@ export class AppInstance {
   }
 
   #start(application: Application, scope: Scope): void {
+    const receive = Object.assign(() => this.#receive(), {
+      [kReceiveInto]: (receiver: EventReceiver) => this.#receiveInto(receiver),
+    })
     let result: unknown
     try {
-      result = application(
-        scope,
-        () => this.#receive(),
-        (message: Message) => this.#send(message),
-      )
+      result = application(scope, receive, (message: Message) => this.#send(message))
     } catch (error) {
       this.#finish(exitOf(error))
       return
@@ -217,6 +232,17 @@ export class AppInstance {
     })
   }
 
+  #receiveInto(receiver: EventReceiver): void {
+    if (this.#exit?.kind === 'abandoned' || this.#io.receiveInto === undefined) {
+      this.#receive().then(
+        (message) => receiver.deliver(message),
+        (error: unknown) => receiver.fail(error),
+      )
+      return
+    }
+    this.#io.receiveInto(receiver)
+  }
+
   #send(message: Message): Promise<void> {
     if (this.#exit?.kind === 'abandoned') return sendDone
     if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
@@ -258,32 +284,29 @@ export function isRouteNotFound(error: unknown): boolean {
   return (error as Error | null)?.name === 'RouteNotFound'
 }
 
-/** A FIFO of incoming events; `get()` (or `take()`, then `wait()`) gives the next one. */
+/** A FIFO of incoming events; `get()` (or `take()`, then `wait()` or `takeInto()`) gives the next one. */
 export class MessageQueue {
   /** Queued events; `null` while none is (an emptied array would keep its spare room). */
   #items: Message[] | null = null
-  /** The first waiting `get()`/`wait()`; more wait in `#waiters` (rare: one receive at a time is usual). */
-  #resolve: ((message: Message) => void) | null = null
-  #reject: ((error: Error) => void) | null = null
-  #waiters: Array<[(message: Message) => void, (error: Error) => void]> | null = null
+  /** The first waiting reader; more wait in `#more` (rare: one receive at a time is usual). */
+  #first: EventReceiver | null = null
+  #more: EventReceiver[] | null = null
 
   /** Number of events waiting to be received. */
   get size(): number {
     return this.#items === null ? 0 : this.#items.length
   }
 
-  /** Hands `message` to the oldest waiting `get()`/`wait()`, or queues it. */
+  /** Hands `message` to the oldest waiting reader, or queues it. */
   put(message: Message): void {
-    const resolve = this.#resolve
-    if (resolve === null) {
+    const first = this.#first
+    if (first === null) {
       if (this.#items === null) this.#items = [message]
       else this.#items.push(message)
       return
     }
-    const next = this.#waiters?.shift()
-    this.#resolve = next?.[0] ?? null
-    this.#reject = next?.[1] ?? null
-    resolve(message)
+    this.#first = this.#more?.shift() ?? null
+    first.deliver(message)
   }
 
   /** The next event: at once when one is queued, else when it is put. */
@@ -303,26 +326,29 @@ export class MessageQueue {
 
   /** A promise of the next event put (call it when `take()` found nothing). */
   wait(): Promise<Message> {
-    return new Promise((resolve, reject) => {
-      if (this.#resolve === null) {
-        this.#resolve = resolve
-        this.#reject = reject
-      } else {
-        this.#waiters ??= []
-        this.#waiters.push([resolve, reject])
-      }
-    })
+    return new Promise((resolve, reject) => this.#await({ deliver: resolve, fail: reject }))
   }
 
-  /** Rejects every waiting `get()`/`wait()` with `error`. */
+  /** Hands the oldest queued event to `receiver` now, or the next one put when it comes. */
+  takeInto(receiver: EventReceiver): void {
+    const item = this.take()
+    if (item === undefined) this.#await(receiver)
+    else receiver.deliver(item)
+  }
+
+  /** Fails every waiting reader with `error`. */
   cancelWaiting(error: Error): void {
-    const reject = this.#reject
-    const more = this.#waiters ?? []
-    this.#resolve = null
-    this.#reject = null
-    this.#waiters = null
-    reject?.(error)
-    for (const [, rejectMore] of more) rejectMore(error)
+    const first = this.#first
+    const more = this.#more ?? []
+    this.#first = null
+    this.#more = null
+    first?.fail(error)
+    for (const waiter of more) waiter.fail(error)
+  }
+
+  #await(receiver: EventReceiver): void {
+    if (this.#first === null) this.#first = receiver
+    else (this.#more ??= []).push(receiver)
   }
 }
 
