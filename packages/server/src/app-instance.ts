@@ -347,8 +347,12 @@ export class MessageQueue {
   }
 
   #await(receiver: EventReceiver): void {
-    if (this.#first === null) this.#first = receiver
-    else (this.#more ??= []).push(receiver)
+    if (this.#first === null) {
+      this.#first = receiver
+      return
+    }
+    this.#more ??= []
+    this.#more.push(receiver)
   }
 }
 
