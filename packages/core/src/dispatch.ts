@@ -1,4 +1,4 @@
-import { describe as quote } from './layers/names.js'
+import { quoteValue as quote } from './quote-value.js'
 import type { Message } from './types.js'
 
 // One or more lower-case words joined by underscores, never a leading underscore. Requiring

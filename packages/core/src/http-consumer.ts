@@ -1,6 +1,6 @@
 import { AsyncConsumer, queueSend } from './consumer.js'
 import { StopConsumer } from './errors.js'
-import { describe as quote } from './layers/names.js'
+import { quoteValue as quote } from './quote-value.js'
 import type { Headers, HttpScope, Message } from './types.js'
 
 /** Response headers: a list of `[name, value]` pairs, or a record. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { queueSend } from './consumer.js'
-import { describe as quote } from './layers/names.js'
+import { quoteValue as quote } from './quote-value.js'
 import { WebsocketConsumer, type WebsocketFrame } from './websocket-consumer.js'
 
 /** The close code `receiveInvalid()` uses by default: 1003 for binary, 1007 for bad data. */

@@ -1,6 +1,6 @@
 import { InvalidChannelLayerError } from './errors.js'
 import { AsyncHttpConsumer, type ResponseHeaders } from './http-consumer.js'
-import { describe as quote } from './layers/names.js'
+import { quoteValue as quote } from './quote-value.js'
 import {
   formatServerSentComment,
   formatServerSentEvent,

@@ -1,4 +1,4 @@
-import { describe as quote } from './layers/names.js'
+import { quoteValue as quote } from './quote-value.js'
 
 /** One server-sent event, as `sendEvent()` takes it. */
 export interface ServerSentEvent {

@@ -5,7 +5,7 @@ import {
   InvalidChannelLayerError,
   StopConsumer,
 } from './errors.js'
-import { describe as quote } from './layers/names.js'
+import { quoteValue as quote } from './quote-value.js'
 import type { Headers, Message, WebSocketScope } from './types.js'
 
 /** One incoming frame, as `receive()` gets it: exactly one of the two is set. */

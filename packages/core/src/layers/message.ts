@@ -1,5 +1,5 @@
+import { quoteValue } from '../quote-value.js'
 import type { Message } from '../types.js'
-import { describe } from './names.js'
 
 /**
  * Checks that a value is a message a channel layer can carry: a plain object with a string
@@ -7,11 +7,11 @@ import { describe } from './names.js'
  */
 export function requireLayerMessage(message: unknown): Message {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-    throw new TypeError(`A channel layer message must be an object, not ${describe(message)}.`)
+    throw new TypeError(`A channel layer message must be an object, not ${quoteValue(message)}.`)
   }
   if (typeof (message as { type?: unknown }).type !== 'string') {
     throw new TypeError(
-      `A channel layer message must have a string "type", not ${describe((message as { type?: unknown }).type)}.`,
+      `A channel layer message must have a string "type", not ${quoteValue((message as { type?: unknown }).type)}.`,
     )
   }
   if (Object.hasOwn(message, '__asgi_channel__')) {

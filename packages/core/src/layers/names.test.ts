@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  describe as describeValue,
-  nonLocalName,
-  requireValidChannelName,
-  requireValidGroupName,
-} from './names.js'
+import { nonLocalName, requireValidChannelName, requireValidGroupName } from './names.js'
 
 // A port of Channels' tests/test_layers.py name tests, with Python's quirks removed.
 
@@ -93,15 +88,6 @@ describe('nonLocalName', () => {
     ['test-channel', 'test-channel'],
   ])('%j -> %j', (name, expected) => {
     expect(nonLocalName(name)).toBe(expected)
-  })
-})
-
-describe('describe (quoting values in messages)', () => {
-  it('quotes strings and truncates long ones to 120 characters', () => {
-    expect(describeValue('a"b')).toBe('"a\\"b"')
-    const long = describeValue('x'.repeat(500))
-    expect(long).toHaveLength(120)
-    expect(long.endsWith('xxx...')).toBe(true)
   })
 })
 

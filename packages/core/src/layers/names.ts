@@ -2,10 +2,7 @@
  * Channel and group name rules. Mirrors `channels.layers.BaseChannelLayer`'s validators,
  * without Python's quirks: ASCII only, fully anchored, no trailing newline.
  */
-import { quoteValue as describe } from '../quote-value.js'
-
-/** `quoteValue()`, under the name the consumers and the in-memory layer import it by. */
-export { describe }
+import { quoteValue } from '../quote-value.js'
 
 const CHANNEL_NAME = /^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$/
 const GROUP_NAME = /^[a-zA-Z\d\-_.]+$/
@@ -14,7 +11,7 @@ const MAX_NAME_LENGTH = 100
 function invalidName(kind: 'Channel' | 'Group', name: unknown): TypeError {
   return new TypeError(
     `${kind} name must be a valid unicode string with length < ${MAX_NAME_LENGTH} containing ` +
-      `only ASCII alphanumerics, hyphens, underscores, or periods, not ${describe(name)}.`,
+      `only ASCII alphanumerics, hyphens, underscores, or periods, not ${quoteValue(name)}.`,
   )
 }
 
