@@ -1,11 +1,7 @@
+import { quoteValue } from '../quote-value.js'
 import type { Application, Scope } from '../types.js'
 import { type AuthUser, getUser, type LoadUser } from './auth.js'
-import {
-  BaseMiddleware,
-  describeValue,
-  requireApplication,
-  type ScopeAdditions,
-} from './base-middleware.js'
+import { BaseMiddleware, requireApplication, type ScopeAdditions } from './base-middleware.js'
 import { type SessionMiddlewareOptions, SessionMiddlewareStack } from './session-middleware.js'
 
 /** Options for `AuthMiddleware`. */
@@ -32,7 +28,7 @@ export function AuthMiddleware<TUser extends AuthUser>(
   const loadUser = options?.loadUser
   if (typeof loadUser !== 'function') {
     throw new TypeError(
-      `AuthMiddleware needs a loadUser(id) function; got ${describeValue(loadUser)}.`,
+      `AuthMiddleware needs a loadUser(id) function; got ${quoteValue(loadUser)}.`,
     )
   }
   return new UserScopeMiddleware(inner, loadUser).asApplication()

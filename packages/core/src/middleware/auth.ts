@@ -1,4 +1,4 @@
-import { describeValue } from './base-middleware.js'
+import { quoteValue } from '../quote-value.js'
 import { getSession, type Session } from './session.js'
 import { constantTimeEqual } from './signing.js'
 
@@ -84,12 +84,12 @@ export async function login(scope: Record<string, unknown>, user?: AuthUser | nu
   const target = candidate as AuthUser
   if (!isUserId(target.id)) {
     throw new TypeError(
-      `A user's id must be a non-empty string or a finite number; got ${describeValue(target.id)}.`,
+      `A user's id must be a non-empty string or a finite number; got ${quoteValue(target.id)}.`,
     )
   }
   const hash = typeof target.getSessionAuthHash === 'function' ? target.getSessionAuthHash() : ''
   if (typeof hash !== 'string')
-    throw new TypeError(`getSessionAuthHash() must return a string; got ${describeValue(hash)}.`)
+    throw new TypeError(`getSessionAuthHash() must return a string; got ${quoteValue(hash)}.`)
 
   if (session.has(SESSION_USER_ID_KEY)) {
     const stored = session.get(SESSION_AUTH_HASH_KEY)

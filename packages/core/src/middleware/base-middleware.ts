@@ -1,3 +1,4 @@
+import { quoteValue } from '../quote-value.js'
 import type { Application, Receive, Scope, Send } from '../types.js'
 import { kPathRouting } from '../types.js'
 
@@ -45,7 +46,7 @@ export class BaseMiddleware {
     const additions = await this.resolveScope(scope)
     if (typeof additions !== 'object' || additions === null || Array.isArray(additions)) {
       throw new TypeError(
-        `${this.constructor.name}.resolveScope() must return an object of scope keys; got ${describeValue(additions)}.`,
+        `${this.constructor.name}.resolveScope() must return an object of scope keys; got ${quoteValue(additions)}.`,
       )
     }
     await this.inner({ ...scope, ...additions } as Scope, receive, send)
@@ -75,19 +76,7 @@ function withPathRoutingOf(inner: Application, outer: Application): Application 
 export function requireApplication(value: unknown, who: string): asserts value is Application {
   if (typeof value !== 'function') {
     throw new TypeError(
-      `${who} needs an application (a function) to wrap; got ${describeValue(value)}.`,
+      `${who} needs an application (a function) to wrap; got ${quoteValue(value)}.`,
     )
-  }
-}
-
-/** Describes a value for an error message: JSON where possible, else its type. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined'
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'bigint' || typeof value === 'symbol') return `a ${typeof value}`
-  try {
-    return JSON.stringify(value) ?? typeof value
-  } catch {
-    return `a non-serialisable ${typeof value}`
   }
 }

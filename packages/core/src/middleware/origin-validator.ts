@@ -1,5 +1,6 @@
+import { quoteValue } from '../quote-value.js'
 import type { Application, Receive, Scope, Send } from '../types.js'
-import { BaseMiddleware, describeValue, requireApplication } from './base-middleware.js'
+import { BaseMiddleware, requireApplication } from './base-middleware.js'
 import { matchAllowedOrigin, type ParsedUrl, parseUrl } from './origin-matching.js'
 import { WebsocketDenier } from './websocket-denier.js'
 
@@ -80,7 +81,7 @@ class OriginCheck extends BaseMiddleware {
 function requirePatterns(patterns: unknown, who: string): readonly string[] {
   if (!Array.isArray(patterns) || !patterns.every((pattern) => typeof pattern === 'string')) {
     throw new TypeError(
-      `${who} needs a list of allowed origins (strings); got ${describeValue(patterns)}.`,
+      `${who} needs a list of allowed origins (strings); got ${quoteValue(patterns)}.`,
     )
   }
   return Object.freeze([...patterns])

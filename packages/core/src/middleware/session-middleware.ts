@@ -1,5 +1,6 @@
+import { quoteValue } from '../quote-value.js'
 import type { Application, Message, Receive, Scope, Send } from '../types.js'
-import { BaseMiddleware, describeValue, requireApplication } from './base-middleware.js'
+import { BaseMiddleware, requireApplication } from './base-middleware.js'
 import { CookieMiddleware } from './cookie-middleware.js'
 import {
   deleteCookie,
@@ -165,7 +166,7 @@ class SessionScopeMiddleware extends BaseMiddleware {
 function resolveOptions(options: SessionMiddlewareOptions): Config {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
-      `SessionMiddleware needs an options object with a secret; got ${describeValue(options)}.`,
+      `SessionMiddleware needs an options object with a secret; got ${quoteValue(options)}.`,
     )
   }
   const {
@@ -193,7 +194,7 @@ function resolveOptions(options: SessionMiddlewareOptions): Config {
   requireSameSite(cookieSameSite)
   if (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs < 1000) {
     throw new RangeError(
-      `SessionMiddleware maxAgeMs must be at least 1000 milliseconds; got ${describeValue(maxAgeMs)}.`,
+      `SessionMiddleware maxAgeMs must be at least 1000 milliseconds; got ${quoteValue(maxAgeMs)}.`,
     )
   }
   if (typeof now !== 'function')

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { describeValue } from './base-middleware.js'
+import { quoteValue } from '../quote-value.js'
 import { parseJsonSafely } from './safe-json.js'
 import type { SessionStore } from './session-store.js'
 
@@ -61,7 +61,7 @@ export class Session {
     const { maxAgeMs } = options
     if (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs <= 0) {
       throw new RangeError(
-        `Session maxAgeMs must be a positive number of milliseconds; got ${describeValue(maxAgeMs)}.`,
+        `Session maxAgeMs must be a positive number of milliseconds; got ${quoteValue(maxAgeMs)}.`,
       )
     }
     this.#store = store
@@ -111,7 +111,7 @@ export class Session {
   /** Sets `key` to a JSON-serialisable value. */
   set(key: string, value: unknown): void {
     if (typeof key !== 'string')
-      throw new TypeError(`Session keys must be strings; got ${describeValue(key)}.`)
+      throw new TypeError(`Session keys must be strings; got ${quoteValue(key)}.`)
     this.#data.set(key, value)
     this.modified = true
   }
@@ -205,7 +205,7 @@ export function getSession(scope: Readonly<Record<string, unknown>>): Session {
       'Cannot find session in scope. You should wrap your consumer in SessionMiddleware.',
     )
   }
-  throw new TypeError(`scope.session is not a Session; got ${describeValue(session)}.`)
+  throw new TypeError(`scope.session is not a Session; got ${quoteValue(session)}.`)
 }
 
 /** A new random session key: 32 characters of [a-z0-9] from the CSPRNG, without modulo bias. */

@@ -1,11 +1,7 @@
+import { quoteValue } from '../quote-value.js'
 import type { Application, Scope } from '../types.js'
 import { AnonymousUser, type AuthUser } from './auth.js'
-import {
-  BaseMiddleware,
-  describeValue,
-  requireApplication,
-  type ScopeAdditions,
-} from './base-middleware.js'
+import { BaseMiddleware, requireApplication, type ScopeAdditions } from './base-middleware.js'
 import { parseJsonSafely } from './safe-json.js'
 import { normalizeSecrets, type Secrets, signExpiring, unsignExpiring } from './signing.js'
 
@@ -55,12 +51,12 @@ export function createAuthToken(id: string | number, options: CreateAuthTokenOpt
   const { maxAgeMs = 60_000, now = Date.now } = options
   if ((typeof id !== 'string' || id === '') && (typeof id !== 'number' || !Number.isFinite(id))) {
     throw new TypeError(
-      `createAuthToken needs a non-empty string or finite number id; got ${describeValue(id)}.`,
+      `createAuthToken needs a non-empty string or finite number id; got ${quoteValue(id)}.`,
     )
   }
   if (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs <= 0) {
     throw new RangeError(
-      `createAuthToken maxAgeMs must be a positive number of milliseconds; got ${describeValue(maxAgeMs)}.`,
+      `createAuthToken maxAgeMs must be a positive number of milliseconds; got ${quoteValue(maxAgeMs)}.`,
     )
   }
   const payload = Buffer.from(JSON.stringify(id), 'utf8').toString('base64url')
@@ -113,12 +109,12 @@ export function TokenAuthMiddleware<TUser extends AuthUser>(
   const { verify, queryParam = 'token', subprotocolPrefix = 'token.' } = options ?? {}
   if (typeof verify !== 'function') {
     throw new TypeError(
-      `TokenAuthMiddleware needs a verify(token) function; got ${describeValue(verify)}.`,
+      `TokenAuthMiddleware needs a verify(token) function; got ${quoteValue(verify)}.`,
     )
   }
   if (queryParam !== false && (typeof queryParam !== 'string' || queryParam === '')) {
     throw new TypeError(
-      `TokenAuthMiddleware queryParam must be a non-empty string or false; got ${describeValue(queryParam)}.`,
+      `TokenAuthMiddleware queryParam must be a non-empty string or false; got ${quoteValue(queryParam)}.`,
     )
   }
   if (
@@ -126,7 +122,7 @@ export function TokenAuthMiddleware<TUser extends AuthUser>(
     (typeof subprotocolPrefix !== 'string' || subprotocolPrefix === '')
   ) {
     throw new TypeError(
-      `TokenAuthMiddleware subprotocolPrefix must be a non-empty string or false; got ${describeValue(subprotocolPrefix)}.`,
+      `TokenAuthMiddleware subprotocolPrefix must be a non-empty string or false; got ${quoteValue(subprotocolPrefix)}.`,
     )
   }
   return new TokenScopeMiddleware(inner, verify, queryParam, subprotocolPrefix).asApplication()
