@@ -14,7 +14,8 @@ export class ConsumerChannelLayer implements ChannelLayer {
   readonly layer: ChannelLayer
   /** The consumer's own channel. */
   readonly channelName: string
-  readonly #groups = new Set<string>()
+  /** Made on the first join: most connections of an echo-style app never join one. */
+  #groups: Set<string> | null = null
   #ended = false
 
   constructor(layer: ChannelLayer, channelName: string) {
@@ -28,7 +29,7 @@ export class ConsumerChannelLayer implements ChannelLayer {
 
   /** The groups this consumer's channel has joined through this handle and not yet left. */
   get groups(): readonly string[] {
-    return [...this.#groups]
+    return this.#groups === null ? [] : [...this.#groups]
   }
 
   send(channel: string, message: Message): Promise<void> {
@@ -51,6 +52,7 @@ export class ConsumerChannelLayer implements ChannelLayer {
         )
       }
       // Remember before the call: if the layer added it and then failed, leaveAll still tries.
+      this.#groups ??= new Set()
       this.#groups.add(group)
     }
     await this.layer.groupAdd(group, channel)
@@ -58,7 +60,7 @@ export class ConsumerChannelLayer implements ChannelLayer {
 
   async groupDiscard(group: string, channel: string): Promise<void> {
     await this.layer.groupDiscard(group, channel)
-    if (channel === this.channelName) this.#groups.delete(group)
+    if (channel === this.channelName) this.#groups?.delete(group)
   }
 
   groupSend(group: string, message: Message): Promise<void> {
@@ -79,6 +81,7 @@ export class ConsumerChannelLayer implements ChannelLayer {
    */
   async leaveAll(): Promise<void> {
     this.#ended = true
+    if (this.#groups === null || this.#groups.size === 0) return
     const groups = [...this.#groups]
     this.#groups.clear()
     const results = await Promise.allSettled(
