@@ -150,11 +150,31 @@ export class LocalChannels {
     return this.#waitersByKey.get(key)?.count ?? 0
   }
 
-  /** Hands a message to the first waiting receiver, or buffers it until `expiresAt` (epoch ms). */
-  deliver(channel: string, message: Message, expiresAt: number): void {
-    const now = Date.now()
+  /**
+   * Hands a message to the first waiting receiver, or buffers it until `expiresAt` (epoch ms).
+   * `now` (epoch ms) may be given by a caller delivering one message to many channels.
+   */
+  deliver(channel: string, message: Message, expiresAt: number, now: number = Date.now()): void {
     this.#maybeSweep(now)
-    const local = this.#get(channel)
+    this.#deliverTo(this.#get(channel), channel, message, expiresAt, now)
+  }
+
+  /** `deliver()` to a channel known here; returns false, delivering nothing, for any other. */
+  deliverIfKnown(channel: string, message: Message, expiresAt: number, now: number): boolean {
+    this.#maybeSweep(now)
+    const local = this.#channels.get(channel)
+    if (local === undefined) return false
+    this.#deliverTo(local, channel, message, expiresAt, now)
+    return true
+  }
+
+  #deliverTo(
+    local: LocalChannel,
+    channel: string,
+    message: Message,
+    expiresAt: number,
+    now: number,
+  ): void {
     const waiter = local.waiters.shift()
     if (waiter) {
       local.waiting.count--

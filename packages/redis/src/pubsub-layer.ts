@@ -243,11 +243,12 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
    * Mirrors `_receive_message`.
    */
   #dispatch(name: string, payload: Buffer): void {
-    const expiresAt = Date.now() + this.expiryMs
+    const now = Date.now()
+    const expiresAt = now + this.expiryMs
     if (this.#local.has(name)) {
       const message = this.#decode(name, payload)
       if (message === null) return
-      this.#local.deliver(name, message, expiresAt)
+      this.#local.deliver(name, message, expiresAt, now)
       return
     }
     const members = this.#groups.get(name)
@@ -256,14 +257,15 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
     let copyFor: ((index: number) => Message) | null = null
     let delivered = 0
     for (const channel of members) {
-      if (!this.#local.has(channel)) continue
       if (copyFor === null) {
+        if (!this.#local.has(channel)) continue
         const message = this.#decode(name, payload)
         if (message === null) return
         copyFor = decodedCopies(message)
       }
-      this.#local.deliver(channel, copyFor(delivered), expiresAt)
-      delivered++
+      // One lookup per member: a copy made for a member no longer known here is dropped, and
+      // the next member gets a fresh one.
+      if (this.#local.deliverIfKnown(channel, copyFor(delivered), expiresAt, now)) delivered++
     }
   }
 

@@ -36,19 +36,20 @@ export class QueueDispatcher {
     const stored = decodeStoredMessage(serializer, key, member, expiresAt, logger)
     if (!stored) return
     const { channels, message } = stored
+    const now = Date.now()
     if (channels === undefined) {
       logger.warn(`Skipped a message in Redis key ${JSON.stringify(key)} that names no channel.`)
       return
     }
     if (typeof channels === 'string') {
-      if (this.#belongs(channels, queue, key)) local.deliver(channels, message, expiresAt)
+      if (this.#belongs(channels, queue, key)) local.deliver(channels, message, expiresAt, now)
       return
     }
     const copyFor = decodedCopies(message)
     let delivered = 0
     for (const channel of channels) {
       if (this.#belongs(channel, queue, key)) {
-        local.deliver(channel, copyFor(delivered), expiresAt)
+        local.deliver(channel, copyFor(delivered), expiresAt, now)
         delivered++
       }
     }

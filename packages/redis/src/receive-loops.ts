@@ -7,11 +7,22 @@ import { QueueLoop } from './queue-loop.js'
 /** How long a receive loop nobody waits on keeps its blocking connections for the next receiver. */
 const IDLE_LOOP_MS = 30_000
 
+/** A queue's receive loops as `ReceiveLoops.ensure()` returns them. */
+export interface QueueLoops {
+  /** True while every loop pops: `ensure()` would have nothing to do. */
+  readonly running: boolean
+}
+
 /** A queue's receive loops and their blocking connections, one of each per shard. */
-interface LoopEntry {
-  loops: QueueLoop[]
-  connections: RedisConnection[]
-  idleTimer: NodeJS.Timeout | undefined
+class LoopEntry implements QueueLoops {
+  readonly loops: QueueLoop[] = []
+  readonly connections: RedisConnection[] = []
+  idleTimer: NodeJS.Timeout | undefined = undefined
+
+  get running(): boolean {
+    for (const loop of this.loops) if (!loop.running) return false
+    return true
+  }
 }
 
 /** Where a layer's receive loops pop from and whom they ask and tell. */
@@ -39,19 +50,22 @@ export class ReceiveLoops {
     this.#options = options
   }
 
-  /** Starts the loops that pop `queue` (a non-local name) if they are not running. */
-  ensure(queue: string): void {
+  /**
+   * Starts the loops that pop `queue` (a non-local name) if they are not running, and returns
+   * them: a caller may skip the next `ensure()` while they are `running`.
+   */
+  ensure(queue: string): QueueLoops {
     const existing = this.#entries.get(queue)
     if (existing) {
       clearTimeout(existing.idleTimer)
       existing.idleTimer = undefined
       for (const loop of existing.loops) loop.start()
-      return
+      return existing
     }
     const { hosts, connectTimeoutMs, logger, dispatcher } = this.#options
     const key = this.#options.prefix + queue
     const processLocal = queue.endsWith('!')
-    const entry: LoopEntry = { loops: [], connections: [], idleTimer: undefined }
+    const entry = new LoopEntry()
     // One loop and one blocking connection per shard, all popping at once: a process-local queue
     // may have been written to any shard by Python's send() (django/channels#1492), and named
     // channels are spread over the shards by senders.
@@ -80,6 +94,7 @@ export class ReceiveLoops {
     }
     this.#entries.set(queue, entry)
     for (const loop of entry.loops) loop.start()
+    return entry
   }
 
   /** Stops every loop and closes its connections (which cuts pending BZPOPMINs short). */

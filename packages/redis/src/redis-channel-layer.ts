@@ -22,9 +22,15 @@ import {
   type ResolvedRedisChannelLayerOptions,
 } from './options.js'
 import { QueueDispatcher } from './queue-dispatch.js'
-import { ReceiveLoops } from './receive-loops.js'
+import { type QueueLoops, ReceiveLoops } from './receive-loops.js'
 import { MessageSerializer } from './serializer.js'
 import { consistentHash } from './sharding.js'
+
+/** A channel received from here: the queue it is read from, and that queue's loops once started. */
+interface Receivable {
+  readonly queue: string
+  loops: QueueLoops | null
+}
 
 /**
  * A channel layer on Redis sorted sets, byte-compatible with `channels_redis.core.RedisChannelLayer`
@@ -58,7 +64,7 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #local: LocalChannels
   readonly #loops: ReceiveLoops
   /** Channels received from here, checked, with the queue each is read from (saves the check per receive). */
-  readonly #queues = new Map<string, string>()
+  readonly #queues = new Map<string, Receivable>()
   #sendIndex = 0
   #lastScore = 0
   #closed = false
@@ -159,9 +165,9 @@ export class RedisChannelLayer implements ChannelLayer {
    */
   async receive(channel: string, options: ReceiveOptions = {}): Promise<Message> {
     this.#assertOpen()
-    const queue = this.#receivable(channel)
+    const receivable = this.#receivable(channel)
     const taken = this.#local.take(channel, options.signal)
-    this.#loops.ensure(queue)
+    this.#ensureLoops(receivable)
     return taken
   }
 
@@ -173,16 +179,16 @@ export class RedisChannelLayer implements ChannelLayer {
    * listener; `cancelReceive()` withdraws a receiver still waiting.
    */
   receiveInto(channel: string, receiver: LocalReceiver): void {
-    let queue: string
+    let receivable: Receivable
     try {
       this.#assertOpen()
-      queue = this.#receivable(channel)
+      receivable = this.#receivable(channel)
     } catch (error) {
       receiver.fail(error)
       return
     }
     this.#local.takeInto(channel, receiver)
-    this.#loops.ensure(queue)
+    this.#ensureLoops(receivable)
   }
 
   /** Withdraws a receiver waiting through `receiveInto()`; returns whether it was waiting. Never throws. */
@@ -190,8 +196,14 @@ export class RedisChannelLayer implements ChannelLayer {
     return this.#local.cancel(channel, receiver)
   }
 
+  /** Starts the loops of a channel's queue unless they were running at its last receive and still are. */
+  #ensureLoops(receivable: Receivable): void {
+    if (receivable.loops?.running) return
+    receivable.loops = this.#loops.ensure(receivable.queue)
+  }
+
   /** The queue `channel` is read from; throws TypeError for a bad name or another process's channel. */
-  #receivable(channel: string): string {
+  #receivable(channel: string): Receivable {
     const known = this.#queues.get(channel)
     if (known !== undefined) return known
     requireValidChannelName(channel)
@@ -203,8 +215,9 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     // Remembered while the local table knows the channel (its release forgets it here too).
     this.#local.open(channel)
-    this.#queues.set(channel, queue)
-    return queue
+    const receivable: Receivable = { queue, loops: null }
+    this.#queues.set(channel, receivable)
+    return receivable
   }
 
   /** Returns a new process-local channel name. Mirrors `RedisChannelLayer.new_channel(prefix="specific")`. */

@@ -121,6 +121,19 @@ describe.skipIf(!redisAvailable).each(layers)('%s on Redis', (_name, makeLayer) 
 })
 
 describe.skipIf(!redisAvailable)('RedisChannelLayer.receiveInto', () => {
+  it('restarts the receive loop it stopped when nobody was waiting', async () => {
+    const layer = layers[0]?.[1]() as RedisChannelLayer
+    const channel = await layer.newChannel()
+    for (let round = 0; round < 3; round++) {
+      const receiver = once()
+      layer.receiveInto(channel, receiver)
+      await layer.send(channel, { type: 'round', round })
+      expect(await receiver.result).toEqual({ type: 'round', round })
+      // Nobody waits now: the loop stops after its pop, and the next receiver must start it again.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  })
+
   it("refuses another process's channel through fail()", async () => {
     const layer = layers[0]?.[1]() as RedisChannelLayer
     const receiver = once()
