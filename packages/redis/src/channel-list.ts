@@ -8,20 +8,38 @@ import { isUtf8 } from 'node:buffer'
  * channels_redis' `group_send`.
  */
 export function encodeChannelList(names: readonly Uint8Array[]): Uint8Array {
-  const valid = names.map((name) =>
-    isUtf8(name) ? name : Buffer.from(Buffer.from(name).toString()),
-  )
+  const valid = validChannelNames(names)
+  const out = new Uint8Array(channelListLength(valid))
+  writeChannelList(out, 0, valid)
+  return out
+}
+
+/** The names as `encodeChannelList` writes them: UTF-8 as it is, anything else with U+FFFD. */
+export function validChannelNames(names: readonly Uint8Array[]): Uint8Array[] {
+  return names.map((name) => (isUtf8(name) ? name : Buffer.from(Buffer.from(name).toString())))
+}
+
+/** The encoded size of a list of valid names (from `validChannelNames`). */
+export function channelListLength(valid: readonly Uint8Array[]): number {
   let length = headerLength(valid.length, 0x10)
   for (const name of valid) length += strHeaderLength(name.byteLength) + name.byteLength
-  const out = new Uint8Array(length)
-  const view = new DataView(out.buffer)
-  let offset = writeArrayHeader(out, view, valid.length)
+  return length
+}
+
+/** Writes a list of valid names (from `validChannelNames`) into `out` at `start`; returns the end. */
+export function writeChannelList(
+  out: Uint8Array,
+  start: number,
+  valid: readonly Uint8Array[],
+): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  let offset = writeArrayHeader(out, view, start, valid.length)
   for (const name of valid) {
     offset = writeStrHeader(out, view, offset, name.byteLength)
     out.set(name, offset)
     offset += name.byteLength
   }
-  return out
+  return offset
 }
 
 function headerLength(count: number, fixLimit: number): number {
@@ -35,19 +53,19 @@ function strHeaderLength(length: number): number {
   return length < 0x10000 ? 3 : 5
 }
 
-function writeArrayHeader(out: Uint8Array, view: DataView, count: number): number {
+function writeArrayHeader(out: Uint8Array, view: DataView, offset: number, count: number): number {
   if (count < 0x10) {
-    out[0] = 0x90 | count
-    return 1
+    out[offset] = 0x90 | count
+    return offset + 1
   }
   if (count < 0x10000) {
-    out[0] = 0xdc
-    view.setUint16(1, count)
-    return 3
+    out[offset] = 0xdc
+    view.setUint16(offset + 1, count)
+    return offset + 3
   }
-  out[0] = 0xdd
-  view.setUint32(1, count)
-  return 5
+  out[offset] = 0xdd
+  view.setUint32(offset + 1, count)
+  return offset + 5
 }
 
 function writeStrHeader(out: Uint8Array, view: DataView, offset: number, length: number): number {

@@ -42,4 +42,35 @@ describe('groupQueuesByShard', () => {
       { key: 'asgichät.p!', channels: bytes(['chät.p!x', 'chät.p!y']), capacity: 2 },
     ])
   })
+
+  it('buckets many interleaved processes as a lookup by decoded name does', () => {
+    const members: Buffer[] = []
+    for (let index = 0; index < 400; index++) {
+      const process = (index * 7) % 20
+      members.push(
+        index % 9 === 0
+          ? Buffer.from(`named.${index % 4}`)
+          : Buffer.from(`specific.p${process.toString().padStart(2, '0')}!${index}`),
+      )
+    }
+    // The reference: every name decoded and looked up by its non-local part.
+    const expected = new Map<string, Buffer[]>()
+    for (const member of members) {
+      const name = member.toString()
+      const queue = name.includes('!') ? name.slice(0, name.indexOf('!') + 1) : name
+      expected.set(`asgi${queue}`, [...(expected.get(`asgi${queue}`) ?? []), member])
+    }
+    const queues = [...groupQueuesByShard(members, 'asgi', () => 1, 1).values()].flat()
+    expect(queues.map(({ key, channels, capacity }) => [key, channels, capacity])).toEqual(
+      [...expected].map(([key, channels]) => [key, channels, channels.length]),
+    )
+  })
+
+  it('puts names whose bytes differ but decode alike in one queue, as decoding them would', () => {
+    const first = Buffer.concat([Buffer.from('specific.a'), Buffer.of(0xff), Buffer.from('!x')])
+    const second = Buffer.concat([Buffer.from('specific.a'), Buffer.of(0xfe), Buffer.from('!y')])
+    expect(groupQueuesByShard([first, second], 'asgi', () => 1, 1).get(0)).toEqual([
+      { key: 'asgispecific.a\uFFFD!', channels: [first, second], capacity: 2 },
+    ])
+  })
 })

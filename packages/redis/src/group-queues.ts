@@ -28,22 +28,66 @@ export function groupQueuesByShard(
 ): Map<number, GroupQueue[]> {
   const queues = new Map<string, GroupQueue>()
   const shards = new Map<number, GroupQueue[]>()
+  const recent = new RecentQueues()
   for (const member of members) {
     const bang = member.indexOf(BANG)
     // The non-local name: up to and including the "!", or the whole name.
-    const queue = member.toString('utf8', 0, bang === -1 ? member.length : bang + 1)
-    const existing = queues.get(queue)
-    if (existing) {
-      existing.channels.push(member)
-      existing.capacity += capacityOf(member)
-      continue
+    const end = bang === -1 ? member.length : bang + 1
+    let entry = recent.find(member, end)
+    if (entry === undefined) {
+      const queue = member.toString('utf8', 0, end)
+      entry = queues.get(queue)
+      if (entry === undefined) {
+        entry = { key: prefix + queue, channels: [], capacity: 0 }
+        queues.set(queue, entry)
+        const shard = consistentHash(queue, shardCount)
+        const list = shards.get(shard)
+        if (list) list.push(entry)
+        else shards.set(shard, [entry])
+      }
+      recent.add(member.subarray(0, end), entry)
     }
-    const entry = { key: prefix + queue, channels: [member], capacity: capacityOf(member) }
-    queues.set(queue, entry)
-    const shard = consistentHash(queue, shardCount)
-    const list = shards.get(shard)
-    if (list) list.push(entry)
-    else shards.set(shard, [entry])
+    entry.channels.push(member)
+    entry.capacity += capacityOf(member)
   }
   return shards
+}
+
+/** How many queues `RecentQueues` compares a member with before it decodes the member's name. */
+const RECENT = 8
+
+/**
+ * The queues members were last found in, by the bytes of their non-local name: the members
+ * of a few processes' queues are matched byte for byte, without decoding each name and
+ * looking the string up. A miss falls back to the decoded name, which stays the queue's key.
+ */
+class RecentQueues {
+  readonly #names: Buffer[] = []
+  readonly #queues: GroupQueue[] = []
+  #next = 0
+
+  /** The queue whose non-local name is `member`'s first `end` bytes, if it is a recent one. */
+  find(member: Buffer, end: number): GroupQueue | undefined {
+    const names = this.#names
+    for (let index = 0; index < names.length; index++) {
+      const name = names[index] as Buffer
+      if (name.length !== end) continue
+      // From the end: the random part before the "!" tells processes apart soonest.
+      let at = end - 1
+      while (at >= 0 && name[at] === member[at]) at--
+      if (at < 0) return this.#queues[index]
+    }
+    return undefined
+  }
+
+  add(name: Buffer, queue: GroupQueue): void {
+    if (this.#names.length < RECENT) {
+      this.#names.push(name)
+      this.#queues.push(queue)
+      return
+    }
+    this.#names[this.#next] = name
+    this.#queues[this.#next] = queue
+    this.#next = (this.#next + 1) % RECENT
+  }
 }

@@ -11,7 +11,6 @@ import {
   requireValidChannelName,
   requireValidGroupName,
 } from '@node-channels/core'
-import { encodeChannelList } from './channel-list.js'
 import { RedisConnection } from './connection.js'
 import { groupQueuesByShard } from './group-queues.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
@@ -279,11 +278,7 @@ export class RedisChannelLayer implements ChannelLayer {
       [...shards].map(([shard, queues]) => {
         const keys = queues.map((queue) => queue.key)
         const args = [
-          ...queues.map(({ channels }) =>
-            this.#serializer.frame(
-              this.#serializer.withAsgiChannel(body, encodeChannelList(channels), group),
-            ),
-          ),
+          ...queues.map(({ channels }) => this.#serializer.groupMember(body, channels, group)),
           ...queues.map(({ capacity }) => capacity),
           score,
           this.#expirySeconds(this.expiryMs),

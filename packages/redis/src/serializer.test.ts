@@ -70,6 +70,60 @@ describe('MessageSerializer', () => {
     }
   })
 
+  it('builds a group member as frame(withAsgiChannel(...)) does, with or without a prefix', () => {
+    for (const prefixLength of [12, 0]) {
+      const serializer = plain(prefixLength, 2 ** 20)
+      for (const [size, count] of [
+        [1, 1],
+        [15, 15],
+        [16, 16],
+        [300, 70],
+      ] as const) {
+        const message: Record<string, unknown> = { type: 'chat.message' }
+        for (let index = 1; index < size; index++) message[`k${index}`] = index
+        const names = Array.from({ length: count }, (_, index) =>
+          Buffer.from(`specific.${'p'.repeat(index % 40)}!${index}`),
+        )
+        names.push(Buffer.concat([Buffer.from('specific.x!'), Buffer.of(0xff)]))
+        const body = serializer.encodeBody(message, 'g')
+        const member = serializer.groupMember(body, names, 'g')
+        const expected = serializer.withAsgiChannel(body, encodeChannelList(names), 'g')
+        expect(member.length).toBe(prefixLength + expected.byteLength)
+        expect(member.subarray(prefixLength).equals(Buffer.from(expected))).toBe(true)
+      }
+    }
+  })
+
+  it('refuses a group member over maxMessageBytes as withAsgiChannel() does', () => {
+    const serializer = plain(12, 60)
+    const body = serializer.encodeBody({ type: 'chat.message' }, 'g')
+    const names = [Buffer.from(`specific.${'a'.repeat(40)}!1`)]
+    let expected: unknown = null
+    try {
+      serializer.withAsgiChannel(body, encodeChannelList(names), 'room')
+    } catch (error) {
+      expected = error
+    }
+    expect(expected).toBeInstanceOf(MessageTooLarge)
+    expect(() => serializer.groupMember(body, names, 'room')).toThrow(expected as Error)
+  })
+
+  it('encrypts a group member with keys, decrypting to the message with its channels', () => {
+    const serializer = new MessageSerializer({
+      randomPrefixLength: 12,
+      symmetricEncryptionKeys: ['a-test-key'],
+      ttlSeconds: 70,
+      maxMessageBytes: 2 ** 20,
+    })
+    const body = serializer.encodeBody({ type: 'chat.message', n: 1 }, 'g')
+    const member = serializer.groupMember(body, [Buffer.from('specific.a!1')], 'g')
+    expect(serializer.deserialize(member)).toEqual({
+      type: 'chat.message',
+      n: 1,
+      __asgi_channel__: ['specific.a!1'],
+    })
+  })
+
   it('refuses a message whose encoded body is over maxMessageBytes', () => {
     expect(() => plain().serialize({ type: 'big', text: 'x'.repeat(64) }, 'chat')).toThrow(
       new MessageTooLarge(

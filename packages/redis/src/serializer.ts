@@ -1,6 +1,12 @@
 import { randomFillSync } from 'node:crypto'
 import { MessageTooLarge } from '@node-channels/core'
 import { ASGI_CHANNEL_KEY, mapHeader, readMapHeader } from './asgi-channel.js'
+import {
+  channelListLength,
+  encodeChannelList,
+  validChannelNames,
+  writeChannelList,
+} from './channel-list.js'
 import { MultiFernet } from './fernet.js'
 import { decodeMessage, encodeMessage } from './msgpack-codec.js'
 
@@ -78,6 +84,39 @@ export class MessageSerializer {
     return this.#checkSize(result, target)
   }
 
+  /**
+   * The stored bytes of a group message for one queue: `body` (from `encodeBody()`) with
+   * `"__asgi_channel__": names` appended (`names` as `ZRANGE` returns them, UTF-8), framed as
+   * `frame()` frames it. Without encryption it is built in one allocation, with no
+   * intermediate copies. Throws MessageTooLarge as `withAsgiChannel()` does.
+   */
+  groupMember(body: Uint8Array, names: readonly Uint8Array[], target: string): Buffer {
+    if (this.#fernet)
+      return this.frame(this.withAsgiChannel(body, encodeChannelList(names), target))
+    const map = readMapHeader(body)
+    if (map === null) throw new TypeError('A channel layer message must encode as a msgpack map.')
+    const valid = validChannelNames(names)
+    const header = mapHeader(map.count + 1)
+    const entries = body.subarray(map.headerLength)
+    const length =
+      header.byteLength +
+      entries.byteLength +
+      ASGI_CHANNEL_KEY.byteLength +
+      channelListLength(valid)
+    this.#checkLength(length, target)
+    const member = Buffer.allocUnsafe(this.#prefixLength + length)
+    // Uniqueness only: identical messages must stay distinct members of a sorted set.
+    if (this.#prefixLength > 0) randomFillSync(member, 0, this.#prefixLength)
+    let offset = this.#prefixLength
+    member.set(header, offset)
+    offset += header.byteLength
+    member.set(entries, offset)
+    offset += entries.byteLength
+    member.set(ASGI_CHANNEL_KEY, offset)
+    writeChannelList(member, offset + ASGI_CHANNEL_KEY.byteLength, valid)
+    return member
+  }
+
   /** Encrypts (with keys) and prefixes an encoded body: the bytes to store or publish. */
   frame(body: Uint8Array): Buffer {
     const payload = this.#fernet ? this.#fernet.encrypt(body) : body
@@ -100,11 +139,15 @@ export class MessageSerializer {
   }
 
   #checkSize(body: Uint8Array, target: string): Uint8Array {
-    if (body.byteLength > this.#maxMessageBytes) {
+    this.#checkLength(body.byteLength, target)
+    return body
+  }
+
+  #checkLength(byteLength: number, target: string): void {
+    if (byteLength > this.#maxMessageBytes) {
       throw new MessageTooLarge(
-        `The message for ${JSON.stringify(target)} is ${body.byteLength} bytes encoded, over the limit of ${this.#maxMessageBytes} bytes (maxMessageBytes).`,
+        `The message for ${JSON.stringify(target)} is ${byteLength} bytes encoded, over the limit of ${this.#maxMessageBytes} bytes (maxMessageBytes).`,
       )
     }
-    return body
   }
 }
