@@ -1,3 +1,5 @@
+import type { ChannelListCache } from './channel-list-cache.js'
+
 /** msgpack of the string "__asgi_channel__" (fixstr of 16 bytes). */
 export const ASGI_CHANNEL_KEY: Uint8Array = Uint8Array.from(
   Buffer.from('\xb0__asgi_channel__', 'latin1'),
@@ -8,7 +10,7 @@ export interface SplitMessage {
   /** The message map without its last entry (a copy): decode it as the message. */
   body: Uint8Array
   /** The channel name (`send()`) or names (`group_send()`). */
-  channels: string | string[]
+  channels: string | readonly string[]
 }
 
 /**
@@ -16,9 +18,13 @@ export interface SplitMessage {
  * this layer write it, reading the channel names straight from the bytes: a group message
  * naming hundreds of channels is not decoded name by name by the generic msgpack decoder.
  * Returns null for anything else (no such last entry, malformed or trailing bytes), which is
- * then decoded, or refused, by the generic decoder.
+ * then decoded, or refused, by the generic decoder. With `lists`, a list of names whose bytes
+ * were decoded lately is taken from there.
  */
-export function splitAsgiChannel(payload: Uint8Array): SplitMessage | null {
+export function splitAsgiChannel(
+  payload: Uint8Array,
+  lists?: ChannelListCache,
+): SplitMessage | null {
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   const header = readMapHeader(bytes)
   if (header === null || header.count === 0) return null
@@ -36,7 +42,7 @@ export function splitAsgiChannel(payload: Uint8Array): SplitMessage | null {
   if (valueAt > bytes.length || !bytes.subarray(lastKey, valueAt).equals(ASGI_CHANNEL_KEY)) {
     return null
   }
-  const channels = readChannels(bytes, valueAt)
+  const channels = readCachedChannels(bytes, valueAt, lists)
   if (channels === null) return null
   const newHeader = mapHeader(header.count - 1)
   const body = new Uint8Array(newHeader.length + lastKey - header.headerLength)
@@ -68,6 +74,23 @@ export function mapHeader(count: number): Uint8Array {
     view.setUint32(1, count)
   }
   return header
+}
+
+/** `readChannels`, through `lists` when given: a list read before is not decoded again. */
+function readCachedChannels(
+  bytes: Buffer,
+  offset: number,
+  lists: ChannelListCache | undefined,
+): string | readonly string[] | null {
+  // Only arrays (group messages) are kept: a single name is read as it is.
+  const first = bytes[offset] ?? 0
+  const array = (first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd
+  if (lists === undefined || !array) return readChannels(bytes, offset)
+  const list = bytes.subarray(offset)
+  const kept = lists.get(list)
+  if (kept !== undefined) return kept
+  const channels = readChannels(bytes, offset)
+  return Array.isArray(channels) ? lists.set(list, channels) : channels
 }
 
 /** A str or an array of str at `offset` running to the end, as strings; null for anything else. */

@@ -1,3 +1,4 @@
+import { ChannelListCache } from './channel-list-cache.js'
 import { decodedCopies } from './decoded-copies.js'
 import type { LocalChannels } from './local-channels.js'
 import type { RedisLayerLogger } from './logger.js'
@@ -20,6 +21,8 @@ export interface QueueDispatcherOptions {
  */
 export class QueueDispatcher {
   readonly #options: QueueDispatcherOptions
+  /** The channel lists of recent group messages, decoded once. */
+  readonly #lists = new ChannelListCache()
 
   constructor(options: QueueDispatcherOptions) {
     this.#options = options
@@ -33,7 +36,7 @@ export class QueueDispatcher {
   dispatchLocal(key: string, queue: string, member: Buffer, score: number): void {
     const { serializer, local, expiryMs, logger } = this.#options
     const expiresAt = score * 1000 + expiryMs
-    const stored = decodeStoredMessage(serializer, key, member, expiresAt, logger)
+    const stored = decodeStoredMessage(serializer, key, member, expiresAt, logger, this.#lists)
     if (!stored) return
     const { channels, message } = stored
     const now = Date.now()

@@ -1,6 +1,7 @@
 import type { Message } from '@node-channels/core'
 import { z } from 'zod'
 import { type SplitMessage, splitAsgiChannel } from './asgi-channel.js'
+import type { ChannelListCache } from './channel-list-cache.js'
 import type { RedisLayerLogger } from './logger.js'
 import { decodeMessage } from './msgpack-codec.js'
 import type { MessageSerializer } from './serializer.js'
@@ -15,14 +16,15 @@ const storedMessage = z.looseObject({
 export interface StoredMessage {
   message: Message
   /** `__asgi_channel__`: a name from `send()`, a list from `group_send()`, absent for named channels. */
-  channels: string | string[] | undefined
+  channels: string | readonly string[] | undefined
 }
 
 /**
  * Decodes a popped member. Returns null, after logging why, for anything undecodable (not
  * msgpack, not ours to decrypt), not shaped like a channel layer message, or older than the
  * expiry (channels_redis leaves stale messages to the next sender's trim; they are not delivered).
- * The returned message is the decoded object itself, with `__asgi_channel__` removed.
+ * The returned message is the decoded object itself, with `__asgi_channel__` removed. With
+ * `lists`, a channel list whose bytes were decoded lately is not decoded again.
  */
 export function decodeStoredMessage(
   serializer: MessageSerializer,
@@ -30,13 +32,14 @@ export function decodeStoredMessage(
   member: Uint8Array,
   expiresAtMs: number,
   logger: RedisLayerLogger,
+  lists?: ChannelListCache,
 ): StoredMessage | null {
   let decoded: unknown
   let split: SplitMessage | null = null
   try {
     const payload = serializer.open(member)
     // The usual shape (the channels last) is split without decoding every channel name.
-    split = splitAsgiChannel(payload)
+    split = splitAsgiChannel(payload, lists)
     decoded = decodeMessage(split ? split.body : payload)
   } catch (error) {
     logger.warn(
