@@ -21,10 +21,32 @@ afterEach(async () => {
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
+/** What the echo consumers of the first two tests record. */
+type EchoResults = { connected?: boolean; received?: [unknown, unknown]; disconnected?: number }
+
+/** Connects, echoes a text and a binary frame, then disconnects with `code` (default 1000). */
+async function expectEcho(
+  consumer: typeof WebsocketConsumer,
+  results: EchoResults,
+  code?: number,
+): Promise<void> {
+  const communicator = new WebsocketCommunicator(consumer.asAsgi(), '/testws/')
+  const [connected] = await communicator.connect()
+  expect(connected).toBe(true)
+  expect(results.connected).toBe(true)
+  await communicator.sendTo({ textData: 'hello' })
+  expect(await communicator.receiveFrom()).toBe('hello')
+  expect(results.received).toEqual(['hello', undefined])
+  await communicator.sendTo({ bytesData: bytes('w\0\0\0') })
+  expect(await communicator.receiveFrom()).toEqual(bytes('w\0\0\0'))
+  expect(results.received).toEqual([undefined, bytes('w\0\0\0')])
+  await communicator.disconnect(code)
+  expect(results.disconnected).toBe(code ?? 1000)
+}
+
 describe('WebsocketConsumer (test_websocket_consumer)', () => {
   it('connects, echoes text and bytes, and calls disconnect(code)', async () => {
-    const results: { connected?: boolean; received?: [unknown, unknown]; disconnected?: number } =
-      {}
+    const results: EchoResults = {}
     class TestConsumer extends WebsocketConsumer {
       override connect(): void {
         results.connected = true
@@ -38,25 +60,13 @@ describe('WebsocketConsumer (test_websocket_consumer)', () => {
         results.disconnected = code
       }
     }
-    const communicator = new WebsocketCommunicator(TestConsumer.asAsgi(), '/testws/')
-    const [connected] = await communicator.connect()
-    expect(connected).toBe(true)
-    expect(results.connected).toBe(true)
-    await communicator.sendTo({ textData: 'hello' })
-    expect(await communicator.receiveFrom()).toBe('hello')
-    expect(results.received).toEqual(['hello', undefined])
-    await communicator.sendTo({ bytesData: bytes('w\0\0\0') })
-    expect(await communicator.receiveFrom()).toEqual(bytes('w\0\0\0'))
-    expect(results.received).toEqual([undefined, bytes('w\0\0\0')])
-    await communicator.disconnect()
-    expect(results.disconnected).toBe(1000)
+    await expectEcho(TestConsumer, results)
   })
 })
 
 describe('AsyncWebsocketConsumer (test_async_websocket_consumer)', () => {
   it('connects, echoes text and bytes, and calls disconnect(code)', async () => {
-    const results: { connected?: boolean; received?: [unknown, unknown]; disconnected?: number } =
-      {}
+    const results: EchoResults = {}
     class TestConsumer extends AsyncWebsocketConsumer {
       override async connect(): Promise<void> {
         results.connected = true
@@ -70,18 +80,7 @@ describe('AsyncWebsocketConsumer (test_async_websocket_consumer)', () => {
         results.disconnected = code
       }
     }
-    const communicator = new WebsocketCommunicator(TestConsumer.asAsgi(), '/testws/')
-    const [connected] = await communicator.connect()
-    expect(connected).toBe(true)
-    expect(results.connected).toBe(true)
-    await communicator.sendTo({ textData: 'hello' })
-    expect(await communicator.receiveFrom()).toBe('hello')
-    expect(results.received).toEqual(['hello', undefined])
-    await communicator.sendTo({ bytesData: bytes('w\0\0\0') })
-    expect(await communicator.receiveFrom()).toEqual(bytes('w\0\0\0'))
-    expect(results.received).toEqual([undefined, bytes('w\0\0\0')])
-    await communicator.disconnect(4001)
-    expect(results.disconnected).toBe(4001)
+    await expectEcho(TestConsumer, results, 4001)
   })
 })
 

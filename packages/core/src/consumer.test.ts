@@ -50,19 +50,25 @@ describe('AsyncConsumer.asAsgi', () => {
   })
 })
 
+/** Runs one instance for a single `test.probe` event that stops it; returns the instance. */
+async function probedInstance(): Promise<AsyncConsumer> {
+  const seen = deferred<AsyncConsumer>()
+  class Probe extends AsyncConsumer {
+    test_probe(): void {
+      seen.resolve(this)
+      throw new StopConsumer()
+    }
+  }
+  const running = startApp(Probe.asAsgi(), wsScope)
+  running.input.put({ type: 'test.probe' })
+  const consumer = await seen.promise
+  await running.done
+  return consumer
+}
+
 describe('AsyncConsumer channel layer', () => {
   it('uses the default in-memory layer when none is configured', async () => {
-    const seen = deferred<AsyncConsumer>()
-    class Probe extends AsyncConsumer {
-      test_probe(): void {
-        seen.resolve(this)
-        throw new StopConsumer()
-      }
-    }
-    const running = startApp(Probe.asAsgi(), wsScope)
-    running.input.put({ type: 'test.probe' })
-    const consumer = await seen.promise
-    await running.done
+    const consumer = await probedInstance()
     expect(consumer.channelLayer).toBeInstanceOf(ConsumerChannelLayer)
     expect((consumer.channelLayer as ConsumerChannelLayer).layer).toBe(getChannelLayer())
     expect(getChannelLayer()).toBeInstanceOf(InMemoryChannelLayer)
@@ -71,17 +77,7 @@ describe('AsyncConsumer channel layer', () => {
 
   it('has no channelName at all when the layer is configured as null', async () => {
     setChannelLayer(null)
-    const seen = deferred<AsyncConsumer>()
-    class Probe extends AsyncConsumer {
-      test_probe(): void {
-        seen.resolve(this)
-        throw new StopConsumer()
-      }
-    }
-    const running = startApp(Probe.asAsgi(), wsScope)
-    running.input.put({ type: 'test.probe' })
-    const consumer = await seen.promise
-    await running.done
+    const consumer = await probedInstance()
     expect(consumer.channelLayer).toBeNull()
     expect('channelName' in consumer).toBe(false)
   })
