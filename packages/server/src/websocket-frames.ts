@@ -37,9 +37,10 @@ export class LargeText {
   /** Bytes of the whole frame. */
   readonly length: number
 
-  constructor(text: string, byteLength: number) {
+  /** `encoded`, when given, is the text's UTF-8 already (bytes a client sent it as). */
+  constructor(text: string, byteLength: number, encoded?: Buffer) {
     this.header = frameHeader(byteLength, false)
-    this.payload = text
+    this.payload = encoded ?? text
     this.length = this.header.length + byteLength
   }
 
@@ -50,12 +51,15 @@ export class LargeText {
   }
 }
 
-/** The frame of a text message: built whole when small, else a LargeText. */
-export function textFrame(text: string): Buffer | LargeText {
-  const length = Buffer.byteLength(text)
+/**
+ * The frame of a text message: built whole when small, else a LargeText, which carries
+ * `encoded` (the text's UTF-8, when the caller has it) instead of encoding the text again.
+ */
+export function textFrame(text: string, encoded?: Buffer): Buffer | LargeText {
+  const length = encoded === undefined ? Buffer.byteLength(text) : encoded.length
   return length + headerLength(length) < WHOLE_FRAME_LIMIT
     ? encodeWhole(text, length, false)
-    : new LargeText(text, length)
+    : new LargeText(text, length, encoded)
 }
 
 function encodeWhole(payload: string | Uint8Array, length: number, binary: boolean): Buffer {

@@ -211,6 +211,40 @@ describe('OutputBatch', () => {
     }
   })
 
+  it('sends a large text decoded from a client this turn as the bytes it came as, unencoded', async () => {
+    const batch = new OutputBatch()
+    const [echo, other, later] = recordingSockets(3)
+    if (echo === undefined || other === undefined || later === undefined)
+      throw new Error('no sockets')
+    const text = `${'é'.repeat(WHOLE_FRAME_LIMIT)}!`
+    const bytes = Buffer.from(text)
+    const unrelated = 'ü'.repeat(WHOLE_FRAME_LIMIT)
+    // An equal text decoded from other bytes serves as well: it is found by value.
+    batch.decoded(text.slice(0, -1).concat('!'), bytes)
+    batch.decoded('small', Buffer.from('small'))
+    // As a server does it: the frames are written by handlers running in microtasks, after a
+    // flush of the same turn (a `nextTick`) has already run.
+    batch.write(other, 'first')
+    await new Promise((resolve) => process.nextTick(resolve))
+    expect(other.calls).toHaveLength(1)
+    batch.write(echo, text)
+    batch.write(other, unrelated)
+    batch.write(other, 'small')
+    await nextTurn()
+    expect(echo.calls[0]?.[1]).toBe(bytes)
+    expect(other.calls[1]?.[1]).toBe(unrelated)
+    expect(parseFrames(echo.bytes)).toEqual([[1, bytes.toString('latin1')]])
+    expect(parseFrames(other.bytes)).toEqual([
+      [1, 'first'],
+      [1, Buffer.from(unrelated).toString('latin1')],
+      [1, 'small'],
+    ])
+    // The turn is over: the text is encoded again.
+    batch.write(later, text)
+    await nextTurn()
+    expect(later.calls[0]?.[1]).toBe(text)
+  })
+
   it('sends a large binary message at once, with what was corked before it, uncopied', () => {
     const batch = new OutputBatch()
     const [socket] = recordingSockets(1)

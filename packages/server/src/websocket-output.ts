@@ -25,6 +25,8 @@ export const EARLY_FLUSH_BYTES: number = 64 * 1024
 const CACHED_FRAMES = 32
 /** Frames larger than this are only reused while they are the last one built. */
 const CACHED_FRAME_BYTES = 64 * 1024
+/** Large texts decoded from clients that are remembered, with their bytes, until the flush. */
+const DECODED_KEPT = 16
 
 /**
  * Batches a server's WebSocket output per event-loop turn: a socket is corked on its first
@@ -47,6 +49,10 @@ export class OutputBatch {
   #lastBytes: Uint8Array | null = null
   #lastBytesFrame: Buffer | null = null
   readonly #bytes = new Map<Uint8Array, Buffer>()
+  /** Large texts decoded this turn and the bytes they came as (a ring of DECODED_KEPT, emptied each turn). */
+  readonly #decodedTexts: string[] = []
+  readonly #decodedBytes: Buffer[] = []
+  #decodedNext = 0
   readonly #flush = (): void => this.flush()
 
   /** Sockets corked now, waiting for the flush. */
@@ -85,6 +91,31 @@ export class OutputBatch {
     }
   }
 
+  /**
+   * Notes that a client's text message `bytes` was decoded to `text` (ws checked it is valid
+   * UTF-8, so the bytes are exactly the text's encoding). If a large text equal to it is
+   * sent before the end of the turn (an echo, a relay to a group), its frame carries these
+   * bytes and the text is not encoded again. Small texts are not kept: encoding them is cheap.
+   */
+  decoded(text: string, bytes: Buffer): void {
+    if (bytes.length + headerLength(bytes.length) < WHOLE_FRAME_LIMIT) return
+    const slot = this.#decodedNext
+    if (this.#decodedTexts.length === 0) setImmediate(this.#forgetDecoded)
+    this.#decodedTexts[slot] = text
+    this.#decodedBytes[slot] = bytes
+    this.#decodedNext = (slot + 1) % DECODED_KEPT
+  }
+
+  /**
+   * Forgets the decoded texts once the turn's I/O callbacks and what they started are done
+   * (a check-phase callback: the flush's `nextTick` can run before the handlers that send).
+   */
+  readonly #forgetDecoded = (): void => {
+    this.#decodedTexts.length = 0
+    this.#decodedBytes.length = 0
+    this.#decodedNext = 0
+  }
+
   /** Uncorks every socket corked this turn and forgets the turn's frames. */
   flush(): void {
     this.#scheduled = false
@@ -110,11 +141,26 @@ export class OutputBatch {
     }
   }
 
+  /** The bytes a client sent `text` as this turn, if it is a large text decoded this turn. */
+  #encodingOf(text: string): Buffer | undefined {
+    const texts = this.#decodedTexts
+    // Newest first: an echo sends back what was decoded last. `===` compares by value, so
+    // an equal text decoded from other bytes serves as well (its bytes are the same).
+    for (let i = texts.length, slot = this.#decodedNext; i > 0; i--) {
+      slot = (slot + DECODED_KEPT - 1) % DECODED_KEPT
+      if (texts[slot] === text) return this.#decodedBytes[slot]
+    }
+    return undefined
+  }
+
   #textFrame(text: string): Buffer | LargeText {
     const last = this.#lastTextFrame
     if (last !== null && text === this.#lastText) return shared(last)
     const cached = this.#texts.size > 0 ? this.#texts.get(text) : undefined
-    const frame = cached === undefined ? textFrame(text) : shared(cached)
+    let frame: Buffer | LargeText
+    if (cached !== undefined) frame = shared(cached)
+    else if (this.#decodedTexts.length > 0) frame = textFrame(text, this.#encodingOf(text))
+    else frame = textFrame(text)
     // The previous frame is remembered only once a second one is built in the same turn, so
     // a turn with one message (an echo) costs no map work.
     if (last !== null && this.#lastText !== null) remember(this.#texts, this.#lastText, last)
