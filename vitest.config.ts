@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 const source = (file: string) => fileURLToPath(new URL(`./packages/${file}`, import.meta.url))
+const support = (file: string) =>
+  fileURLToPath(new URL(`./test-support/src/${file}`, import.meta.url))
 
 // Tests import the packages' TypeScript sources directly, so `vitest run` needs no build.
 export default defineConfig({
@@ -11,6 +13,11 @@ export default defineConfig({
         find: /^@node-channels\/testing\/layer-contract$/,
         replacement: source('testing/src/layer-contract.ts'),
       },
+      { find: /^@node-channels\/test-support$/, replacement: support('needed.ts') },
+      ...['chromium', 'redis'].map((name) => ({
+        find: new RegExp(`^@node-channels/test-support/${name}$`),
+        replacement: support(`${name}.ts`),
+      })),
       ...['core', 'router', 'testing', 'server', 'redis'].map((name) => ({
         find: new RegExp(`^@node-channels/${name}$`),
         replacement: source(`${name}/src/index.ts`),
@@ -22,6 +29,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'tests/src/**/*.test.ts',
+      'test-support/src/**/*.test.ts',
       'examples/*/src/**/*.test.ts',
       'bench/src/**/*.test.ts',
     ],

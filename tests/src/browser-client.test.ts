@@ -1,7 +1,6 @@
 // The browser client in Chromium: WebSocket when it can, long polling when WebSocket is
 // blocked (in the page, or refused by the server), and reconnection after a server restart.
 // Skipped only when /usr/bin/chromium is missing and CI is not set.
-import { existsSync } from 'node:fs'
 import {
   type Application,
   InMemoryChannelLayer,
@@ -11,20 +10,11 @@ import {
 } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { browserClient, longPoll, type ServerHandle, serve } from '@node-channels/server'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { chromiumNeeded, launchChromium } from '@node-channels/test-support/chromium'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
-const available = existsSync(CHROMIUM) || Boolean(process.env.CI)
+const available = chromiumNeeded()
 
 /** Echoes frames, text and binary; says which scope type it saw for text `who`. */
 class Echo extends WebsocketConsumer {
@@ -98,7 +88,7 @@ describe.skipIf(!available)('the browser client in Chromium', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

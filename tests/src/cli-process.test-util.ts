@@ -1,40 +1,10 @@
-// Helpers for tests that run `node-channels` (and other programs) as child processes, and
-// probe the shared Redis without a client library.
+// Helpers for tests that run `node-channels` (and other programs) as child processes.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
 
 const SERVER_DIR = fileURLToPath(new URL('../../packages/server/', import.meta.url))
 const TSX_TSCONFIG = fileURLToPath(new URL('../fixtures/tsconfig.json', import.meta.url))
-
-/** The shared test Redis (CI starts it; locally it may be absent). */
-export const REDIS_URL = 'redis://127.0.0.1:6379'
-
-/** True when 127.0.0.1:6379 answers PING within a second. */
-export function redisIsUp(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(6379, '127.0.0.1')
-    const done = (up: boolean): void => {
-      clearTimeout(timer)
-      socket.destroy()
-      resolve(up)
-    }
-    const timer = setTimeout(() => done(false), 1000)
-    socket.on('error', () => done(false))
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', (data) => done(data.toString('latin1').startsWith('+PONG')))
-  })
-}
-
-/** Whether Redis tests run: they skip when Redis is absent, except under CI (then they fail). */
-export const redisAvailable: boolean = (await redisIsUp()) || Boolean(process.env.CI)
-
-/** A channel layer URL on the shared Redis with a prefix no other test run uses. */
-export function uniqueRedisUrl(label: string): string {
-  return `${REDIS_URL}?prefix=${encodeURIComponent(`nctest.${label}.${randomUUID().slice(0, 8)}.`)}`
-}
 
 /** A child process, everything it printed, and waits on both. */
 export interface CliProcess {

@@ -1,11 +1,13 @@
 // A long-poll client and a WebSocket client in one chat room, across two server processes on
 // one Redis: the long-poll client's requests alternate between the two processes.
 import { fileURLToPath } from 'node:url'
+import { redisNeeded, uniqueRedisUrl } from '@node-channels/test-support/redis'
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { type CliProcess, redisAvailable, runCli, uniqueRedisUrl } from './cli-process.test-util.js'
+import { type CliProcess, runCli } from './cli-process.test-util.js'
 
 const APP = fileURLToPath(new URL('./fixtures/chat-app.ts', import.meta.url))
+const redisAvailable = await redisNeeded()
 const SESSION = 'node-channels-session'
 
 async function startServer(layerUrl: string): Promise<{ cli: CliProcess; url: string }> {

@@ -1,11 +1,13 @@
 // `node-channels worker` and `--layer` / CHANNEL_LAYER_URL, as child processes: a worker
 // process consumes what a consumer in a server process sends, over Redis.
 import { fileURLToPath } from 'node:url'
+import { redisNeeded, uniqueRedisUrl } from '@node-channels/test-support/redis'
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { exitOf, redisAvailable, runCli, uniqueRedisUrl } from './cli-process.test-util.js'
+import { exitOf, runCli } from './cli-process.test-util.js'
 
 const APP = fileURLToPath(new URL('./fixtures/worker-app.ts', import.meta.url))
+const redisAvailable = await redisNeeded()
 
 /** Opens a WebSocket and collects its text frames. */
 async function openSocket(url: string): Promise<{ ws: WebSocket; next(): Promise<string> }> {

@@ -10,26 +10,16 @@ import {
   setChannelLayer,
 } from '@node-channels/core'
 import { type ServerHandle, serve } from '@node-channels/server'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { chromiumNeeded, launchChromium } from '@node-channels/test-support/chromium'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApplication } from './application.js'
 import { InMemoryHistoryStore } from './history.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url))
 const WAIT_MS = 10_000
 
-const available = existsSync(CHROMIUM)
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing, and CI needs it.`)
+const available = chromiumNeeded()
 
 describe.skipIf(!available)('the chat in two Chromium pages', { timeout: 60_000 }, () => {
   let handle: ServerHandle
@@ -43,8 +33,7 @@ describe.skipIf(!available)('the chat in two Chromium pages', { timeout: 60_000 
       allowedHosts: DEBUG_ALLOWED_HOSTS,
     })
     handle = await serve(app, { host: '127.0.0.1', port: 0 })
-    // launch() runs Chromium on a fresh, temporary user-data directory of its own.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
-// Test helpers: chat server processes, WebSocket clients talking to them, and Redis probing.
+// Test helpers: chat server processes and WebSocket clients talking to them.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
 import { onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
 import type { ServerMessage } from './protocol.js'
@@ -189,37 +188,5 @@ export class ChatSocket {
         JSON.stringify(message.members.map((member) => member.nickname)) === wanted,
       timeoutMs,
     )
-  }
-}
-
-const REDIS_URL = 'redis://127.0.0.1:6379'
-
-/** True if the Redis at 127.0.0.1:6379 answers PING within a second. */
-export async function redisIsUp(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-  })
-  probe.on('error', () => undefined)
-  try {
-    await probe.connect()
-    return (await probe.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    probe.disconnect()
-  }
-}
-
-/** Deletes every key starting with `prefix` from the Redis at 127.0.0.1:6379. */
-export async function deleteKeys(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
-  try {
-    const keys = await redis.keys(`${prefix}*`)
-    return keys.length > 0 ? await redis.del(...keys) : 0
-  } finally {
-    await redis.quit()
   }
 }

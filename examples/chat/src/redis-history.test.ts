@@ -1,19 +1,13 @@
-import { randomUUID } from 'node:crypto'
+import { deleteKeys, REDIS_URL, redisNeeded, uniquePrefix } from '@node-channels/test-support/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { entry } from './chat-client.test-util.js'
-import { redisIsUp } from './process.test-util.js'
 import { RedisHistoryStore } from './redis-history.js'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const available = await redisNeeded()
 
-const available = await redisIsUp()
-if (!available && process.env.CI) {
-  throw new Error(`Redis is not reachable at ${REDIS_URL}, and CI needs it.`)
-}
-
-describe.skipIf(!available)('RedisHistoryStore (on the Redis at 127.0.0.1:6379)', () => {
-  const prefix = `test-${randomUUID()}:`
+describe.skipIf(!available)('RedisHistoryStore (on the shared test Redis)', () => {
+  const prefix = uniquePrefix('history')
   let redis: Redis
   let store: RedisHistoryStore
 
@@ -26,8 +20,7 @@ describe.skipIf(!available)('RedisHistoryStore (on the Redis at 127.0.0.1:6379)'
   })
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
+    await deleteKeys(redis, prefix)
     await store.close()
     await redis.quit()
   })

@@ -1,22 +1,18 @@
 // Two chat server processes on one Redis (127.0.0.1:6379, a unique prefix): a message typed on
 // one reaches the room's members on the other, and the member list spans both. Skipped only
 // when Redis is unreachable and CI is not set.
-import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ChatSocket,
   deleteKeys,
-  MAIN_JS,
-  redisIsUp,
-  requireBuild,
-  startProcess,
-} from './process.test-util.js'
+  inspector,
+  REDIS_URL,
+  redisNeeded,
+  uniquePrefix,
+} from '@node-channels/test-support/redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ChatSocket, MAIN_JS, requireBuild, startProcess } from './process.test-util.js'
 import type { Member, ServerMessage } from './protocol.js'
 
-const available = await redisIsUp()
-if (!available && process.env.CI) {
-  throw new Error('Redis is not reachable at 127.0.0.1:6379, and CI needs it.')
-}
+const available = await redisNeeded()
 
 const PRESENCE_INTERVAL_MS = 300
 
@@ -36,15 +32,17 @@ async function joinOn(url: string, room: string, nickname: string) {
 }
 
 describe.skipIf(!available)('the chat in two processes on one Redis', { timeout: 60_000 }, () => {
-  const prefix = `chat-test-${randomUUID()}`
+  const prefix = uniquePrefix('chat')
   const env = {
-    CHANNEL_LAYER_URL: `redis://127.0.0.1:6379?prefix=${prefix}`,
+    CHANNEL_LAYER_URL: `${REDIS_URL}?prefix=${encodeURIComponent(prefix)}`,
     CHAT_PRESENCE_INTERVAL_MS: String(PRESENCE_INTERVAL_MS),
   }
 
   beforeAll(() => requireBuild())
   afterAll(async () => {
-    await deleteKeys(prefix)
+    const redis = inspector()
+    await deleteKeys(redis, prefix)
+    redis.disconnect()
   })
 
   it('delivers messages, members and history across processes, and drops a crashed one', async () => {

@@ -1,30 +1,18 @@
-import { randomUUID } from 'node:crypto'
+import { REDIS_URL, redisNeeded, uniquePrefix } from '@node-channels/test-support/redis'
 import { runChannelLayerContract } from '@node-channels/testing/layer-contract'
-import { Redis } from 'ioredis'
 import { describe } from 'vitest'
 import { RedisPubSubChannelLayer } from './pubsub-layer.js'
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const probe = new Redis(url, {
-  lazyConnect: true,
-  maxRetriesPerRequest: 0,
-  retryStrategy: () => null,
-})
-probe.on('error', () => {})
-const reachable = await probe.connect().then(
-  () => true,
-  () => false,
-)
-probe.disconnect()
-
 // Skipped only when Redis is absent outside CI; under CI a missing Redis fails the suite.
-describe.skipIf(!reachable && !process.env.CI)('RedisPubSubChannelLayer on Redis', () => {
+const available = await redisNeeded()
+
+describe.skipIf(!available)('RedisPubSubChannelLayer on Redis', () => {
   runChannelLayerContract(
     'RedisPubSubChannelLayer',
     (config) =>
       new RedisPubSubChannelLayer({
-        hosts: url,
-        prefix: `nctest.contract.${randomUUID()}.`,
+        hosts: REDIS_URL,
+        prefix: uniquePrefix('contract'),
         capacity: config.capacity,
         expiryMs: config.expiryMs,
       }),

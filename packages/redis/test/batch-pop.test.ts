@@ -1,29 +1,23 @@
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { RedisConnection } from '../src/connection.js'
 import { POP_BATCH_SCRIPT, runScriptBuffer } from '../src/lua.js'
 import { parseRedisChannelLayerOptions } from '../src/options.js'
 import { POP_BATCH_SIZE, QueueLoop } from '../src/queue-loop.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
 import {
-  deleteKeys,
-  inspector,
+  fileInspector,
+  layerForTest,
   REDIS_URL,
   recordingLogger,
   redisAvailable,
   uniquePrefix,
 } from './redis-helpers.js'
 
-const redis = inspector()
-afterAll(() => redis.disconnect())
+const redis = fileInspector()
 
-function makeLayer(prefix = uniquePrefix('batch')): RedisChannelLayer {
-  const layer = new RedisChannelLayer({ hosts: REDIS_URL, prefix, capacity: 500 })
-  onTestFinished(async () => {
-    await layer.close()
-    await deleteKeys(redis, prefix)
-  })
-  return layer
-}
+/** A layer with room for 500 messages a channel, under `prefix` (default: a fresh one). */
+const makeLayer = (prefix?: string): RedisChannelLayer =>
+  layerForTest(redis, RedisChannelLayer, 'batch', { prefix, capacity: 500 })
 
 /** Commands the layer's clients send for keys under `prefix` (not those run inside scripts). */
 async function monitorCommands(prefix: string): Promise<string[][]> {

@@ -7,13 +7,12 @@ import {
   WebsocketConsumer,
 } from '@node-channels/core'
 import { WebsocketCommunicator } from '@node-channels/testing'
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
-import { deleteKeys, inspector, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
+import { fileInspector, layerForTest, redisAvailable } from './redis-helpers.js'
 
-const redis = inspector()
-afterAll(() => redis.disconnect())
+const redis = fileInspector()
 
 const ALIAS = 'redis-read-path'
 
@@ -59,26 +58,8 @@ class RoomConsumer extends WebsocketConsumer {
 }
 
 const layers: Array<[string, () => ChannelLayer & { reads: ReadCounts }]> = [
-  [
-    'RedisChannelLayer',
-    () => {
-      const prefix = uniquePrefix('read-path')
-      const layer = new CountedCore({ hosts: REDIS_URL, prefix })
-      onTestFinished(async () => {
-        await layer.close()
-        await deleteKeys(redis, prefix)
-      })
-      return layer
-    },
-  ],
-  [
-    'RedisPubSubChannelLayer',
-    () => {
-      const layer = new CountedPubSub({ hosts: REDIS_URL, prefix: uniquePrefix('read-path') })
-      onTestFinished(() => layer.close())
-      return layer
-    },
-  ],
+  ['RedisChannelLayer', () => layerForTest(redis, CountedCore, 'read-path')],
+  ['RedisPubSubChannelLayer', () => layerForTest(redis, CountedPubSub, 'read-path')],
 ]
 
 describe.skipIf(!redisAvailable).each(layers)('%s read by consumers', (_name, makeLayer) => {

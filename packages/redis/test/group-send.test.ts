@@ -1,30 +1,15 @@
 import { MessageTooLarge } from '@node-channels/core'
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { encodeMessage } from '../src/msgpack-codec.js'
 import type { RedisChannelLayerOptions } from '../src/options.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
-import {
-  deleteKeys,
-  inspector,
-  REDIS_URL,
-  recordingLogger,
-  redisAvailable,
-  uniquePrefix,
-} from './redis-helpers.js'
+import { fileInspector, layerForTest, recordingLogger, redisAvailable } from './redis-helpers.js'
 
-const redis = inspector()
-afterAll(() => redis.disconnect())
+const redis = fileInspector()
 
 /** A layer on the shared Redis under a fresh prefix, closed and cleaned up after the test. */
-function makeLayer(options: RedisChannelLayerOptions = {}): RedisChannelLayer {
-  const prefix = uniquePrefix('group-send')
-  const layer = new RedisChannelLayer({ hosts: REDIS_URL, ...options, prefix })
-  onTestFinished(async () => {
-    await layer.close()
-    await deleteKeys(redis, prefix)
-  })
-  return layer
-}
+const makeLayer = (options: RedisChannelLayerOptions = {}): RedisChannelLayer =>
+  layerForTest(redis, RedisChannelLayer, 'group-send', options)
 
 /** Adds `members` (written straight into Redis) to `group`, and one long-expired member. */
 async function fillGroup(

@@ -1,4 +1,5 @@
 import { ChannelFull, type ChannelLayer, type Message } from '@node-channels/core'
+import { neededHere } from '@node-channels/test-support'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
@@ -9,7 +10,11 @@ import { deleteKeys, inspector, REDIS_URL, redisAvailable, uniquePrefix } from '
 
 const python = findPython()
 // Skipped when Python's channels_redis (or Redis) is missing locally; under CI it must be there.
-const runnable = (python !== null && redisAvailable) || Boolean(process.env.CI)
+const runnable =
+  neededHere(
+    python !== null,
+    'Python with channels_redis (Debian python3-channels-redis) is missing',
+  ) && redisAvailable
 
 /** Every type channels_redis carries: bytes, unicode, 64-bit integers, floats, nesting. */
 const TYPED: Message = {

@@ -1,39 +1,17 @@
 import { InvalidChannelLayerError, type Message } from '@node-channels/core'
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { LocalReceiver } from '../src/local-channels.js'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
-import { deleteKeys, inspector, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
+import { fileInspector, layerForTest, redisAvailable } from './redis-helpers.js'
 
-const redis = inspector()
-afterAll(() => redis.disconnect())
+const redis = fileInspector()
 
 type Layer = RedisChannelLayer | RedisPubSubChannelLayer
 
 const layers: Array<[string, () => Layer]> = [
-  [
-    'RedisChannelLayer',
-    () => {
-      const prefix = uniquePrefix('shared')
-      const layer = new RedisChannelLayer({ hosts: REDIS_URL, prefix })
-      onTestFinished(async () => {
-        await layer.close()
-        await deleteKeys(redis, prefix)
-      })
-      return layer
-    },
-  ],
-  [
-    'RedisPubSubChannelLayer',
-    () => {
-      const layer = new RedisPubSubChannelLayer({
-        hosts: REDIS_URL,
-        prefix: uniquePrefix('shared'),
-      })
-      onTestFinished(() => layer.close())
-      return layer
-    },
-  ],
+  ['RedisChannelLayer', () => layerForTest(redis, RedisChannelLayer, 'shared')],
+  ['RedisPubSubChannelLayer', () => layerForTest(redis, RedisPubSubChannelLayer, 'shared')],
 ]
 
 /** A receiver that settles a promise with the first thing it is handed. */

@@ -1,29 +1,16 @@
 import { InvalidChannelLayerError } from '@node-channels/core'
 import type { Redis } from 'ioredis'
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { encodeMessage } from '../src/msgpack-codec.js'
 import type { RedisPubSubChannelLayerOptions } from '../src/options.js'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
-import {
-  inspector,
-  REDIS_URL,
-  recordingLogger,
-  redisAvailable,
-  uniquePrefix,
-} from './redis-helpers.js'
+import { fileInspector, layerForTest, recordingLogger, redisAvailable } from './redis-helpers.js'
 
-const redis = inspector()
-afterAll(() => redis.disconnect())
+const redis = fileInspector()
 
-function makeLayer(options: RedisPubSubChannelLayerOptions = {}): RedisPubSubChannelLayer {
-  const layer = new RedisPubSubChannelLayer({
-    hosts: REDIS_URL,
-    prefix: uniquePrefix('pubsub'),
-    ...options,
-  })
-  onTestFinished(() => layer.close())
-  return layer
-}
+/** A layer on the shared Redis under a fresh prefix (unless given one), closed after the test. */
+const makeLayer = (options: RedisPubSubChannelLayerOptions = {}): RedisPubSubChannelLayer =>
+  layerForTest(redis, RedisPubSubChannelLayer, 'pubsub', options)
 
 /** A raw subscriber that records every payload published on `channel`. */
 async function spy(channel: string): Promise<Buffer[]> {

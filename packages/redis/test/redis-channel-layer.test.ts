@@ -1,5 +1,5 @@
 import { ChannelFull, InvalidChannelLayerError, MessageTooLarge } from '@node-channels/core'
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { MultiFernet } from '../src/fernet.js'
 import { encodeMessage } from '../src/msgpack-codec.js'
 import type { RedisChannelLayerOptions } from '../src/options.js'
@@ -7,26 +7,20 @@ import { RedisChannelLayer } from '../src/redis-channel-layer.js'
 import { consistentHash } from '../src/sharding.js'
 import {
   deleteKeys,
+  fileInspector,
   inspector,
+  layerForTest,
   REDIS_URL,
   recordingLogger,
   redisAvailable,
   uniquePrefix,
 } from './redis-helpers.js'
 
-const redis = inspector()
-afterAll(() => redis.disconnect())
+const redis = fileInspector()
 
-/** A layer on the shared Redis under a fresh prefix, closed and cleaned up after the test. */
-function makeLayer(options: RedisChannelLayerOptions = {}): RedisChannelLayer {
-  const prefix = options.prefix ?? uniquePrefix('core')
-  const layer = new RedisChannelLayer({ hosts: REDIS_URL, ...options, prefix })
-  onTestFinished(async () => {
-    await layer.close()
-    await deleteKeys(redis, prefix)
-  })
-  return layer
-}
+/** A layer on the shared Redis under a fresh prefix (unless given one), closed and cleaned up after the test. */
+const makeLayer = (options: RedisChannelLayerOptions = {}): RedisChannelLayer =>
+  layerForTest(redis, RedisChannelLayer, 'core', options)
 
 const timeout = (ms = 300) => ({ signal: AbortSignal.timeout(ms) })
 

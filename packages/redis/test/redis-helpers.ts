@@ -1,63 +1,57 @@
-import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
+import {
+  deleteKeys,
+  inspector,
+  REDIS_URL,
+  redisNeeded,
+  uniquePrefix,
+} from '@node-channels/test-support/redis'
+import type { Redis } from 'ioredis'
+import { afterAll, onTestFinished } from 'vitest'
 import type { RedisLayerLogger } from '../src/logger.js'
+import type { RedisLayerCommonOptions } from '../src/options.js'
 
-/** The shared test Redis; CI starts it, locally it may be absent. */
-export const REDIS_URL: string = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-/** True when the shared Redis answers PING within a second. */
-export async function redisIsUp(url: string = REDIS_URL): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-  })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    return (await client.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    client.disconnect()
-  }
-}
+/** The shared test Redis and its key helpers, from @node-channels/test-support. */
+export { deleteKeys, inspector, REDIS_URL, uniquePrefix }
 
 /**
  * Whether Redis tests run: they skip when Redis is absent, except under CI, where a missing
- * Redis must fail loudly.
+ * Redis fails loudly.
  */
-export const redisAvailable: boolean = (await redisIsUp()) || Boolean(process.env.CI)
+export const redisAvailable: boolean = await redisNeeded()
 
-/** A key prefix no other test run uses (layers' prefixes, pub/sub channel names). */
-export function uniquePrefix(label: string): string {
-  return `nctest.${label}.${randomUUID().slice(0, 8)}.`
-}
-
-/** A plain client on the shared Redis for inspecting keys; close it with `disconnect()`. */
-export function inspector(url: string = REDIS_URL): Redis {
-  const client = new Redis(url)
-  client.on('error', () => {})
+/** A plain client on the shared Redis for one test file (call at its top level); disconnected after its tests. */
+export function fileInspector(): Redis {
+  const client = inspector()
+  afterAll(() => client.disconnect())
   return client
 }
 
-/** Deletes every key starting with `prefix` (SCAN, never KEYS or FLUSHALL on the shared Redis). */
-export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0'
-  for (let round = 0; round < 10_000; round++) {
-    const [next, keys] = await client.scan(
-      cursor,
-      'MATCH',
-      `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
-      'COUNT',
-      1000,
-    )
-    if (keys.length > 0) await client.del(...keys)
-    cursor = next
-    if (cursor === '0') return
-  }
+/** What a layer made for a test needs: its key prefix, and a close. */
+interface TestLayer {
+  readonly prefix: string
+  close(): Promise<void>
+}
+
+/**
+ * A `Layer` on the shared Redis under a fresh prefix (unless `options` names one), closed when
+ * the test ends and then every key under its prefix deleted through `redis`.
+ */
+export function layerForTest<O extends RedisLayerCommonOptions, L extends TestLayer>(
+  redis: Redis,
+  Layer: new (options: O) => L,
+  label: string,
+  options: O = {} as O,
+): L {
+  const layer = new Layer({
+    hosts: REDIS_URL,
+    ...options,
+    prefix: options.prefix ?? uniquePrefix(label),
+  })
+  onTestFinished(async () => {
+    await layer.close()
+    await deleteKeys(redis, layer.prefix)
+  })
+  return layer
 }
 
 /** A logger that records what it is told, for asserting on skipped entries. */
