@@ -3,14 +3,9 @@
 // by default (403 before the application runs); OriginValidator does the same in the app.
 import { AllowedHostsOriginValidator, type Application, OriginValidator } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  EchoConsumer,
-  GoodClient,
-  handshakeStatus,
-  startServer,
-  type TestServer,
-} from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { EchoConsumer, handshakeStatus, startServer, type TestServer } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 let instances = 0
 const routes: Application = URLRouter([path('ws/echo/', EchoConsumer.asAsgi())])
@@ -22,32 +17,15 @@ const counted = (inner: Application): Application =>
     },
   })
 
-let server: TestServer
-let good: GoodClient
-const extraServers: TestServer[] = []
+const { server, alsoClose } = underAttack(() => startServer(counted(routes)))
 
+/** Another server on the same routes with `options`, closed after the file's tests. */
 async function extraServer(
   application: Application,
   options: Parameters<typeof startServer>[1],
 ): Promise<TestServer> {
-  const started = await startServer(application, options)
-  extraServers.push(started)
-  return started
+  return alsoClose(await startServer(application, options))
 }
-
-beforeAll(async () => {
-  server = await startServer(counted(routes))
-  good = await GoodClient.open(server.port)
-})
-
-afterEach(async () => {
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await Promise.all([server, ...extraServers].map(({ handle }) => handle.close()))
-})
 
 describe('the default server against cross-site WebSocket hijacking', () => {
   it('answers 403 to a foreign Origin before the application runs, and logs it', async () => {

@@ -3,17 +3,16 @@
 // maxConnections), and a message flood on one socket (1008 past websocketRateLimit).
 import { type Application, WebsocketConsumer, type WebsocketFrame } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
 import {
   EchoConsumer,
-  GoodClient,
   heldHandshake,
   inBatches,
   startServer,
-  type TestServer,
   untilServerConnections,
 } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 let received = 0
 
@@ -32,23 +31,7 @@ const application: Application = ProtocolTypeRouter({
   ]),
 })
 
-let server: TestServer
-let good: GoodClient
-const extraServers: TestServer[] = []
-
-beforeAll(async () => {
-  server = await startServer(application)
-  good = await GoodClient.open(server.port)
-})
-
-afterEach(async () => {
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await Promise.all([server, ...extraServers].map(({ handle }) => handle.close()))
-})
+const { server, good, alsoClose } = underAttack(() => startServer(application))
 
 describe('a flood of connections from one address', () => {
   it('admits 256 WebSockets per client address by default, then answers 429', async () => {
@@ -73,7 +56,7 @@ describe('a flood of connections from one address', () => {
       proxyHeaders: true,
       maxConnectionsPerClient: 3,
     })
-    extraServers.push(proxied)
+    alsoClose(proxied)
     const from = (address: string) =>
       heldHandshake(proxied.port, '/ws/echo/', [`X-Forwarded-For: ${address}`])
     const first = await inBatches(4, 4, () => from('203.0.113.7'))
@@ -86,7 +69,7 @@ describe('a flood of connections from one address', () => {
 describe('too many connections in all', () => {
   it('answers 503 past maxConnections', async () => {
     const capped = await startServer(application, { maxConnections: 5 })
-    extraServers.push(capped)
+    alsoClose(capped)
     const answers = await inBatches(8, 8, () => heldHandshake(capped.port, '/ws/echo/'))
     expect(answers.map(({ status }) => status).sort()).toEqual([
       101, 101, 101, 101, 101, 503, 503, 503,

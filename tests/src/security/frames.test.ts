@@ -4,17 +4,16 @@
 // same code the client gets.
 import { WebsocketConsumer, type WebsocketFrame } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   clientFrame,
   EchoConsumer,
-  GoodClient,
   openRawWebSocket,
   type RawWebSocket,
   startServer,
-  type TestServer,
   waitFor,
 } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 const MESSAGE_TIMEOUT_MS = 300
 const MAX_MESSAGE = 1024 * 1024
@@ -47,11 +46,8 @@ async function openRecorded(): Promise<{ id: string; raw: RawWebSocket }> {
   return { id, raw: await openRawWebSocket(server.port, `/ws/recorded/${id}/`) }
 }
 
-let server: TestServer
-let good: GoodClient
-
-beforeAll(async () => {
-  server = await startServer(
+const { server } = underAttack(() =>
+  startServer(
     ProtocolTypeRouter({
       websocket: URLRouter([
         path('ws/echo/', EchoConsumer.asAsgi()),
@@ -59,18 +55,8 @@ beforeAll(async () => {
       ]),
     }),
     { websocketMessageTimeoutMs: MESSAGE_TIMEOUT_MS },
-  )
-  good = await GoodClient.open(server.port)
-})
-
-afterEach(async () => {
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await server.handle.close()
-})
+  ),
+)
 
 /** Opens a raw WebSocket, writes `bytes`, and returns the close code and the app's code. */
 async function attack(bytes: Buffer | Buffer[]): Promise<{ client: number | null; app: number }> {

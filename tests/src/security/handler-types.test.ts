@@ -9,9 +9,10 @@ import {
   type WebsocketSendOptions,
 } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
-import { EchoConsumer, GoodClient, startServer, type TestServer } from './harness.js'
+import { EchoConsumer, startServer } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 /** Framework methods the consumer calls, recorded once the connection is set up. */
 const calls: string[] = []
@@ -58,31 +59,22 @@ class RoomConsumer extends WebsocketConsumer {
   }
 }
 
-let server: TestServer
-let good: GoodClient
 let rooms = 0
 
-beforeAll(async () => {
-  server = await startServer(
+const { server } = underAttack(() =>
+  startServer(
     ProtocolTypeRouter({
       websocket: URLRouter([
         path('ws/echo/', EchoConsumer.asAsgi()),
         path('ws/room/:room/', RoomConsumer.asAsgi()),
       ]),
     }),
-  )
-  good = await GoodClient.open(server.port)
-})
+  ),
+)
 
 afterEach(async () => {
   recording = false
   calls.length = 0
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await server.handle.close()
 })
 
 interface Joined {

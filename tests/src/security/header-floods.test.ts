@@ -4,15 +4,9 @@
 import type { Socket } from 'node:net'
 import { AsyncHttpConsumer } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  EchoConsumer,
-  GoodClient,
-  handshakeRequest,
-  rawExchange,
-  startServer,
-  type TestServer,
-} from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { EchoConsumer, handshakeRequest, rawExchange, startServer } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 const HEADERS_TIMEOUT_MS = 400
 const REQUEST_TIMEOUT_MS = 800
@@ -25,28 +19,15 @@ class Upload extends AsyncHttpConsumer {
   }
 }
 
-let server: TestServer
-let good: GoodClient
-
-beforeAll(async () => {
-  server = await startServer(
+const { server } = underAttack(() =>
+  startServer(
     ProtocolTypeRouter({
       http: URLRouter([path('upload/', Upload.asAsgi())]),
       websocket: URLRouter([path('ws/echo/', EchoConsumer.asAsgi())]),
     }),
     { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS },
-  )
-  good = await GoodClient.open(server.port)
-})
-
-afterEach(async () => {
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await server.handle.close()
-})
+  ),
+)
 
 /** `count` header lines `X-Flood-<i>: <value>`. */
 function floodHeaders(count: number, value = 'x'): string[] {

@@ -4,9 +4,10 @@
 import { runInNewContext } from 'node:vm'
 import { JsonWebsocketConsumer } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
-import { EchoConsumer, GoodClient, startServer, type TestServer } from './harness.js'
+import { EchoConsumer, startServer } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 /** The recursive merge many applications write (and lodash's old `merge` did). */
 const NAIVE_MERGE = `(function merge(target, source) {
@@ -54,30 +55,20 @@ const ATTACKS: Array<[string, string]> = [
   ],
 ]
 
-let server: TestServer
-let good: GoodClient
-
-beforeAll(async () => {
-  server = await startServer(
+const { server } = underAttack(() =>
+  startServer(
     ProtocolTypeRouter({
       websocket: URLRouter([
         path('ws/echo/', EchoConsumer.asAsgi()),
         path('ws/json/', MergingConsumer.asAsgi()),
       ]),
     }),
-  )
-  good = await GoodClient.open(server.port)
-})
+  ),
+)
 
 afterEach(async () => {
   expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false)
   expect(({} as Record<string, unknown>).polluted).toBeUndefined()
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await server.handle.close()
 })
 
 /** Sends one text frame to /ws/json/ and returns the consumer's answer. */

@@ -3,15 +3,9 @@
 // segment and `%2F` a real slash: no trick reaches a route the plain path would not.
 import { type Application, AsyncHttpConsumer, WebsocketConsumer } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import {
-  EchoConsumer,
-  GoodClient,
-  handshakeStatus,
-  rawExchange,
-  startServer,
-  type TestServer,
-} from './harness.js'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { EchoConsumer, handshakeStatus, rawExchange, startServer } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 let adminReached = 0
 const filesServed: string[] = []
@@ -58,13 +52,7 @@ const application: Application = ProtocolTypeRouter({
   ]),
 })
 
-let server: TestServer
-let good: GoodClient
-
-beforeAll(async () => {
-  server = await startServer(application)
-  good = await GoodClient.open(server.port)
-})
+const { server } = underAttack(() => startServer(application))
 
 beforeEach(() => {
   filesServed.length = 0
@@ -72,12 +60,6 @@ beforeEach(() => {
 
 afterEach(async () => {
   expect(adminReached).toBe(0)
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await server.handle.close()
 })
 
 describe('path traversal and encoded slashes in WebSocket routes', () => {

@@ -13,9 +13,10 @@ import {
   WebsocketConsumer,
 } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
-import { EchoConsumer, GoodClient, startServer, type TestServer } from './harness.js'
+import { EchoConsumer, startServer, type TestServer } from './harness.js'
+import { underAttack } from './under-attack.js'
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789'
 const OTHER_SECRET = 'another-deployment-secret-also-long-enough-42'
@@ -67,23 +68,11 @@ function application(secret: string): Application {
   })
 }
 
-let server: TestServer
 let elsewhere: TestServer
-let good: GoodClient
+const { server, alsoClose } = underAttack(() => startServer(application(SECRET)))
 
 beforeAll(async () => {
-  server = await startServer(application(SECRET))
-  elsewhere = await startServer(application(OTHER_SECRET))
-  good = await GoodClient.open(server.port)
-})
-
-afterEach(async () => {
-  await good.assertEchoes()
-})
-
-afterAll(async () => {
-  await good.close()
-  await Promise.all([server.handle.close(), elsewhere.handle.close()])
+  elsewhere = alsoClose(await startServer(application(OTHER_SECRET)))
 })
 
 /** Logs in over HTTP and returns the `sessionid=...` cookie the server set. */
