@@ -3,11 +3,11 @@
 // websocketMessageTimeoutMs), and protocol violations (1002). The application is told the
 // same code the client gets.
 import { WebsocketConsumer, type WebsocketFrame } from '@node-channels/core'
-import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
+import { path } from '@node-channels/router'
 import { describe, expect, it } from 'vitest'
 import {
   clientFrame,
-  EchoConsumer,
+  echoAnd,
   openRawWebSocket,
   type RawWebSocket,
   startServer,
@@ -47,15 +47,9 @@ async function openRecorded(): Promise<{ id: string; raw: RawWebSocket }> {
 }
 
 const { server } = underAttack(() =>
-  startServer(
-    ProtocolTypeRouter({
-      websocket: URLRouter([
-        path('ws/echo/', EchoConsumer.asAsgi()),
-        path('ws/recorded/:id/', RecordingEcho.asAsgi()),
-      ]),
-    }),
-    { websocketMessageTimeoutMs: MESSAGE_TIMEOUT_MS },
-  ),
+  startServer(echoAnd(path('ws/recorded/:id/', RecordingEcho.asAsgi())), {
+    websocketMessageTimeoutMs: MESSAGE_TIMEOUT_MS,
+  }),
 )
 
 /** Opens a raw WebSocket, writes `bytes`, and returns the close code and the app's code. */

@@ -8,10 +8,10 @@ import {
   WebsocketConsumer,
   type WebsocketSendOptions,
 } from '@node-channels/core'
-import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
+import { path } from '@node-channels/router'
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
-import { EchoConsumer, startServer } from './harness.js'
+import { echoAnd, startServer } from './harness.js'
 import { underAttack } from './under-attack.js'
 
 /** Framework methods the consumer calls, recorded once the connection is set up. */
@@ -62,14 +62,7 @@ class RoomConsumer extends WebsocketConsumer {
 let rooms = 0
 
 const { server } = underAttack(() =>
-  startServer(
-    ProtocolTypeRouter({
-      websocket: URLRouter([
-        path('ws/echo/', EchoConsumer.asAsgi()),
-        path('ws/room/:room/', RoomConsumer.asAsgi()),
-      ]),
-    }),
-  ),
+  startServer(echoAnd(path('ws/room/:room/', RoomConsumer.asAsgi()))),
 )
 
 afterEach(async () => {

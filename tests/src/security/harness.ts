@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { type Application, WebsocketConsumer, type WebsocketFrame } from '@node-channels/core'
+import { ProtocolTypeRouter, path, type Route, URLRouter } from '@node-channels/router'
 import {
   type ServeOptions,
   type ServerHandle,
@@ -19,6 +20,13 @@ export class EchoConsumer extends WebsocketConsumer {
   override receive({ textData, bytesData }: WebsocketFrame): Promise<void> {
     return this.send({ textData, bytesData })
   }
+}
+
+/** WebSocket routes: the good client's echo at ws/echo/, then `routes` (those under attack). */
+export function echoAnd(...routes: Route[]): Application {
+  return ProtocolTypeRouter({
+    websocket: URLRouter([path('ws/echo/', EchoConsumer.asAsgi()), ...routes]),
+  })
 }
 
 /** Keeps what the server logs (the last 2000 lines) so a test can wait for a line. */

@@ -3,10 +3,10 @@
 // decodeJson drops those keys, so nothing reaches Object.prototype.
 import { runInNewContext } from 'node:vm'
 import { JsonWebsocketConsumer } from '@node-channels/core'
-import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
+import { path } from '@node-channels/router'
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
-import { EchoConsumer, startServer } from './harness.js'
+import { echoAnd, startServer } from './harness.js'
 import { underAttack } from './under-attack.js'
 
 /** The recursive merge many applications write (and lodash's old `merge` did). */
@@ -56,14 +56,7 @@ const ATTACKS: Array<[string, string]> = [
 ]
 
 const { server } = underAttack(() =>
-  startServer(
-    ProtocolTypeRouter({
-      websocket: URLRouter([
-        path('ws/echo/', EchoConsumer.asAsgi()),
-        path('ws/json/', MergingConsumer.asAsgi()),
-      ]),
-    }),
-  ),
+  startServer(echoAnd(path('ws/json/', MergingConsumer.asAsgi()))),
 )
 
 afterEach(async () => {
