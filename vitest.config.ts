@@ -14,7 +14,7 @@ export default defineConfig({
         replacement: source('testing/src/layer-contract.ts'),
       },
       { find: /^@node-channels\/test-support$/, replacement: support('needed.ts') },
-      ...['chromium', 'redis'].map((name) => ({
+      ...['chromium', 'event-stream', 'inbox', 'redis'].map((name) => ({
         find: new RegExp(`^@node-channels/test-support/${name}$`),
         replacement: support(`${name}.ts`),
       })),

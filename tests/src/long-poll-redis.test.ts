@@ -1,6 +1,7 @@
 // A long-poll client and a WebSocket client in one chat room, across two server processes on
 // one Redis: the long-poll client's requests alternate between the two processes.
 import { fileURLToPath } from 'node:url'
+import { Inbox } from '@node-channels/test-support/inbox'
 import { redisNeeded, uniqueRedisUrl } from '@node-channels/test-support/redis'
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -40,30 +41,15 @@ describe.skipIf(!redisAvailable)('long polling across two server processes on Re
 
     // The WebSocket client connects to B.
     const ws = new WebSocket(`${b.url.replace('http', 'ws')}/ws/chat/lobby/`)
-    const frames: Array<{ message: string; pid: number }> = []
-    const frameWaiters: Array<() => void> = []
-    ws.on('message', (data) => {
-      frames.push(JSON.parse(String(data)) as { message: string; pid: number })
-      for (const wake of frameWaiters.splice(0)) wake()
-    })
+    const frames = new Inbox<{ message: string; pid: number }>('WebSocket frame')
+    ws.on('message', (data) =>
+      frames.push(JSON.parse(String(data)) as { message: string; pid: number }),
+    )
     await new Promise((resolve, reject) => {
       ws.once('open', resolve)
       ws.once('error', reject)
     })
-    const nextFrame = async (): Promise<{ message: string; pid: number }> => {
-      const deadline = Date.now() + 10_000
-      while (frames.length === 0) {
-        if (Date.now() > deadline) throw new Error('no WebSocket frame within 10 s')
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 200)
-          frameWaiters.push(() => {
-            clearTimeout(timer)
-            resolve()
-          })
-        })
-      }
-      return frames.shift() as { message: string; pid: number }
-    }
+    const nextFrame = () => frames.next(10_000)
 
     // Every long-poll request after open goes to the other process than the one before.
     let turn = 1

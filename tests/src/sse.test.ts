@@ -1,6 +1,5 @@
 // Server-sent events over a real server: a raw HTTP client reading the stream receives the
 // same group messages as a WebSocket client, and an open stream does not hold up shutdown.
-import { type IncomingMessage, request } from 'node:http'
 import {
   getChannelLayer,
   type Message,
@@ -10,6 +9,7 @@ import {
 } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { serve } from '@node-channels/server'
+import { openEventStream } from '@node-channels/test-support/event-stream'
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
 
@@ -37,46 +37,8 @@ const application = ProtocolTypeRouter({
   websocket: URLRouter([path('ws/', RoomSocket.asAsgi())]),
 })
 
-/** Opens an SSE stream with a raw HTTP request and yields each complete event block. */
-async function openStream(
-  url: string,
-): Promise<{ response: IncomingMessage; next(): Promise<string> }> {
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(url, { headers: { accept: 'text/event-stream' } }, resolve)
-    req.on('error', reject)
-    req.end()
-  })
-  onTestFinished(() => {
-    response.destroy()
-  })
-  let buffer = ''
-  const blocks: string[] = []
-  const waiters: Array<() => void> = []
-  response.setEncoding('utf8')
-  response.on('data', (chunk: string) => {
-    buffer += chunk
-    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-      blocks.push(buffer.slice(0, end + 2))
-      buffer = buffer.slice(end + 2)
-    }
-    for (const wake of waiters.splice(0)) wake()
-  })
-  const next = async (): Promise<string> => {
-    const deadline = Date.now() + 2000
-    while (blocks.length === 0) {
-      if (Date.now() > deadline) throw new Error('no event within 2 s')
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 100)
-        waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    }
-    return blocks.shift() as string
-  }
-  return { response, next }
-}
+/** Opens an SSE stream (Accept: text/event-stream) and queues each complete event block. */
+const openStream = (url: string) => openEventStream(url, { accept: 'text/event-stream' })
 
 describe('ServerSentEventsConsumer over a real server', () => {
   it('delivers a groupSend to an SSE client like to a WebSocket client', async () => {
@@ -87,7 +49,7 @@ describe('ServerSentEventsConsumer over a real server', () => {
     expect(stream.response.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(stream.response.headers['cache-control']).toBe('no-cache')
     expect(stream.response.headers['transfer-encoding']).toBe('chunked')
-    expect(await stream.next()).toBe(':\n\n')
+    expect(await stream.events.next()).toBe(':\n\n')
 
     const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/ws/`)
     onTestFinished(() => ws.close())
@@ -105,7 +67,9 @@ describe('ServerSentEventsConsumer over a real server', () => {
       n: 1,
     })
     expect(await frame).toBe('line 1\nline 2')
-    expect(await stream.next()).toBe('id: 1\nevent: news\ndata: {"text":"line 1\\nline 2"}\n\n')
+    expect(await stream.events.next()).toBe(
+      'id: 1\nevent: news\ndata: {"text":"line 1\\nline 2"}\n\n',
+    )
   })
 
   it('ends open streams promptly when the server shuts down', async () => {

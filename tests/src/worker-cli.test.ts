@@ -1,6 +1,7 @@
 // `node-channels worker` and `--layer` / CHANNEL_LAYER_URL, as child processes: a worker
 // process consumes what a consumer in a server process sends, over Redis.
 import { fileURLToPath } from 'node:url'
+import { Inbox } from '@node-channels/test-support/inbox'
 import { redisNeeded, uniqueRedisUrl } from '@node-channels/test-support/redis'
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -12,30 +13,13 @@ const redisAvailable = await redisNeeded()
 /** Opens a WebSocket and collects its text frames. */
 async function openSocket(url: string): Promise<{ ws: WebSocket; next(): Promise<string> }> {
   const ws = new WebSocket(url)
-  const frames: string[] = []
-  const waiters: Array<(frame: string) => void> = []
-  ws.on('message', (data) => {
-    const frame = String(data)
-    const waiter = waiters.shift()
-    if (waiter) waiter(frame)
-    else frames.push(frame)
-  })
+  const frames = new Inbox<string>('frame')
+  ws.on('message', (data) => frames.push(String(data)))
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('error', reject)
   })
-  const next = (): Promise<string> => {
-    const frame = frames.shift()
-    if (frame !== undefined) return Promise.resolve(frame)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no frame within 10 s')), 10_000)
-      waiters.push((value) => {
-        clearTimeout(timer)
-        resolve(value)
-      })
-    })
-  }
-  return { ws, next }
+  return { ws, next: () => frames.next(10_000) }
 }
 
 describe.skipIf(!redisAvailable)('node-channels worker over Redis', () => {
