@@ -1,12 +1,18 @@
 import { ChannelFull, type ChannelLayer, type Message } from '@node-channels/core'
 import { neededHere } from '@node-channels/test-support'
-import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
 import { consistentHash } from '../src/sharding.js'
 import { findPython, fromPeerJson, PythonPeer, toPeerJson } from './python-peer.js'
-import { deleteKeys, inspector, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
+import {
+  deleteKeys,
+  inspector,
+  REDIS_URL,
+  redisAvailable,
+  subscribed,
+  uniquePrefix,
+} from './redis-helpers.js'
 
 const python = findPython()
 // Skipped when Python's channels_redis (or Redis) is missing locally; under CI it must be there.
@@ -36,16 +42,6 @@ const TYPED: Message = {
 
 async function receive(layer: ChannelLayer, channel: string, timeoutMs = 5000): Promise<Message> {
   return layer.receive(channel, { signal: AbortSignal.timeout(timeoutMs) })
-}
-
-/** Waits until Redis counts a subscriber on `channel`: the layer subscribes in the background. */
-async function subscribed(redis: Redis, channel: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number]
-    if (count > 0) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`Nobody subscribed to ${channel} within 2 s.`)
 }
 
 const MATRIX = [

@@ -1,10 +1,15 @@
 import { InvalidChannelLayerError } from '@node-channels/core'
-import type { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { encodeMessage } from '../src/msgpack-codec.js'
 import type { RedisPubSubChannelLayerOptions } from '../src/options.js'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
-import { fileInspector, layerForTest, recordingLogger, redisAvailable } from './redis-helpers.js'
+import {
+  fileInspector,
+  layerForTest,
+  recordingLogger,
+  redisAvailable,
+  subscribed,
+} from './redis-helpers.js'
 
 const redis = fileInspector()
 
@@ -21,16 +26,6 @@ async function spy(channel: string): Promise<Buffer[]> {
   client.on('messageBuffer', (_channel: Buffer, payload: Buffer) => payloads.push(payload))
   await client.subscribe(channel)
   return payloads
-}
-
-/** Waits until Redis reports a subscriber on `channel` (the layer subscribes in the background; no event says when). */
-async function subscribed(client: Redis, channel: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const [, count] = (await client.pubsub('NUMSUB', channel)) as [string, number]
-    if (count > 0) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`Nobody subscribed to ${channel} within 2 s.`)
 }
 
 const timeout = (ms = 300) => ({ signal: AbortSignal.timeout(ms) })

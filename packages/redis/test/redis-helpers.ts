@@ -54,6 +54,16 @@ export function layerForTest<O extends RedisLayerCommonOptions, L extends TestLa
   return layer
 }
 
+/** Waits until Redis counts a subscriber on `channel` (layers subscribe in the background; no event says when). */
+export async function subscribed(client: Redis, channel: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [, count] = (await client.pubsub('NUMSUB', channel)) as [string, number]
+    if (count > 0) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`Nobody subscribed to ${channel} within 2 s.`)
+}
+
 /** A logger that records what it is told, for asserting on skipped entries. */
 export function recordingLogger(): RedisLayerLogger & { lines: string[] } {
   const lines: string[] = []
