@@ -1,12 +1,11 @@
-import { InMemoryChannelLayer, resetChannelLayers, setChannelLayer } from '@node-channels/core'
 import { ApplicationCommunicator, WebsocketCommunicator } from '@node-channels/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createApplication } from './application.js'
+import { inMemoryLayerPerTest } from './chat-client.test-util.js'
 import { InMemoryHistoryStore } from './history.js'
 import { loadSettings } from './settings.js'
 
-beforeEach(() => setChannelLayer(new InMemoryChannelLayer()))
-afterEach(() => resetChannelLayers())
+inMemoryLayerPerTest()
 
 describe('createApplication: the WebSocket origin check', () => {
   const { allowedHosts } = loadSettings({ CHAT_ALLOWED_HOSTS: 'chat.example.com' })

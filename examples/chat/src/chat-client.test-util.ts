@@ -1,12 +1,27 @@
 // Test helpers: a chat client over WebsocketCommunicator that joins a room and reads frames.
-import type { Application } from '@node-channels/core'
+import {
+  type Application,
+  InMemoryChannelLayer,
+  resetChannelLayers,
+  setChannelLayer,
+} from '@node-channels/core'
 import { URLRouter } from '@node-channels/router'
 import { WebsocketCommunicator } from '@node-channels/testing'
-import { onTestFinished } from 'vitest'
+import { afterEach, beforeEach, onTestFinished } from 'vitest'
 import type { ChatLogger } from './consumers.js'
 import type { HistoryStore } from './history.js'
 import type { ChatEntry, Member, ServerMessage } from './protocol.js'
 import { websocketUrlpatterns } from './routing.js'
+
+/** Gives every test of the file (call at its top level) a fresh in-memory channel layer, reset after it. */
+export function inMemoryLayerPerTest(): void {
+  beforeEach(() => {
+    setChannelLayer(new InMemoryChannelLayer())
+  })
+  afterEach(async () => {
+    await resetChannelLayers()
+  })
+}
 
 /** A chat entry numbered `n`. */
 export function entry(n: number): ChatEntry {

@@ -1,22 +1,17 @@
-// The chat consumer's answers to bad input: refused frames, nicknames and room names.
-import { InMemoryChannelLayer, resetChannelLayers, setChannelLayer } from '@node-channels/core'
 import { RouteNotFound } from '@node-channels/router'
 import { WebsocketCommunicator } from '@node-channels/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { chatRouter, connectTo, join } from './chat-client.test-util.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { chatRouter, connectTo, inMemoryLayerPerTest, join } from './chat-client.test-util.js'
 import { INVALID_ROOM_CLOSE_CODE } from './consumers.js'
 import { InMemoryHistoryStore } from './history.js'
 import { roomGroupName } from './rooms.js'
 
+inMemoryLayerPerTest()
+
 let history: InMemoryHistoryStore
 
 beforeEach(() => {
-  setChannelLayer(new InMemoryChannelLayer())
   history = new InMemoryHistoryStore()
-})
-
-afterEach(async () => {
-  await resetChannelLayers()
 })
 
 describe('ChatConsumer: refused messages', () => {

@@ -1,14 +1,10 @@
 // The chat consumer, as the tutorial tests it and beyond: rooms, members, presence, history.
-import {
-  getChannelLayer,
-  InMemoryChannelLayer,
-  resetChannelLayers,
-  setChannelLayer,
-} from '@node-channels/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { getChannelLayer } from '@node-channels/core'
+import { beforeEach, describe, expect, it } from 'vitest'
 import {
   chatRouter,
   connectTo,
+  inMemoryLayerPerTest,
   join,
   membersBecome,
   recordingLogger,
@@ -17,15 +13,12 @@ import { ChatConsumer } from './consumers.js'
 import { InMemoryHistoryStore } from './history.js'
 import { roomGroupName } from './rooms.js'
 
+inMemoryLayerPerTest()
+
 let history: InMemoryHistoryStore
 
 beforeEach(() => {
-  setChannelLayer(new InMemoryChannelLayer())
   history = new InMemoryHistoryStore()
-})
-
-afterEach(async () => {
-  await resetChannelLayers()
 })
 
 describe('ChatConsumer: the tutorial', () => {
