@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { WebSocket } from 'ws'
+import type { DeadlineQueue } from './deadline-queue.js'
 import type { ServerContext } from './server-context.js'
+import type { LinkedWebSocket } from './socket-events.js'
 import type { WebSocketConnection } from './websocket-connection.js'
 import type { AcceptDecision } from './websocket-messages.js'
 import type { OutputBatch } from './websocket-output.js'
@@ -11,13 +12,15 @@ export interface ConnectionHost {
   readonly context: ServerContext
   /** Batches the frames every connection of the server writes, per event-loop turn. */
   readonly output: OutputBatch
+  /** The handshake timeouts and heartbeat checks of every connection of the server. */
+  readonly deadlines: DeadlineQueue
   /** Completes the upgrade (101) with ws; calls `onOpen` synchronously unless the socket died. */
   upgrade(
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     decision: AcceptDecision,
-    onOpen: (ws: WebSocket) => void,
+    onOpen: (ws: LinkedWebSocket) => void,
   ): void
   /** Writes a raw HTTP response on the socket and closes it. */
   refuse(socket: Duplex, status: number, reason: string): void

@@ -35,6 +35,22 @@ describe('ConnectionLimits', () => {
     expect(limits.countOf('x')).toBe(0)
     expect(limits.size).toBe(0)
   })
+
+  it('counts with take() and release() as with acquire(), sharing the same caps', () => {
+    const limits = new ConnectionLimits(2, 3)
+    expect(limits.take('a')).toBeNull()
+    expect(limits.acquire('a').admitted).toBe(true)
+    expect(limits.take('a')).toBe(429)
+    expect(limits.take('b')).toBeNull()
+    expect(limits.take('c')).toBe(503)
+    limits.release('a')
+    expect(limits.countOf('a')).toBe(1)
+    expect(limits.take('c')).toBeNull()
+    limits.release('b')
+    limits.release('c')
+    expect(limits.countOf('b')).toBe(0)
+    expect(limits.size).toBe(1)
+  })
 })
 
 describe('connectionLimitsOf', () => {

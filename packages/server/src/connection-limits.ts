@@ -31,25 +31,38 @@ export class ConnectionLimits {
     return this.#counts.get(client) ?? 0
   }
 
-  /** Counts a new connection from `client`, unless a cap refuses it. Release it exactly once. */
-  acquire(client: string): Admission {
-    if (this.#total !== null && this.#size >= this.#total) return { admitted: false, status: 503 }
+  /**
+   * Counts a new connection from `client` unless a cap refuses it: null when it is counted
+   * (undo that with `release(client)`, exactly once), else the status refusing it.
+   */
+  take(client: string): 429 | 503 | null {
+    if (this.#total !== null && this.#size >= this.#total) return 503
     const current = this.#counts.get(client) ?? 0
-    if (this.#perClient !== null && current >= this.#perClient) {
-      return { admitted: false, status: 429 }
-    }
+    if (this.#perClient !== null && current >= this.#perClient) return 429
     this.#counts.set(client, current + 1)
     this.#size++
+    return null
+  }
+
+  /** Uncounts a connection from `client` that `take()` counted. */
+  release(client: string): void {
+    this.#size--
+    const left = (this.#counts.get(client) ?? 1) - 1
+    if (left > 0) this.#counts.set(client, left)
+    else this.#counts.delete(client)
+  }
+
+  /** Counts a new connection from `client`, unless a cap refuses it. Release it exactly once. */
+  acquire(client: string): Admission {
+    const status = this.take(client)
+    if (status !== null) return { admitted: false, status }
     let released = false
     return {
       admitted: true,
       release: () => {
         if (released) return
         released = true
-        this.#size--
-        const left = (this.#counts.get(client) ?? 1) - 1
-        if (left > 0) this.#counts.set(client, left)
-        else this.#counts.delete(client)
+        this.release(client)
       },
     }
   }

@@ -5,11 +5,13 @@ import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
 import { clientHost } from './access-log.js'
 import type { ConnectionHost } from './connection-host.js'
 import { type ConnectionLimits, connectionLimitsOf } from './connection-limits.js'
+import { DeadlineQueue } from './deadline-queue.js'
 import { destroyOnError } from './held-socket.js'
 import { checkOrigin } from './origin-check.js'
 import { tooManyHeaders } from './request-limits.js'
 import { BadRequest, buildWebSocketScope, describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
+import { LinkedWebSocket } from './socket-events.js'
 import { WebSocketConnection } from './websocket-connection.js'
 import type { AcceptDecision } from './websocket-messages.js'
 import { OutputBatch } from './websocket-output.js'
@@ -51,32 +53,38 @@ export const CLOSE_HANDSHAKE_TIMEOUT_MS = 1000
 export class WebSocketHandler implements ConnectionHost {
   readonly context: ServerContext
   readonly output: OutputBatch = new OutputBatch()
+  readonly deadlines: DeadlineQueue = new DeadlineQueue()
   readonly #wss: WebSocketServer
-  readonly #decisions = new WeakMap<IncomingMessage, AcceptDecision>()
-  /** Open and pending connections, with the function releasing each one's place. */
-  readonly #connections = new Map<WebSocketConnection, () => void>()
+  /** The handshake ws is completing now (its calls back are synchronous), with its decision. */
+  #upgrading: { req: IncomingMessage; decision: AcceptDecision } | null = null
+  /** Open and pending connections, with the client address each one's place is counted for. */
+  readonly #connections = new Map<WebSocketConnection, string>()
   readonly #limits: ConnectionLimits
   #closing = false
+  /** What `closeAll()` waits for: the last connection closed. */
+  #allClosed: Promise<void> | null = null
+  #resolveAllClosed: (() => void) | null = null
 
   constructor(context: ServerContext) {
     this.context = context
     // One count per server, shared with long-poll sessions, so an address holds the cap once.
     this.#limits = connectionLimitsOf(context)
     // `closeTimeout` (ws >= 8.18) is not in @types/ws yet.
-    const wsOptions: ServerOptions & { closeTimeout: number } = {
+    const wsOptions: ServerOptions<typeof LinkedWebSocket> & { closeTimeout: number } = {
+      WebSocket: LinkedWebSocket,
       noServer: true,
       clientTracking: false,
       // Off, and relied on: OutputBatch writes uncompressed frames beside ws (websocket-output.ts).
       perMessageDeflate: false,
       maxPayload: context.options.websocketMaxMessageSize,
       closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS,
-      handleProtocols: (_offered, req) => this.#decisions.get(req)?.subprotocol ?? false,
+      handleProtocols: (_offered, req) => this.#decisionFor(req)?.subprotocol ?? false,
     }
     this.#wss = new WebSocketServer(wsOptions)
     const { serverName } = context.options
     const serverLine = serverName ? `Server: ${serverName}` : null
     this.#wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const extra = this.#decisions.get(req)?.headers
+      const extra = this.#decisionFor(req)?.headers
       if (extra === undefined || extra.length === 0) {
         if (serverLine !== null) headers.push(serverLine)
         return
@@ -115,9 +123,9 @@ export class WebSocketHandler implements ConnectionHost {
       this.#refuse(socket, error.status, STATUS_CODES[error.status] ?? 'Bad Request', error.message)
       return
     }
-    const release = this.#admit(req, socket, scope)
-    if (release === null) return
-    this.#connections.set(new WebSocketConnection(this, req, socket, head, scope), release)
+    const client = this.#admit(req, socket, scope)
+    if (client === null) return
+    this.#connections.set(new WebSocketConnection(this, req, socket, head, scope), client)
   }
 
   /** Completes a held handshake with ws (101); `onOpen` runs synchronously unless the socket died. */
@@ -126,11 +134,20 @@ export class WebSocketHandler implements ConnectionHost {
     socket: Duplex,
     head: Buffer,
     decision: AcceptDecision,
-    onOpen: (ws: WebSocket) => void,
+    onOpen: (ws: LinkedWebSocket) => void,
   ): void {
-    this.#decisions.set(req, decision)
-    this.#wss.handleUpgrade(req, socket, head, onOpen)
-    this.#decisions.delete(req)
+    this.#upgrading = { req, decision }
+    try {
+      // ws builds the LinkedWebSocket class it was given.
+      this.#wss.handleUpgrade(req, socket, head, onOpen as (ws: WebSocket) => void)
+    } finally {
+      this.#upgrading = null
+    }
+  }
+
+  #decisionFor(req: IncomingMessage): AcceptDecision | null {
+    const upgrading = this.#upgrading
+    return upgrading !== null && upgrading.req === req ? upgrading.decision : null
   }
 
   /** Writes a body-less HTTP response on a raw socket and closes it. */
@@ -140,17 +157,19 @@ export class WebSocketHandler implements ConnectionHost {
 
   /** Forgets a finished connection and releases its place under the connection caps. */
   connectionClosed(connection: WebSocketConnection): void {
-    const release = this.#connections.get(connection)
+    const client = this.#connections.get(connection)
+    if (client === undefined) return
     this.#connections.delete(connection)
-    release?.()
+    this.#limits.release(client)
+    if (this.#connections.size === 0) this.#resolveAllClosed?.()
   }
 
   /**
    * The server's own checks before any application runs: the origin (403), then the caps on
-   * connections in total (503) and per client address (429). Returns the function releasing
-   * the connection's place, or `null` when the handshake was refused.
+   * connections in total (503) and per client address (429). Returns the client address the
+   * connection's place is counted for, or `null` when the handshake was refused.
    */
-  #admit(req: IncomingMessage, socket: Duplex, scope: WebSocketScope): (() => void) | null {
+  #admit(req: IncomingMessage, socket: Duplex, scope: WebSocketScope): string | null {
     const { options } = this.context
     const refusal = checkOrigin(req, options)
     if (refusal !== null) {
@@ -158,13 +177,13 @@ export class WebSocketHandler implements ConnectionHost {
       return null
     }
     const client = scope.client?.[0] ?? ''
-    const admission = this.#limits.acquire(client)
-    if (admission.admitted) return admission.release
+    const status = this.#limits.take(client)
+    if (status === null) return client
     const problem =
-      admission.status === 503
+      status === 503
         ? `${options.maxConnections} WebSockets are open (maxConnections)`
         : `${JSON.stringify(client)} has ${options.maxConnectionsPerClient} WebSockets open (maxConnectionsPerClient)`
-    this.#reject(req, socket, scope, admission.status, problem)
+    this.#reject(req, socket, scope, status, problem)
     return null
   }
 
@@ -188,11 +207,15 @@ export class WebSocketHandler implements ConnectionHost {
   }
 
   /** Refuses new handshakes, answers pending ones 503, closes open sockets with 1001, and waits. */
-  async closeAll(): Promise<void> {
+  closeAll(): Promise<void> {
     this.#closing = true
-    const connections = [...this.#connections.keys()]
-    for (const connection of connections) connection.shutdown()
-    await Promise.all(connections.map((connection) => connection.closed))
+    for (const connection of [...this.#connections.keys()]) connection.shutdown()
+    if (this.#connections.size === 0) return Promise.resolve()
+    // Settled by connectionClosed(), once every socket is closed and its application told.
+    this.#allClosed ??= new Promise<void>((resolve) => {
+      this.#resolveAllClosed = resolve
+    })
+    return this.#allClosed
   }
 
   /** Writes a body-less (or short text) HTTP response on a raw socket and closes it. */

@@ -1,62 +1,84 @@
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { Heartbeat } from './websocket-heartbeat.js'
+import { describe, expect, it } from 'vitest'
+import {
+  checkHeartbeat,
+  type HeartbeatPeer,
+  PEER_DEAD,
+  type Pingable,
+} from './websocket-heartbeat.js'
 
-class FakeSocket {
-  pings = 0
+class FakePeer implements HeartbeatPeer, Pingable {
+  heardAt = 0
+  pingSentAt = -1
   isPaused = false
-  onPing: () => void = () => {}
+  /** When each ping went out. */
+  pings: number[] = []
+  now = 0
   ping(): void {
-    this.pings++
-    this.onPing()
+    this.pings.push(this.now)
   }
 }
 
-function start(socket: FakeSocket, intervalMs: number, timeoutMs: number) {
-  let dead: () => void = () => {}
-  const died = new Promise<number>((resolve) => {
-    const startedAt = performance.now()
-    dead = () => resolve(performance.now() - startedAt)
-  })
-  const heartbeat = new Heartbeat(socket, intervalMs, timeoutMs, dead)
-  onTestFinished(() => heartbeat.stop())
-  return { heartbeat, died }
+/**
+ * Runs the checks as the connection does, on a simulated clock, until the peer is declared
+ * dead or `untilMs` passes; `onPing` may answer. Returns when the peer died, or null.
+ */
+function drive(
+  peer: FakePeer,
+  intervalMs: number,
+  timeoutMs: number,
+  untilMs: number,
+  onPing: (at: number) => void = () => {},
+): number | null {
+  let next = intervalMs
+  while (next <= untilMs) {
+    peer.now = next
+    const pings = peer.pings.length
+    const wait = checkHeartbeat(peer, peer, next, intervalMs, timeoutMs)
+    if (wait === PEER_DEAD) return next
+    expect(wait).toBeGreaterThanOrEqual(1)
+    if (peer.pings.length > pings) onPing(next)
+    next += wait
+  }
+  return null
 }
 
-describe('Heartbeat', () => {
-  it('pings an idle peer and declares it dead when the ping goes unanswered', async () => {
-    const socket = new FakeSocket()
-    const { died } = start(socket, 20, 30)
-    const elapsed = await died
-    expect(socket.pings).toBe(1)
-    expect(elapsed).toBeGreaterThanOrEqual(45)
+describe('checkHeartbeat', () => {
+  it('pings an idle peer and declares it dead when the ping goes unanswered', () => {
+    const peer = new FakePeer()
+    const diedAt = drive(peer, 20, 30, 1000)
+    expect(peer.pings).toEqual([20])
+    expect(diedAt).toBe(50)
   })
 
-  it('keeps a peer that answers its pings', async () => {
-    const socket = new FakeSocket()
-    const { heartbeat, died } = start(socket, 10, 20)
-    const answered = new Promise<void>((resolve) => {
-      socket.onPing = () => {
-        setTimeout(() => heartbeat.touch(), 2)
-        if (socket.pings === 4) resolve()
-      }
+  it('keeps a peer that answers its pings, pinging it again after each idle interval', () => {
+    const peer = new FakePeer()
+    const diedAt = drive(peer, 10, 20, 200, (at) => {
+      peer.heardAt = at + 2 // the pong arrives 2 ms later
     })
-    const outcome = await Promise.race([answered.then(() => 'alive'), died.then(() => 'dead')])
-    expect(outcome).toBe('alive')
+    expect(diedAt).toBeNull()
+    expect(peer.pings.length).toBeGreaterThanOrEqual(4)
+    for (const [index, at] of peer.pings.entries()) {
+      if (index > 0) expect(at - (peer.pings[index - 1] ?? 0)).toBeGreaterThanOrEqual(12)
+    }
   })
 
-  it('sends no ping while the peer is paused', async () => {
-    const socket = new FakeSocket()
-    socket.isPaused = true
-    const { heartbeat } = start(socket, 5, 5)
-    await new Promise((resolve) => setTimeout(resolve, 40))
-    expect(socket.pings).toBe(0)
-    heartbeat.stop()
+  it('counts any traffic as an answer, and waits a full interval after the last of it', () => {
+    const peer = new FakePeer()
+    peer.heardAt = 15
+    expect(checkHeartbeat(peer, peer, 20, 20, 30)).toBe(15)
+    expect(peer.pings).toEqual([])
+    expect(checkHeartbeat(peer, peer, 35, 20, 30)).toBe(30)
+    expect(peer.pingSentAt).toBe(35)
+    peer.heardAt = 40
+    expect(checkHeartbeat(peer, peer, 65, 20, 30)).toBe(30)
+    expect(peer.pingSentAt).toBe(65)
+    expect(peer.pings.length).toBe(2)
   })
 
-  it('never pings with an interval of 0', async () => {
-    const socket = new FakeSocket()
-    start(socket, 0, 5)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(socket.pings).toBe(0)
+  it('sends no ping while the peer is paused', () => {
+    const peer = new FakePeer()
+    peer.isPaused = true
+    expect(drive(peer, 5, 5, 400)).toBeNull()
+    expect(peer.pings).toEqual([])
   })
 })

@@ -1,76 +1,51 @@
+/** A WebSocket connection as its heartbeat sees it. */
+export interface HeartbeatPeer {
+  /** When the client was last heard from (`performance.now()`): any bytes count. */
+  readonly heardAt: number
+  /** When the unanswered ping went out, or -1 when none is outstanding. */
+  pingSentAt: number
+}
+
 /** The part of a `ws` WebSocket the heartbeat needs. */
 export interface Pingable {
   ping(): void
+  /** True while the server does not read the socket (the application is behind on its input). */
   readonly isPaused: boolean
 }
 
+/** What `checkHeartbeat` returns for a peer that did not answer its ping in time. */
+export const PEER_DEAD = -1
+
 /**
- * Dead-peer detection for one WebSocket: after `intervalMs` without hearing from the client
- * (any bytes it sends count: frames, pongs, or part of a message), send a ping; if nothing arrives within `timeoutMs`, call
- * `onDead` (the server then drops the socket and the application sees 1006).
+ * One heartbeat check of a peer at `now`, for dead-peer detection: after `intervalMs` without
+ * hearing from the client (frames, pongs, or part of a message), send a ping; if nothing
+ * arrives within `timeoutMs`, the peer is dead (the server drops the socket and the
+ * application sees 1006). While the socket is paused frames cannot be read, so the client is
+ * given the benefit of the doubt and no ping is sent. Returns how long to wait before the next
+ * check (at least 1 ms), or `PEER_DEAD`.
  * Mirrors Daphne's `ping_interval` / `ping_timeout` (autobahn's auto-ping).
- * While the socket is paused (the application is behind on its input) frames cannot be read,
- * so the client is given the benefit of the doubt and no ping is sent.
  */
-export class Heartbeat {
-  readonly #socket: Pingable
-  readonly #intervalMs: number
-  readonly #timeoutMs: number
-  readonly #onDead: () => void
-  #lastSeen = performance.now()
-  #pingSentAt: number | null = null
-  #timer: NodeJS.Timeout | null = null
-
-  constructor(socket: Pingable, intervalMs: number, timeoutMs: number, onDead: () => void) {
-    this.#socket = socket
-    this.#intervalMs = intervalMs
-    this.#timeoutMs = timeoutMs
-    this.#onDead = onDead
-    if (intervalMs > 0) this.#schedule(intervalMs)
-  }
-
-  /** Records that the client was heard from at `now` (`performance.now()`, by default). */
-  touch(now: number = performance.now()): void {
-    this.#lastSeen = now
-  }
-
-  stop(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    this.#pingSentAt = null
-  }
-
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(Heartbeat.#tick, Math.max(1, delayMs), this)
-    this.#timer.unref()
-  }
-
-  /** The timer's callback: one function for every heartbeat, so no closure per connection. */
-  static #tick(heartbeat: Heartbeat): void {
-    heartbeat.#check()
-  }
-
-  #check(): void {
-    this.#timer = null
-    const now = performance.now()
-    if (this.#pingSentAt !== null) {
-      if (this.#lastSeen >= this.#pingSentAt) {
-        this.#pingSentAt = null // answered (or other traffic arrived): alive
-      } else if (now - this.#pingSentAt >= this.#timeoutMs) {
-        this.#onDead()
-        return
-      } else {
-        this.#schedule(this.#timeoutMs - (now - this.#pingSentAt))
-        return
-      }
+export function checkHeartbeat(
+  peer: HeartbeatPeer,
+  socket: Pingable,
+  now: number,
+  intervalMs: number,
+  timeoutMs: number,
+): number {
+  const pingSentAt = peer.pingSentAt
+  if (pingSentAt >= 0) {
+    if (peer.heardAt >= pingSentAt) {
+      peer.pingSentAt = -1 // answered (or other traffic arrived): alive
+    } else if (now - pingSentAt >= timeoutMs) {
+      return PEER_DEAD
+    } else {
+      return Math.max(1, timeoutMs - (now - pingSentAt))
     }
-    const idle = now - this.#lastSeen
-    if (idle < this.#intervalMs || this.#socket.isPaused) {
-      this.#schedule(this.#intervalMs - (this.#socket.isPaused ? 0 : idle))
-      return
-    }
-    this.#pingSentAt = now
-    this.#socket.ping()
-    this.#schedule(this.#timeoutMs)
   }
+  if (socket.isPaused) return Math.max(1, intervalMs)
+  const idle = now - peer.heardAt
+  if (idle < intervalMs) return Math.max(1, intervalMs - idle)
+  peer.pingSentAt = now
+  socket.ping()
+  return Math.max(1, timeoutMs)
 }

@@ -244,6 +244,36 @@ describe('open WebSocket', () => {
     expect((await nextMessage(healthy))[0].toString()).toBe('alive')
   })
 
+  it('never pings with a pingIntervalMs of 0, and keeps a silent client', async () => {
+    const recording = new Recording()
+    const { port } = await startServer(withEcho(acceptThenWait(recording)), {
+      pingIntervalMs: 0,
+      pingTimeoutMs: 5,
+    })
+    const silent = await openClient(`ws://127.0.0.1:${port}/silent/`, [], { autoPong: false })
+    let pings = 0
+    silent.on('ping', () => pings++)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(pings).toBe(0)
+    expect(silent.readyState).toBe(WebSocket.OPEN)
+    expect(recording.received.map((m) => m.type)).toEqual(['websocket.connect'])
+  })
+
+  it('pings a silent client after each pingIntervalMs, and keeps it while it answers', async () => {
+    const { port } = await startServer(withEcho(acceptThenWait(new Recording())), {
+      pingIntervalMs: 30,
+      pingTimeoutMs: 60,
+    })
+    const ws = await openClient(`ws://127.0.0.1:${port}/answering/`)
+    const pingedAt: number[] = []
+    const openedAt = performance.now()
+    ws.on('ping', () => pingedAt.push(performance.now() - openedAt))
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    expect(pingedAt.length).toBeGreaterThanOrEqual(3)
+    expect(pingedAt[0]).toBeGreaterThanOrEqual(25)
+    expect(ws.readyState).toBe(WebSocket.OPEN)
+  })
+
   it('closes with 1000 when websocketTimeoutMs (maximum lifetime) passes', async () => {
     const recording = new Recording()
     const { port } = await startServer(acceptThenWait(recording), { websocketTimeoutMs: 100 })
