@@ -4,6 +4,7 @@ import { neededHere } from '@node-channels/test-support'
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { RedisConnectionError } from '../src/errors.js'
 import type { RedisLayerLogger } from '../src/logger.js'
+import type { RedisChannelLayerOptions } from '../src/options.js'
 import { RedisPubSubChannelLayer } from '../src/pubsub-layer.js'
 import { RedisChannelLayer } from '../src/redis-channel-layer.js'
 import { freePort, PrivateRedis } from './private-redis.js'
@@ -86,6 +87,21 @@ async function expectUnavailable(
   )
 }
 
+/** After an outage: a group message reaches the receive that waited through it, then a direct one. */
+async function expectDeliveredAfterOutage(
+  layer: ChannelLayer,
+  channel: string,
+  pending: Promise<Message>,
+): Promise<void> {
+  await layer.groupSend('room', { type: 'after.outage', via: 'group' })
+  await layer.send(channel, { type: 'after.outage', via: 'send' })
+  expect(await pending).toEqual({ type: 'after.outage', via: 'group' })
+  expect(await layer.receive(channel, { signal: AbortSignal.timeout(5000) })).toEqual({
+    type: 'after.outage',
+    via: 'send',
+  })
+}
+
 describe.skipIf(!runnable)('Redis layers while a private redis-server dies and comes back', () => {
   let server: PrivateRedis
   const unhandled: unknown[] = []
@@ -102,10 +118,18 @@ describe.skipIf(!runnable)('Redis layers while a private redis-server dies and c
     expect(unhandled).toEqual([])
   })
 
-  it('RedisChannelLayer: sends fail fast during the outage, a pending receive survives it', async () => {
+  /** A `Layer` on the private server with a watching logger, closed after the test. */
+  function onPrivateServer<L extends ChannelLayer>(
+    Layer: new (options: RedisChannelLayerOptions) => L,
+  ): { layer: L; logger: ReturnType<typeof watchingLogger> } {
     const logger = watchingLogger()
-    const layer = new RedisChannelLayer({ hosts: server.url, logger, connectTimeoutMs: 1000 })
+    const layer = new Layer({ hosts: server.url, logger, connectTimeoutMs: 1000 })
     onTestFinished(() => layer.close())
+    return { layer, logger }
+  }
+
+  it('RedisChannelLayer: sends fail fast during the outage, a pending receive survives it', async () => {
+    const { layer, logger } = onPrivateServer(RedisChannelLayer)
     const channel = await layer.newChannel()
     await layer.groupAdd('room', channel)
     await layer.send(channel, { type: 'before.outage' })
@@ -124,13 +148,7 @@ describe.skipIf(!runnable)('Redis layers while a private redis-server dies and c
     await logger.waitFor('Reconnected to Redis at', 2)
     // Redis restarted empty (no persistence): the group has to be joined again.
     await layer.groupAdd('room', channel)
-    await layer.groupSend('room', { type: 'after.outage', via: 'group' })
-    await layer.send(channel, { type: 'after.outage', via: 'send' })
-    expect(await pending.promise).toEqual({ type: 'after.outage', via: 'group' })
-    expect(await layer.receive(channel, { signal: AbortSignal.timeout(5000) })).toEqual({
-      type: 'after.outage',
-      via: 'send',
-    })
+    await expectDeliveredAfterOutage(layer, channel, pending.promise)
     expect(logger.lines).toContainEqual(
       expect.stringMatching(
         new RegExp(
@@ -141,9 +159,7 @@ describe.skipIf(!runnable)('Redis layers while a private redis-server dies and c
   })
 
   it('RedisPubSubChannelLayer: publishes fail fast, subscriptions are renewed on reconnection', async () => {
-    const logger = watchingLogger()
-    const layer = new RedisPubSubChannelLayer({ hosts: server.url, logger, connectTimeoutMs: 1000 })
-    onTestFinished(() => layer.close())
+    const { layer, logger } = onPrivateServer(RedisPubSubChannelLayer)
     const channel = await layer.newChannel()
     await layer.groupAdd('room', channel)
     await layer.groupSend('room', { type: 'before.outage' })
@@ -160,19 +176,11 @@ describe.skipIf(!runnable)('Redis layers while a private redis-server dies and c
     await logger.waitFor('Subscribed to 2 channels on Redis at', 1)
     // The subscriber and the publisher connection both come back.
     await logger.waitFor('Reconnected to Redis at', 2)
-    await layer.groupSend('room', { type: 'after.outage', via: 'group' })
-    await layer.send(channel, { type: 'after.outage', via: 'send' })
-    expect(await pending.promise).toEqual({ type: 'after.outage', via: 'group' })
-    expect(await layer.receive(channel, { signal: AbortSignal.timeout(5000) })).toEqual({
-      type: 'after.outage',
-      via: 'send',
-    })
+    await expectDeliveredAfterOutage(layer, channel, pending.promise)
   })
 
   it('keeps traffic flowing across repeated outages without losing the receiver', async () => {
-    const logger = watchingLogger()
-    const layer = new RedisChannelLayer({ hosts: server.url, logger, connectTimeoutMs: 1000 })
-    onTestFinished(() => layer.close())
+    const { layer, logger } = onPrivateServer(RedisChannelLayer)
     const channel = await layer.newChannel()
     for (let round = 1; round <= 3; round++) {
       const pending = track(layer.receive(channel))
