@@ -8,16 +8,18 @@ import {
   AppInstance,
   type AppIo,
   type CancelledError,
+  type EventReceiver,
   isRouteNotFound,
   logApplicationError,
   MessageQueue,
 } from './app-instance.js'
+import { ClientLimits } from './client-limits.js'
 import type { ConnectionHost } from './connection-host.js'
+import type { Deadline } from './deadline-queue.js'
 import { destroyOnError, HeldSocket } from './held-socket.js'
-import { MessageWatch } from './message-watch.js'
 import { describePeer } from './scope.js'
-import { TokenBucket } from './token-bucket.js'
-import { Heartbeat } from './websocket-heartbeat.js'
+import { type LinkedWebSocket, linkEvents, type SocketEvents } from './socket-events.js'
+import { checkHeartbeat, type HeartbeatPeer, PEER_DEAD } from './websocket-heartbeat.js'
 import {
   type AcceptDecision,
   failCodeOf,
@@ -37,7 +39,14 @@ type State = 'connecting' | 'open' | 'closing' | 'closed'
  * disconnect; see the lifecycle diagram in websocket-handler.ts.
  * Mirrors `daphne.ws_protocol.WebSocketProtocol`.
  */
-export class WebSocketConnection implements AppIo {
+export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, SocketEvents {
+  /** The deadline queue's bookkeeping: the handshake timeout, then the next heartbeat check. */
+  deadlineSlot = -1
+  deadlineAt = 0
+  /** When the socket last gave bytes (`performance.now()`): the heartbeat's and rate limit's clock. */
+  heardAt = 0
+  /** When the unanswered heartbeat ping went out, or -1. */
+  pingSentAt = -1
   readonly #host: ConnectionHost
   /** The raw socket, which ws writes to after the upgrade (and so does `OutputBatch`). */
   readonly #socket: Duplex
@@ -51,19 +60,12 @@ export class WebSocketConnection implements AppIo {
   readonly #label: string
   #state: State = 'connecting'
   #ws: WebSocket | null = null
-  #connectTimer: NodeJS.Timeout | null
   #lifetimeTimer: NodeJS.Timeout | null = null
-  #heartbeat: Heartbeat | null = null
-  #watch: MessageWatch | null = null
-  /** When the socket last gave bytes (`performance.now()`): the clock of the rate limit. */
-  #heardAt = 0
+  /** Made when the client first sends bytes, with a message timeout or rate limit set. */
+  #limits: ClientLimits | null = null
   #disconnectSent = false
   /** Set when the server failed the connection for the client's fault; the application gets it. */
   #failCode: number | null = null
-  /** Set once the client went over `websocketRateLimit`: its further messages are dropped. */
-  #flooded = false
-  #closed: Promise<void> | null = null
-  #resolveClosed: (() => void) | null = null
 
   constructor(
     host: ConnectionHost,
@@ -90,11 +92,7 @@ export class WebSocketConnection implements AppIo {
       () =>
         options.logger.warn(`${this.#label}: sent data before the handshake completed; dropped.`),
     )
-    this.#connectTimer = setTimeout(
-      WebSocketConnection.#connectTimedOut,
-      options.websocketConnectTimeoutMs,
-      this,
-    )
+    host.deadlines.schedule(this, performance.now() + options.websocketConnectTimeoutMs)
     this.#instance = new AppInstance(
       { application: host.context.application, scope, label: this.#label, logger: options.logger },
       this,
@@ -104,35 +102,37 @@ export class WebSocketConnection implements AppIo {
     this.#queue.put({ type: 'websocket.connect' })
   }
 
-  /** Settles once the socket is closed and the application has been told. */
-  get closed(): Promise<void> {
-    if (this.#closed === null) {
-      this.#closed = this.#disconnectSent
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            this.#resolveClosed = resolve
-          })
-    }
-    return this.#closed
-  }
-
   /** Graceful shutdown: a pending handshake is answered 503, an open socket closed with 1001. */
   shutdown(): void {
     if (this.#state === 'connecting') this.#refuse(503, 'Service Unavailable')
     else if (this.#state === 'open') this.#close(1001, 'Server shutting down')
   }
 
-  // --- the held handshake ---
-
-  static #connectTimedOut(connection: WebSocketConnection): void {
-    const { logger, websocketConnectTimeoutMs } = connection.#host.context.options
-    connection.#connectTimer = null
-    logger.warn(
-      `${connection.#label}: the application did not accept or close within ` +
-        `${websocketConnectTimeoutMs} ms; answered 504.`,
-    )
-    connection.#refuse(504, 'Gateway Timeout')
+  /** The deadline came: the handshake timed out, or the heartbeat checks on the client. */
+  deadlineReached(now: number): void {
+    const { options } = this.#host.context
+    if (this.#state === 'connecting') {
+      options.logger.warn(
+        `${this.#label}: the application did not accept or close within ` +
+          `${options.websocketConnectTimeoutMs} ms; answered 504.`,
+      )
+      this.#refuse(504, 'Gateway Timeout')
+      return
+    }
+    const ws = this.#ws
+    if (this.#state === 'closed' || ws === null) return
+    const wait = checkHeartbeat(this, ws, now, options.pingIntervalMs, options.pingTimeoutMs)
+    if (wait === PEER_DEAD) {
+      options.logger.warn(
+        `${this.#label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
+      )
+      ws.terminate()
+      return
+    }
+    this.#host.deadlines.schedule(this, now + wait)
   }
+
+  // --- the held handshake ---
 
   #accept(decision: AcceptDecision): void {
     const socket = this.#socket
@@ -166,7 +166,7 @@ export class WebSocketConnection implements AppIo {
 
   // --- the open socket ---
 
-  #opened(ws: WebSocket): void {
+  #opened(ws: LinkedWebSocket): void {
     const { options } = this.#host.context
     const socket = this.#socket
     this.#ws = ws
@@ -174,71 +174,15 @@ export class WebSocketConnection implements AppIo {
     socket.off('error', destroyOnError) // ws handles the socket's errors now
     if (socket.isPaused()) socket.resume()
     this.#log('WSCONNECT')
-    const heartbeat =
-      options.pingIntervalMs > 0
-        ? new Heartbeat(ws, options.pingIntervalMs, options.pingTimeoutMs, () => {
-            options.logger.warn(
-              `${this.#label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
-            )
-            ws.terminate()
-          })
-        : null
-    this.#heartbeat = heartbeat
-    const timeoutMs = options.websocketMessageTimeoutMs
-    const watch =
-      timeoutMs === null
-        ? null
-        : new MessageWatch(socket, timeoutMs, () =>
-            this.#fail(
-              1008,
-              'Message not completed in time',
-              `left a message unfinished for ${timeoutMs} ms`,
-            ),
-          )
-    this.#watch = watch
-    const limit = options.websocketRateLimit
-    const bucket = limit && new TokenBucket(limit.messagesPerSecond, limit.burst)
-    if (heartbeat !== null || watch !== null || bucket !== null) {
-      // Ahead of ws's own listener: the time is taken once per chunk, before ws parses it
-      // into messages, and the watch sees every byte (those sent with the handshake too).
-      socket.prependListener('data', (chunk: Buffer) => {
-        const now = performance.now()
-        this.#heardAt = now
-        heartbeat?.touch(now)
-        watch?.push(chunk, now)
-      })
-    }
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (this.#flooded) return
-      if (bucket !== null && !bucket.take(this.#heardAt)) {
-        this.#flooded = true
-        this.#fail(
-          1008,
-          'Message rate limit exceeded',
-          'sent messages faster than websocketRateLimit allows',
-        )
-        return
-      }
-      const queue = this.#queue
-      queue.put(
-        isBinary
-          ? { type: 'websocket.receive', bytes: data }
-          : { type: 'websocket.receive', text: data.toString('utf8') },
-      )
-      if (queue.size >= INPUT_HIGH_WATER && !ws.isPaused) ws.pause()
-    })
-    ws.on('error', (error: Error & { code?: string }) => {
-      const code = error.code ?? 'error'
-      if (code.startsWith('WS_ERR_')) this.#failCode ??= failCodeOf(code)
-      options.logger.warn(`${this.#label}: ${error.message} (${code}); closing.`)
-    })
-    ws.on('close', (code: number, reason: Buffer) => {
-      // After failing a connection ws reads no more, so the client's reply is unknown: the
-      // application is told the code the server sent (1002/1007/1008/1009).
-      const failed = this.#failCode
-      this.#log('WSDISCONNECT', failed ?? code)
-      this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
-    })
+    const now = performance.now()
+    this.heardAt = now
+    const pingIntervalMs = options.pingIntervalMs
+    if (pingIntervalMs > 0) this.#host.deadlines.schedule(this, now + pingIntervalMs)
+    const rawBytes =
+      pingIntervalMs > 0 ||
+      options.websocketMessageTimeoutMs !== null ||
+      options.websocketRateLimit !== null
+    linkEvents(ws, this.#socket, this, rawBytes)
     const lifetimeMs = options.websocketTimeoutMs
     if (lifetimeMs !== null) {
       this.#lifetimeTimer = setTimeout(
@@ -246,6 +190,56 @@ export class WebSocketConnection implements AppIo {
         lifetimeMs,
       )
     }
+  }
+
+  // --- the socket's events (see socket-events.ts) ---
+
+  /** ws failed the connection; the application is told the code ws sent, if it is the client's fault. */
+  failed(error: Error & { code?: string }): void {
+    const code = error.code ?? 'error'
+    if (code.startsWith('WS_ERR_')) this.#failCode ??= failCodeOf(code)
+    this.#host.context.options.logger.warn(`${this.#label}: ${error.message} (${code}); closing.`)
+  }
+
+  /** The socket closed. */
+  ended(code: number, reason: Buffer): void {
+    // After failing a connection ws reads no more, so the client's reply is unknown: the
+    // application is told the code the server sent (1002/1007/1008/1009).
+    const failed = this.#failCode
+    this.#log('WSDISCONNECT', failed ?? code)
+    this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
+  }
+
+  /** Bytes from the client, before ws parses them. */
+  heard(chunk: Buffer): void {
+    const now = performance.now()
+    this.heardAt = now
+    let limits = this.#limits
+    if (limits === null) {
+      const { options } = this.#host.context
+      if (options.websocketMessageTimeoutMs === null && options.websocketRateLimit === null) return
+      if (this.#state === 'closed') return
+      limits = new ClientLimits(this.#socket, options, (code, reason, problem) =>
+        this.#fail(code, reason, problem),
+      )
+      this.#limits = limits
+    }
+    limits.push(chunk, now)
+  }
+
+  /** A message from the client, as ws parsed it. */
+  received(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (this.#limits !== null && !this.#limits.admit(this.heardAt)) return
+    const queue = this.#queue
+    if (isBinary) {
+      queue.put({ type: 'websocket.receive', bytes: data })
+    } else {
+      const text = data.toString('utf8')
+      // ws checked the bytes are UTF-8: a large text sent back this turn can reuse them.
+      this.#host.output.decoded(text, data)
+      queue.put({ type: 'websocket.receive', text })
+    }
+    if (queue.size >= INPUT_HIGH_WATER && !ws.isPaused) ws.pause()
   }
 
   /** Closes an open socket for the client's fault; the application is told the same code. */
@@ -269,14 +263,12 @@ export class WebSocketConnection implements AppIo {
     this.#disconnectSent = true
     this.#state = 'closed'
     this.#clearTimers()
-    this.#heartbeat?.stop()
-    this.#watch?.stop()
+    this.#limits?.stop()
     this.#held = null
     this.#req = null
     this.#ws?.resume()
     this.#queue.put({ type: 'websocket.disconnect', code, reason })
     this.#instance.closeWithin(this.#host.context.options.applicationCloseTimeoutMs)
-    this.#resolveClosed?.()
     this.#host.connectionClosed(this)
   }
 
@@ -284,9 +276,21 @@ export class WebSocketConnection implements AppIo {
 
   /** The next event for the application: as it is when one is queued, else a promise of it. */
   receive(): Message | Promise<Message> {
+    return this.#take() ?? this.#queue.wait()
+  }
+
+  /** `receive()` without a promise: the next event goes to `receiver`, at once when one is queued. */
+  receiveInto(receiver: EventReceiver): void {
+    const message = this.#take()
+    if (message === undefined) this.#queue.takeInto(receiver)
+    else receiver.deliver(message)
+  }
+
+  /** The oldest queued event; a socket paused for backpressure resumes once few are left. */
+  #take(): Message | undefined {
     const queue = this.#queue
     const message = queue.take()
-    if (message === undefined) return queue.wait()
+    if (message === undefined) return undefined
     const ws = this.#ws
     if (ws?.isPaused && queue.size <= INPUT_LOW_WATER && this.#state !== 'closed') ws.resume()
     return message
@@ -382,9 +386,8 @@ export class WebSocketConnection implements AppIo {
   }
 
   #clearTimers(): void {
-    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer)
+    this.#host.deadlines.cancel(this)
     if (this.#lifetimeTimer !== null) clearTimeout(this.#lifetimeTimer)
-    this.#connectTimer = null
     this.#lifetimeTimer = null
   }
 
