@@ -8,7 +8,14 @@ import { NoHandlerError } from './dispatch.js'
 import { InvalidChannelLayerError, StopConsumer } from './errors.js'
 import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 import { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
-import { type Message, type Send, sendDone } from './types.js'
+import {
+  type Application,
+  kReceiveInto,
+  type Message,
+  type ReceiveInto,
+  type Send,
+  sendDone,
+} from './types.js'
 
 afterEach(async () => {
   await resetChannelLayers()
@@ -146,34 +153,57 @@ describe('AsyncConsumer ordering', () => {
 })
 
 describe('AsyncConsumer async context', () => {
-  it('runs every handler in the async context the application was called in, whoever sent the event', async () => {
-    memoryLayer()
-    const storage = new AsyncLocalStorage<string>()
-    const seen: string[] = []
-    class Member extends AsyncConsumer {
-      async test_join(): Promise<void> {
-        await this.channelLayer?.groupAdd('room', this.channelName)
-        seen.push(`join in ${storage.getStore()}`)
+  /** The application as a server with the promise-free `kReceiveInto` would call it. */
+  const viaReceiveInto =
+    (app: Application): Application =>
+    (scope, receive, send) =>
+      app(
+        scope,
+        Object.assign(() => receive(), {
+          [kReceiveInto]: ((receiver) => {
+            receive().then(
+              (message) => receiver.deliver(message),
+              (error: unknown) => receiver.fail(error),
+            )
+          }) satisfies ReceiveInto,
+        }),
+        send,
+      )
+
+  it.each([
+    ['receive()', (app: Application): Application => app],
+    ['kReceiveInto', viaReceiveInto],
+  ])(
+    'runs every handler in the async context the application was called in, whoever sent the event (%s)',
+    async (_label, serve) => {
+      memoryLayer()
+      const storage = new AsyncLocalStorage<string>()
+      const seen: string[] = []
+      class Member extends AsyncConsumer {
+        async test_join(): Promise<void> {
+          await this.channelLayer?.groupAdd('room', this.channelName)
+          seen.push(`join in ${storage.getStore()}`)
+        }
+        test_shout(): Promise<void> | undefined {
+          seen.push(`shout in ${storage.getStore()}`)
+          return this.channelLayer?.groupSend('room', { type: 'room.note' })
+        }
+        room_note(): void {
+          seen.push(`note in ${storage.getStore()}`)
+        }
       }
-      test_shout(): Promise<void> | undefined {
-        seen.push(`shout in ${storage.getStore()}`)
-        return this.channelLayer?.groupSend('room', { type: 'room.note' })
-      }
-      room_note(): void {
-        seen.push(`note in ${storage.getStore()}`)
-      }
-    }
-    const a = storage.run('a', () => startApp(Member.asAsgi(), wsScope))
-    const b = storage.run('b', () => startApp(Member.asAsgi(), wsScope))
-    a.input.put({ type: 'test.join' })
-    await nextTurn()
-    b.input.put({ type: 'test.join' })
-    await nextTurn()
-    storage.run('outsider', () => b.input.put({ type: 'test.shout' }))
-    await nextTurn()
-    expect(seen.slice(0, 3)).toEqual(['join in a', 'join in b', 'shout in b'])
-    expect(seen.slice(3).sort()).toEqual(['note in a', 'note in b'])
-  })
+      const a = storage.run('a', () => startApp(serve(Member.asAsgi()), wsScope))
+      const b = storage.run('b', () => startApp(serve(Member.asAsgi()), wsScope))
+      a.input.put({ type: 'test.join' })
+      await nextTurn()
+      b.input.put({ type: 'test.join' })
+      await nextTurn()
+      storage.run('outsider', () => b.input.put({ type: 'test.shout' }))
+      await nextTurn()
+      expect(seen.slice(0, 3)).toEqual(['join in a', 'join in b', 'shout in b'])
+      expect(seen.slice(3).sort()).toEqual(['note in a', 'note in b'])
+    },
+  )
 })
 
 describe('AsyncConsumer handler results', () => {
