@@ -5,6 +5,7 @@ import { dispatchTo } from './dispatch.js'
 import { StopConsumer } from './errors.js'
 import { getChannelLayer } from './layers/registry.js'
 import { Mailbox } from './mailbox.js'
+import { applicationOf, type ExitReceiver } from './run-into.js'
 import {
   type Application,
   type Message,
@@ -79,8 +80,8 @@ export class AsyncConsumer {
   #handle: ConsumerChannelLayer | null = null
   /** The async context the application was called in: every handler runs in it. */
   #context: AsyncResource | null = null
-  #resolveEnd: (() => void) | null = null
-  #rejectEnd: ((error: unknown) => void) | null = null
+  /** Told how the instance ended. */
+  #exit: ExitReceiver | null = null
   /** Callbacks made once per instance, on first use: the mailbox's wake-up, a handler's settling. */
   #wakeUp: (() => void) | null = null
   #handled: (() => void) | null = null
@@ -97,15 +98,9 @@ export class AsyncConsumer {
     // biome-ignore lint/complexity/noThisInStatic lint/complexity/noUselessThisAlias: `this` is the subclass asAsgi() was called on.
     const consumerClass: TClass = this
     const build = consumerClass as unknown as new (init: unknown) => AsyncConsumer
-    const app = (scope: Scope, receive: Receive, send: Send): Promise<void> => {
-      let consumer: AsyncConsumer
-      try {
-        consumer = new build(init)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return consumer.#run(scope, receive, send)
-    }
+    const app = applicationOf((scope, receive, send, exit) =>
+      new build(init).#run(scope, receive, send, exit),
+    )
     Object.defineProperty(app, 'name', { value: consumerClass.name })
     return Object.assign(app, { consumerClass, consumerInit: init })
   }
@@ -185,38 +180,30 @@ export class AsyncConsumer {
   }
 
   /**
-   * Serves one connection: settles once the instance has ended and cleaned up. No async
-   * frame waits between events: the mailbox wakes `#drain` when one arrives.
+   * Serves one connection and tells `exit` once the instance has ended and cleaned up (may
+   * throw before it starts). No async frame or promise waits between events: the mailbox
+   * wakes `#drain` when one arrives.
    */
-  #run(scope: Scope, receive: Receive, send: Send): Promise<void> {
+  #run(scope: Scope, receive: Receive, send: Send, exit: ExitReceiver): void {
     this.scope = scope
     this.#send = send
-    return new Promise<void>((resolve, reject) => {
-      this.#resolveEnd = resolve
-      this.#rejectEnd = reject
-      this.#context = new AsyncResource('node-channels.consumer')
-      const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
-      let layer: ChannelLayer | null
-      let named: PromiseLike<string>
-      try {
-        layer = getChannelLayer(alias)
-        if (layer === null) {
-          this.#open(receive, null)
-          return
-        }
-        named = layer.newChannel()
-      } catch (error) {
-        reject(error)
-        return
-      }
-      const opened = layer
-      Promise.resolve(named).then((channelName) => {
-        this.#handle = new ConsumerChannelLayer(opened, channelName)
+    this.#exit = exit
+    this.#context = new AsyncResource('node-channels.consumer')
+    const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
+    const layer = getChannelLayer(alias)
+    if (layer === null) {
+      this.#open(receive, null)
+      return
+    }
+    Promise.resolve(layer.newChannel()).then(
+      (channelName) => {
+        this.#handle = new ConsumerChannelLayer(layer, channelName)
         this.channelLayer = this.#handle
         this.channelName = channelName
-        this.#open(receive, opened)
-      }, reject)
-    })
+        this.#open(receive, layer)
+      },
+      (error: unknown) => exit.raised(error),
+    )
   }
 
   #open(receive: Receive, layer: ChannelLayer | null): void {
@@ -306,7 +293,11 @@ export class AsyncConsumer {
     if (mailbox === null) return
     this.#mailbox = null
     mailbox.close()
-    this.#cleanUp(failure).then(this.#resolveEnd, this.#rejectEnd)
+    const exit = this.#exit
+    this.#cleanUp(failure).then(
+      () => exit?.returned(),
+      (error: unknown) => exit?.raised(error),
+    )
   }
 
   async #cleanUp(failure: { error: unknown } | null): Promise<void> {

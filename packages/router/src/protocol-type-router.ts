@@ -1,4 +1,12 @@
-import type { Application, Receive, Scope, Send } from '@node-channels/core'
+import {
+  type Application,
+  kRunInto,
+  type Receive,
+  type RunInto,
+  runApplication,
+  type Scope,
+  type Send,
+} from '@node-channels/core'
 import { httpNotFound, lifespanWithoutHooks } from './default-applications.js'
 import { describe, quote } from './quote.js'
 
@@ -49,25 +57,34 @@ export function ProtocolTypeRouter(applications: ProtocolTypeRouterApplications)
     table.set(type, app)
   }
 
+  /** The application for a scope; throws for a bad scope or an unconfigured type. */
+  const pick = (scope: Scope): Application => {
+    if (typeof scope !== 'object' || scope === null) {
+      throw new TypeError(`ProtocolTypeRouter expects a scope object, got ${describe(scope)}.`)
+    }
+    const type: unknown = scope.type
+    if (type === undefined) {
+      throw new TypeError("ProtocolTypeRouter got a scope without a 'type' key.")
+    }
+    const app = typeof type === 'string' ? table.get(type) : undefined
+    if (app === undefined) {
+      throw new TypeError(`No application configured for scope type ${describe(type)}`)
+    }
+    return app
+  }
+
   // Not an async function: a connection waits in its application for as long as it lives,
   // and a suspended async frame here would stay with it (about half a KiB).
-  return (scope: Scope, receive: Receive, send: Send): Promise<void> => {
+  const router = (scope: Scope, receive: Receive, send: Send): Promise<void> => {
     try {
-      if (typeof scope !== 'object' || scope === null) {
-        throw new TypeError(`ProtocolTypeRouter expects a scope object, got ${describe(scope)}.`)
-      }
-      const type: unknown = scope.type
-      if (type === undefined) {
-        throw new TypeError("ProtocolTypeRouter got a scope without a 'type' key.")
-      }
-      const app = typeof type === 'string' ? table.get(type) : undefined
-      if (app === undefined) {
-        throw new TypeError(`No application configured for scope type ${describe(type)}`)
-      }
       // The application's own promise when it returns one; anything else is adopted.
-      return Promise.resolve(app(scope, receive, send))
+      return Promise.resolve(pick(scope)(scope, receive, send))
     } catch (error) {
       return Promise.reject(error)
     }
   }
+  // A server that runs it through kRunInto reaches the chosen application directly.
+  const run: RunInto = (scope, receive, send, exit) =>
+    runApplication(pick(scope), scope, receive, send, exit)
+  return Object.defineProperty(router, kRunInto, { value: run })
 }

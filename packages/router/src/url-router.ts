@@ -1,5 +1,13 @@
-import type { Application, Receive, Scope, Send, UrlRoute } from '@node-channels/core'
-import { kPathRouting } from '@node-channels/core'
+import type {
+  Application,
+  ExitReceiver,
+  Receive,
+  RunInto,
+  Scope,
+  Send,
+  UrlRoute,
+} from '@node-channels/core'
+import { kPathRouting, kRunInto, runApplication } from '@node-channels/core'
 import { describe, quote } from './quote.js'
 import { RouteNotFound } from './route-not-found.js'
 import type { RoutePattern } from './route-pattern.js'
@@ -93,7 +101,12 @@ export function URLRouter(routes: readonly Route[]): Application {
       )
     }
     // Decided here, as Channels does in URLRouter.__init__: nested routers match a prefix.
-    return { route, endpoint: Reflect.get(route.app, kPathRouting) !== true }
+    return {
+      route,
+      endpoint: Reflect.get(route.app, kPathRouting) !== true,
+      // A consumer's application routes nothing, so no not-found of it can fall through.
+      consumer: typeof Reflect.get(route.app, 'consumerClass') === 'function',
+    }
   })
 
   // Not an async function: a connection waits in its application for as long as it lives,
@@ -162,7 +175,81 @@ export function URLRouter(routes: readonly Route[]): Application {
       if (isFailedAttempt(error, urlRoute)) return attempt(scope, remaining, next, receive, send)
       throw error
     })
+  /**
+   * `attempt` for a server that runs the router through kRunInto: the route's application is
+   * run the same way, and what would be `orNext`'s reaction is a `FallThrough` (none for a
+   * consumer, whose not-found cannot be this attempt's).
+   */
+  const attemptInto = (
+    scope: Scope,
+    remaining: string,
+    first: number,
+    receive: Receive,
+    send: Send,
+    exit: ExitReceiver,
+  ): void => {
+    const outer = scope.url_route ?? { args: [], kwargs: {} }
+    for (let index = first; index < table.length; index++) {
+      const { route, endpoint, consumer } = table[index] as (typeof table)[number]
+      const found = route.pattern.match(remaining, endpoint)
+      if (!found) continue
+      const urlRoute: UrlRoute = {
+        args: [...outer.args, ...found.args],
+        kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
+      }
+      const routed = routedScope(scope, found.remaining, urlRoute)
+      const then = consumer
+        ? exit
+        : new FallThrough(exit, urlRoute, () =>
+            attemptInto(scope, remaining, index + 1, receive, send, exit),
+          )
+      runApplication(route.app, routed, receive, send, then)
+      return
+    }
+    const error = new RouteNotFound(remaining)
+    if (typeof scope.url_route === 'object' && scope.url_route !== null) {
+      failedAttempts.set(error, scope.url_route)
+    }
+    throw error
+  }
+
+  const run: RunInto = (scope, receive, send, exit) =>
+    attemptInto(scope, routablePath(scope), 0, receive, send, exit)
+  Object.defineProperty(router, kRunInto, { value: run })
   return markPathRouting(router)
+}
+
+/**
+ * How a route's application ended, seen by the router that ran it through kRunInto: the
+ * not-found of a router that got this very attempt lets the next routes try (`tryNext`);
+ * anything else goes on to `exit`.
+ */
+class FallThrough implements ExitReceiver {
+  readonly #exit: ExitReceiver
+  readonly #urlRoute: UrlRoute
+  readonly #tryNext: () => void
+
+  constructor(exit: ExitReceiver, urlRoute: UrlRoute, tryNext: () => void) {
+    this.#exit = exit
+    this.#urlRoute = urlRoute
+    this.#tryNext = tryNext
+  }
+
+  returned(): void {
+    this.#exit.returned()
+  }
+
+  raised(error: unknown): void {
+    if (!isFailedAttempt(error, this.#urlRoute)) {
+      this.#exit.raised(error)
+      return
+    }
+    try {
+      this.#tryNext()
+    } catch (next) {
+      this.#exit.raised(next)
+    }
+  }
 }
 
 // --- helpers ---

@@ -1,12 +1,16 @@
 import {
   type Application,
+  type ExitReceiver,
   kReceiveInto,
   type Message,
   type ReceiveInto,
+  runApplication,
   type Scope,
   sendDone,
 } from '@node-channels/core'
 import { quote, type ServerLogger } from './options.js'
+
+const SETTLED: Promise<void> = Promise.resolve()
 
 /**
  * Rejects the pending and later `receive()` calls of an application instance the server
@@ -75,7 +79,7 @@ export type ExitListener = (exit: AppExit, instance: AppInstance) => void
  * Sends are dropped once the instance is abandoned. Mirrors the per-connection task Daphne's
  * `Server.create_application` starts and `application_checker` watches.
  */
-export class AppInstance {
+export class AppInstance implements ExitReceiver {
   readonly label: string
   readonly #io: AppIo
   readonly #logger: ServerLogger
@@ -98,24 +102,26 @@ export class AppInstance {
     this.label = options.label
     this.#logger = options.logger
     const { application, scope } = options
-    queueMicrotask(() => this.#start(application, scope))
+    // A settled promise's reaction, not queueMicrotask (which makes an AsyncResource each).
+    SETTLED.then(() => this.#start(application, scope))
   }
 
   #start(application: Application, scope: Scope): void {
     const receive = Object.assign(() => this.#receive(), {
       [kReceiveInto]: (receiver: EventReceiver) => this.#receiveInto(receiver),
     })
-    let result: unknown
-    try {
-      result = application(scope, receive, (message: Message) => this.#send(message))
-    } catch (error) {
-      this.#finish(exitOf(error))
-      return
-    }
-    Promise.resolve(result).then(
-      () => this.#finish({ kind: 'returned' }),
-      (error: unknown) => this.#finish(exitOf(error)),
-    )
+    // Through kRunInto when the application has it: no promise chain for the connection's life.
+    runApplication(application, scope, receive, (message: Message) => this.#send(message), this)
+  }
+
+  /** The application returned (`ExitReceiver`, for `runApplication`). */
+  returned(): void {
+    this.#finish({ kind: 'returned' })
+  }
+
+  /** The application failed with `error` (`ExitReceiver`, for `runApplication`). */
+  raised(error: unknown): void {
+    this.#finish(exitOf(error))
   }
 
   /** Settles (never rejects) when the application returns, throws, or is abandoned. */

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Headers, HttpScope, WebSocketScope } from '@node-channels/core'
 import type { ResolvedOptions } from './options.js'
 import { type Address, parseXForwardedFor } from './proxy-headers.js'
-import { sharedHeaderName, sharedHeaderValue } from './shared-strings.js'
+import { sharedHeaderName, sharedHeaderPair } from './shared-strings.js'
 
 /** `scope.asgi` of every scope this server builds. */
 export const ASGI_VERSION: { readonly version: string; readonly spec_version: string } = {
@@ -153,7 +153,7 @@ function connectionScope(
       rootPath = decodePath(value.trim(), 'root path header')
       continue
     }
-    headers[count++] = [name, sharedHeaderValue(name, value.trim())]
+    headers[count++] = sharedHeaderPair(name, value.trim())
   }
   headers.length = count
 

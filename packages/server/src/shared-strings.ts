@@ -87,3 +87,30 @@ export function sharedHeaderValue(name: string, value: string): string {
   }
   return value
 }
+
+/** Frozen `[name, value]` pairs of repeated headers, by name then value (within the same bounds). */
+const pairs = new Map<string, Map<string, Readonly<[string, string]>>>()
+let pairCount = 0
+
+/**
+ * A scope's `[name, value]` header pair, frozen as ASGI's tuples are: one shared pair for a
+ * header whose value repeats across clients, a pair of its own for any other.
+ */
+export function sharedHeaderPair(name: string, value: string): [string, string] {
+  if (!REPEATED_VALUES.has(name) || value.length > MAX_VALUE_LENGTH) {
+    return Object.freeze([name, value]) as [string, string]
+  }
+  let byValue = pairs.get(name)
+  const known = byValue?.get(value)
+  if (known !== undefined) return known as [string, string]
+  const pair = Object.freeze([name, sharedHeaderValue(name, value)] as [string, string])
+  if (pairCount < MAX_VALUES) {
+    if (byValue === undefined) {
+      byValue = new Map()
+      pairs.set(name, byValue)
+    }
+    byValue.set(value, pair)
+    pairCount += 1
+  }
+  return pair as [string, string]
+}
