@@ -4,11 +4,12 @@ import type { ResolvedOptions } from './options.js'
 import { type Address, parseXForwardedFor } from './proxy-headers.js'
 import { sharedHeaderName, sharedHeaderPair } from './shared-strings.js'
 
-/** `scope.asgi` of every scope this server builds. */
-export const ASGI_VERSION: { readonly version: string; readonly spec_version: string } = {
-  version: '3.0',
-  spec_version: '2.4',
-}
+/** `scope.asgi` of every scope this server builds: one frozen object, shared by them all. */
+export const ASGI_VERSION: { readonly version: string; readonly spec_version: string } =
+  Object.freeze({
+    version: '3.0',
+    spec_version: '2.4',
+  })
 
 /**
  * The request header that sets `root_path` (percent-decoded), like Daphne's `Daphne-Root-Path`.
@@ -35,7 +36,7 @@ export function buildHttpScope(req: IncomingMessage, options: ScopeOptions): Htt
   // One literal (no spread): the scope's properties stay in the object, which is smaller.
   return {
     type: 'http',
-    asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
+    asgi: ASGI_VERSION,
     method: req.method ?? 'GET',
     http_version: parts.http_version,
     scheme: parts.scheme,
@@ -61,7 +62,7 @@ export function buildWebSocketScope(
   const parts = connectionScope(req, options, true)
   return {
     type: 'websocket',
-    asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
+    asgi: ASGI_VERSION,
     subprotocols,
     http_version: parts.http_version,
     scheme: parts.scheme,
