@@ -50,7 +50,10 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   readonly #host: ConnectionHost
   /** The raw socket, which ws writes to after the upgrade (and so does `OutputBatch`). */
   readonly #socket: Duplex
-  readonly #scope: WebSocketScope
+  /** What the connection needs of its scope (the application keeps the scope, not the connection). */
+  readonly #path: string
+  readonly #client: WebSocketScope['client']
+  readonly #subprotocols: readonly string[]
   /** The handshake request, until the handshake is answered. */
   #req: IncomingMessage | null
   /** Watches the socket while the handshake is held. */
@@ -77,7 +80,9 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     this.#host = host
     this.#req = req
     this.#socket = socket
-    this.#scope = scope
+    this.#path = scope.path
+    this.#client = scope.client
+    this.#subprotocols = scope.subprotocols
     // join() makes one flat string; a template literal would keep a tree of its parts.
     this.#label = ['WebSocket ', req.url, ' from ', describePeer(req)].join('')
     const { options } = host.context
@@ -305,7 +310,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   send(message: Message): undefined {
     const { type } = message
     if (type === 'websocket.send' && this.#state === 'open') {
-      this.#write(parseSend(message, this.#scope.path))
+      this.#write(parseSend(message, this.#path))
       return
     }
     if (type !== 'websocket.accept' && type !== 'websocket.send' && type !== 'websocket.close') {
@@ -315,7 +320,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
       if (type === 'websocket.accept') {
         let decision: AcceptDecision
         try {
-          decision = parseAccept(message, this.#scope.subprotocols)
+          decision = parseAccept(message, this.#subprotocols)
         } catch (error) {
           throw this.#invalid((error as Error).message)
         }
@@ -392,10 +397,9 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   }
 
   #log(action: string, status: number | null = null): void {
-    const scope = this.#scope
     this.#host.context.accessLog?.({
-      host: clientHost(scope.client),
-      request: `${action} ${scope.path}`,
+      host: clientHost(this.#client),
+      request: `${action} ${this.#path}`,
       status,
     })
   }
