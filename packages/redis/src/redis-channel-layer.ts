@@ -338,9 +338,13 @@ export class RedisChannelLayer implements ChannelLayer {
     return `${this.prefix}:group:${group}`
   }
 
-  /** Send time in float seconds, strictly increasing within the process so equal-millisecond sends keep their order. */
+  /**
+   * Send time in float seconds, strictly increasing within the process. Sub-millisecond, as
+   * Python's `time.time()` is: a Node and a Python process sending to one queue within the
+   * same millisecond keep their order.
+   */
   #score(): number {
-    let score = Date.now() / 1000
+    let score = wallClockSeconds()
     if (score <= this.#lastScore) score = this.#lastScore + 1e-6
     this.#lastScore = score
     return score
@@ -353,4 +357,15 @@ export class RedisChannelLayer implements ChannelLayer {
   #assertOpen(): void {
     if (this.#closed) throw new InvalidChannelLayerError('The channel layer was closed.')
   }
+}
+
+/**
+ * The wall clock in float seconds with sub-millisecond digits: the high-resolution clock
+ * (`performance.timeOrigin + performance.now()`) where it agrees with `Date.now()` to within a
+ * millisecond, else `Date.now()` (the monotonic clock drifts from the wall clock over time).
+ */
+export function wallClockSeconds(): number {
+  const wall = Date.now()
+  const precise = performance.timeOrigin + performance.now()
+  return (Math.abs(precise - wall) < 1 ? precise : wall) / 1000
 }
