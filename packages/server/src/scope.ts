@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { Server, Socket } from 'node:net'
 import type { Headers, HttpScope, WebSocketScope } from '@node-channels/core'
 import type { ResolvedOptions } from './options.js'
 import { type Address, parseXForwardedFor } from './proxy-headers.js'
@@ -178,9 +179,38 @@ function connectionScope(
     root_path: rootPath,
     headers,
     client,
-    server: address(req.socket.localAddress, req.socket.localPort),
+    server: localAddressOf(req.socket),
   }
 }
+
+/** The listening [host, port] of each server bound to one address; null for a wildcard one. */
+const listeningAddresses = new WeakMap<Server, Address | null>()
+
+/**
+ * `scope.server`: the address a server listens on, when it listens on one (no system call per
+ * connection, and one frozen tuple shared by every scope), else the socket's own local
+ * address (a server on 0.0.0.0 or :: is reached on several).
+ */
+function localAddressOf(socket: Socket): Address | null {
+  const server = (socket as Socket & { server?: Server }).server
+  if (server !== undefined) {
+    let fixed = listeningAddresses.get(server)
+    if (fixed === undefined) {
+      const bound = server.address()
+      fixed =
+        typeof bound === 'object' && bound !== null && !WILDCARDS.has(bound.address)
+          ? (Object.freeze([bound.address, bound.port]) as Address)
+          : null
+      listeningAddresses.set(server, fixed)
+      // A server closed and listening again may bind elsewhere.
+      server.once('close', () => listeningAddresses.delete(server))
+    }
+    if (fixed !== null) return fixed
+  }
+  return address(socket.localAddress, socket.localPort)
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0'])
 
 /** The origin-form of a request target (absolute-form `http://host/x?y` becomes `/x?y`). */
 function requestTarget(url: string): string {
