@@ -45,7 +45,7 @@ export type { ChannelCapacity } from './layers/capacity.js'
 export { CapacityTable, globToRegExp } from './layers/capacity.js'
 export type { InMemoryChannelLayerOptions } from './layers/in-memory-layer.js'
 export { InMemoryChannelLayer } from './layers/in-memory-layer.js'
-export { copyMessage, requireLayerMessage } from './layers/message.js'
+export { copyMessage, copyPlainTree, requireLayerMessage } from './layers/message.js'
 export { nonLocalName, requireValidChannelName, requireValidGroupName } from './layers/names.js'
 export { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
 // Middleware

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Message } from '../types.js'
-import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
+import {
+  copyAgain,
+  copyKindOf,
+  copyMessage,
+  copyPlainTree,
+  requireLayerMessage,
+} from './message.js'
 
 // Channels asserts `isinstance(message, dict)` and `"__asgi_channel__" not in message`; here
 // each refusal is a TypeError that says what was wrong.
@@ -141,5 +147,22 @@ describe('copyKindOf / copyAgain', () => {
     const again = copyAgain(first, copyKindOf(first))
     expect(again).toEqual(structuredClone(message))
     expect(again).not.toBe(first)
+  })
+})
+
+describe('copyPlainTree', () => {
+  it('copies every object, array and byte array of the tree, "__proto__" keys as keys', () => {
+    const bytes = new Uint8Array([1, 2, 3])
+    const tree = JSON.parse('{"a":[{"b":1}],"__proto__":{"c":2}}') as Record<string, unknown>
+    tree.bytes = bytes
+    const copy = copyPlainTree(tree) as Record<string, unknown>
+    expect(copy).toEqual(tree)
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype)
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true)
+    expect(copy.a).not.toBe(tree.a)
+    expect((copy.a as object[])[0]).not.toBe((tree.a as object[])[0])
+    expect(copy.bytes).not.toBe(bytes)
+    bytes[0] = 9
+    expect(copy.bytes).toEqual(new Uint8Array([1, 2, 3]))
   })
 })
