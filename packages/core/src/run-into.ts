@@ -5,8 +5,8 @@ import type { Application, Receive, Scope, Send } from './types.js'
  * `StopConsumer` ends a consumer with `returned()`.
  */
 export interface ExitReceiver {
-  /** The application returned. */
-  returned(): void
+  /** The application returned (`value`: what a promise-form application resolved with). */
+  returned(value?: unknown): void
   /** The application failed with `error`. */
   raised(error: unknown): void
 }
@@ -55,19 +55,23 @@ export function runApplication(
     return
   }
   Promise.resolve(result).then(
-    () => exit.returned(),
+    (value: unknown) => exit.returned(value),
     (error: unknown) => exit.raised(error),
   )
 }
 
 /**
  * The promise form of a `RunInto`: settles when it tells its exit, as an application's call
- * does. Gives `run` to the returned application under `kRunInto`.
+ * does (with the value `returned` passes on, as a router returns its route's result). Gives
+ * `run` to the returned application under `kRunInto`.
  */
 export function applicationOf(run: RunInto): Application {
   const app = (scope: Scope, receive: Receive, send: Send): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      run(scope, receive, send, { returned: () => resolve(), raised: reject })
+      run(scope, receive, send, {
+        returned: (value) => resolve(value as undefined),
+        raised: reject,
+      })
     })
   Object.defineProperty(app, kRunInto, { value: run })
   return app

@@ -1,12 +1,4 @@
-import {
-  type Application,
-  kRunInto,
-  type Receive,
-  type RunInto,
-  runApplication,
-  type Scope,
-  type Send,
-} from '@node-channels/core'
+import { type Application, applicationOf, runApplication, type Scope } from '@node-channels/core'
 import { httpNotFound, lifespanWithoutHooks } from './default-applications.js'
 import { describe, quote } from './quote.js'
 
@@ -74,17 +66,10 @@ export function ProtocolTypeRouter(applications: ProtocolTypeRouterApplications)
   }
 
   // Not an async function: a connection waits in its application for as long as it lives,
-  // and a suspended async frame here would stay with it (about half a KiB).
-  const router = (scope: Scope, receive: Receive, send: Send): Promise<void> => {
-    try {
-      // The application's own promise when it returns one; anything else is adopted.
-      return Promise.resolve(pick(scope)(scope, receive, send))
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
-  // A server that runs it through kRunInto reaches the chosen application directly.
-  const run: RunInto = (scope, receive, send, exit) =>
-    runApplication(pick(scope), scope, receive, send, exit)
-  return Object.defineProperty(router, kRunInto, { value: run })
+  // and a suspended async frame here would stay with it (about half a KiB). A server runs it
+  // through kRunInto and reaches the chosen application directly; anyone else gets a promise
+  // that settles with the application's result.
+  return applicationOf((scope, receive, send, exit) =>
+    runApplication(pick(scope), scope, receive, send, exit),
+  )
 }

@@ -1,13 +1,5 @@
-import type {
-  Application,
-  ExitReceiver,
-  Receive,
-  RunInto,
-  Scope,
-  Send,
-  UrlRoute,
-} from '@node-channels/core'
-import { kPathRouting, kRunInto, runApplication } from '@node-channels/core'
+import type { Application, ExitReceiver, Receive, Scope, Send, UrlRoute } from '@node-channels/core'
+import { applicationOf, kPathRouting, runApplication } from '@node-channels/core'
 import { describe, quote } from './quote.js'
 import { RouteNotFound } from './route-not-found.js'
 import type { RoutePattern } from './route-pattern.js'
@@ -109,78 +101,13 @@ export function URLRouter(routes: readonly Route[]): Application {
     }
   })
 
-  // Not an async function: a connection waits in its application for as long as it lives,
-  // and a suspended async frame per router would stay with it (about half a KiB).
-  const router = (scope: Scope, receive: Receive, send: Send): Promise<void> => {
-    try {
-      return attempt(scope, routablePath(scope), 0, receive, send)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
-
   /**
-   * Tries the routes from `first` on; throws (synchronously) when none matches. A route's
-   * application that fails with the not-found of this very attempt lets the next route try.
+   * Tries the routes from `first` on; throws (synchronously) when none matches. The matching
+   * route's application runs with `exit`, or, unless it is a consumer's (whose not-found cannot
+   * be this attempt's), with a `FallThrough` that lets the routes after it try when it fails
+   * with the not-found of this very attempt, like Channels' Resolver404.
    */
   const attempt = (
-    scope: Scope,
-    remaining: string,
-    first: number,
-    receive: Receive,
-    send: Send,
-  ): Promise<void> => {
-    const outer = scope.url_route ?? { args: [], kwargs: {} }
-    for (let index = first; index < table.length; index++) {
-      const { route, endpoint } = table[index] as (typeof table)[number]
-      const found = route.pattern.match(remaining, endpoint)
-      if (!found) continue
-      // A fresh url_route per attempt also identifies the attempt: middleware copies the
-      // scope with spread, so a nested router sees this very object (see failedAttempts).
-      const urlRoute: UrlRoute = {
-        args: [...outer.args, ...found.args],
-        kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
-      }
-      let result: Promise<void>
-      try {
-        result = route.app(routedScope(scope, found.remaining, urlRoute), receive, send)
-      } catch (error) {
-        if (isFailedAttempt(error, urlRoute)) continue
-        throw error
-      }
-      return orNext(result, urlRoute, scope, remaining, index + 1, receive, send)
-    }
-    const error = new RouteNotFound(remaining)
-    if (typeof scope.url_route === 'object' && scope.url_route !== null) {
-      failedAttempts.set(error, scope.url_route)
-    }
-    throw error
-  }
-
-  /**
-   * The outcome of a route's application, except that the not-found of a router that got
-   * this very attempt (directly or through middleware) lets the routes from `next` try, like
-   * Channels' Resolver404. What the waiting connection keeps is this one reaction.
-   */
-  const orNext = (
-    result: Promise<void>,
-    urlRoute: UrlRoute,
-    scope: Scope,
-    remaining: string,
-    next: number,
-    receive: Receive,
-    send: Send,
-  ): Promise<void> =>
-    Promise.resolve(result).then(undefined, (error: unknown) => {
-      if (isFailedAttempt(error, urlRoute)) return attempt(scope, remaining, next, receive, send)
-      throw error
-    })
-  /**
-   * `attempt` for a server that runs the router through kRunInto: the route's application is
-   * run the same way, and what would be `orNext`'s reaction is a `FallThrough` (none for a
-   * consumer, whose not-found cannot be this attempt's).
-   */
-  const attemptInto = (
     scope: Scope,
     remaining: string,
     first: number,
@@ -193,6 +120,8 @@ export function URLRouter(routes: readonly Route[]): Application {
       const { route, endpoint, consumer } = table[index] as (typeof table)[number]
       const found = route.pattern.match(remaining, endpoint)
       if (!found) continue
+      // A fresh url_route per attempt also identifies the attempt: middleware copies the
+      // scope with spread, so a nested router sees this very object (see failedAttempts).
       const urlRoute: UrlRoute = {
         args: [...outer.args, ...found.args],
         kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
@@ -201,7 +130,7 @@ export function URLRouter(routes: readonly Route[]): Application {
       const then = consumer
         ? exit
         : new FallThrough(exit, urlRoute, () =>
-            attemptInto(scope, remaining, index + 1, receive, send, exit),
+            attempt(scope, remaining, index + 1, receive, send, exit),
           )
       runApplication(route.app, routed, receive, send, then)
       return
@@ -213,10 +142,13 @@ export function URLRouter(routes: readonly Route[]): Application {
     throw error
   }
 
-  const run: RunInto = (scope, receive, send, exit) =>
-    attemptInto(scope, routablePath(scope), 0, receive, send, exit)
-  Object.defineProperty(router, kRunInto, { value: run })
-  return markPathRouting(router)
+  // One form for both callers: a server runs it through kRunInto (no promise chain for the
+  // connection's life), anyone else gets its promise, which settles with the route's result.
+  return markPathRouting(
+    applicationOf((scope, receive, send, exit) =>
+      attempt(scope, routablePath(scope), 0, receive, send, exit),
+    ),
+  )
 }
 
 /**
@@ -235,8 +167,8 @@ class FallThrough implements ExitReceiver {
     this.#tryNext = tryNext
   }
 
-  returned(): void {
-    this.#exit.returned()
+  returned(value?: unknown): void {
+    this.#exit.returned(value)
   }
 
   raised(error: unknown): void {
