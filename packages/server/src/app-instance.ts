@@ -3,12 +3,13 @@ import {
   type ExitReceiver,
   kReceiveInto,
   type Message,
+  quoteValue,
   type ReceiveInto,
   runApplication,
   type Scope,
   sendDone,
 } from '@node-channels/core'
-import { quote, type ServerLogger } from './options.js'
+import type { ServerLogger } from './options.js'
 
 const SETTLED: Promise<void> = Promise.resolve()
 
@@ -252,7 +253,7 @@ export class AppInstance implements ExitReceiver {
   #send(message: Message): Promise<void> {
     if (this.#exit?.kind === 'abandoned') return sendDone
     if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
-      return Promise.reject(new TypeError(`Message has no type defined: ${quote(message)}.`))
+      return Promise.reject(new TypeError(`Message has no type defined: ${quoteValue(message)}.`))
     }
     try {
       return this.#io.send(message) ?? sendDone

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Application, Receive, Scope, Send } from '@node-channels/core'
-import { quote } from './options.js'
+import { quoteValue } from '@node-channels/core'
 
 /**
  * The browser client's file (`client/node-channels-client.js` in this package: a plain ES
@@ -19,7 +19,7 @@ export function browserClient(): Application {
   let source: Promise<Buffer> | null = null
   return async (scope: Scope, _receive: Receive, send: Send): Promise<void> => {
     if (scope.type !== 'http') {
-      throw new TypeError(`browserClient() serves "http" scopes, not ${quote(scope.type)}.`)
+      throw new TypeError(`browserClient() serves "http" scopes, not ${quoteValue(scope.type)}.`)
     }
     if (scope.method !== 'GET' && scope.method !== 'HEAD') {
       await send({ type: 'http.response.start', status: 405, headers: [['allow', 'GET, HEAD']] })

@@ -1,7 +1,12 @@
-import { type ChannelLayer, getChannelLayer, setChannelLayer } from '@node-channels/core'
+import {
+  type ChannelLayer,
+  getChannelLayer,
+  quoteValue,
+  setChannelLayer,
+} from '@node-channels/core'
 import { UsageError } from './cli-values.js'
 import { CHANNEL_LAYER_URL_ENV, loadChannelLayer } from './layer-url.js'
-import { quote, type ServerLogger } from './options.js'
+import type { ServerLogger } from './options.js'
 
 /** The layer the CLI configured from `--layer` or `CHANNEL_LAYER_URL`, and where it came from. */
 export interface CliLayer {
@@ -46,7 +51,7 @@ export async function settleCliLayer(
   if (configured === null || getChannelLayer() === configured.layer) return
   const message =
     `The module configured its own channel layer; the one from ${configured.source} ` +
-    `(${quote(redact(configured.url))}) is not used.`
+    `(${quoteValue(redact(configured.url))}) is not used.`
   if (configured.source === '--layer') logger.warn(message)
   else logger.debug(message)
   await configured.layer.close()

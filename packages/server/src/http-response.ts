@@ -1,5 +1,5 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
-import { quote } from './options.js'
+import { quoteValue } from '@node-channels/core'
 
 /** An `http.response.start` the server checked: status and headers as latin-1 strings. */
 export interface ResponseStart {
@@ -18,7 +18,9 @@ export function parseResponseStart(message: Record<string, unknown>): ResponseSt
     throw new Error('Specifying a status code is required for a Response message.')
   }
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) {
-    throw new Error(`Response status must be an integer from 100 to 999, not ${quote(status)}.`)
+    throw new Error(
+      `Response status must be an integer from 100 to 999, not ${quoteValue(status)}.`,
+    )
   }
   return { status, headers: parseHeaders(message.headers, 'Response') }
 }
@@ -30,18 +32,23 @@ export function parseResponseStart(message: Record<string, unknown>): ResponseSt
 export function parseHeaders(raw: unknown, what: string): Array<[string, string]> {
   if (raw === undefined || raw === null) return []
   if (!Array.isArray(raw) && !(typeof raw === 'object' && Symbol.iterator in raw)) {
-    throw new Error(`${what} headers must be a list of [name, value] pairs, not ${quote(raw)}.`)
+    throw new Error(
+      `${what} headers must be a list of [name, value] pairs, not ${quoteValue(raw)}.`,
+    )
   }
   const headers: Array<[string, string]> = []
   for (const pair of raw as Iterable<unknown>) {
     if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new Error(`${what} header ${quote(pair)} must be a [name, value] pair.`)
+      throw new Error(`${what} header ${quoteValue(pair)} must be a [name, value] pair.`)
     }
     const name = latin1(pair[0], 'name')
     const value = latin1(pair[1], 'value')
-    if (!TOKEN.test(name)) throw new Error(`Header name ${quote(name)} is not a valid HTTP token.`)
+    if (!TOKEN.test(name))
+      throw new Error(`Header name ${quoteValue(name)} is not a valid HTTP token.`)
     if (!FIELD_VALUE.test(value)) {
-      throw new Error(`Header value ${quote(value)} of ${quote(name)} contains invalid characters.`)
+      throw new Error(
+        `Header value ${quoteValue(value)} of ${quoteValue(name)} contains invalid characters.`,
+      )
     }
     headers.push([name, value])
   }
@@ -52,7 +59,7 @@ export function parseHeaders(raw: unknown, what: string): Array<[string, string]
 export function parseBody(body: unknown): Uint8Array {
   if (body === undefined || body === null) return EMPTY
   if (body instanceof Uint8Array) return body
-  throw new Error(`Body of http.response.body must be a Uint8Array, not ${quote(body)}.`)
+  throw new Error(`Body of http.response.body must be a Uint8Array, not ${quoteValue(body)}.`)
 }
 
 /**
@@ -170,7 +177,7 @@ function latin1(value: unknown, part: 'name' | 'value'): string {
   if (typeof value === 'string') return value
   if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1')
   throw new Error(
-    `Header ${part} ${quote(value)} expected to be a string or Uint8Array, but got ${typeof value}.`,
+    `Header ${part} ${quoteValue(value)} expected to be a string or Uint8Array, but got ${typeof value}.`,
   )
 }
 

@@ -1,5 +1,4 @@
-import { type ChannelLayer, InMemoryChannelLayer } from '@node-channels/core'
-import { quote } from './options.js'
+import { type ChannelLayer, InMemoryChannelLayer, quoteValue } from '@node-channels/core'
 
 /** The environment variable the CLI reads a channel layer URL from (`--layer` wins). */
 export const CHANNEL_LAYER_URL_ENV = 'CHANNEL_LAYER_URL'
@@ -27,12 +26,14 @@ export class ChannelLayerUnavailable extends Error {
  */
 export async function loadChannelLayer(url: string): Promise<ChannelLayer> {
   if (typeof url !== 'string') {
-    throw new TypeError(`A channel layer URL must be a string, not ${quote(url)}.`)
+    throw new TypeError(`A channel layer URL must be a string, not ${quoteValue(url)}.`)
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1]?.toLowerCase()
   if (scheme === 'memory') {
     if (!/^memory:(\/\/)?$/i.test(url.trim())) {
-      throw new TypeError(`A memory channel layer URL takes no host or options: ${quote(url)}.`)
+      throw new TypeError(
+        `A memory channel layer URL takes no host or options: ${quoteValue(url)}.`,
+      )
     }
     return new InMemoryChannelLayer()
   }
@@ -41,7 +42,7 @@ export async function loadChannelLayer(url: string): Promise<ChannelLayer> {
     return fromUrl(url.trim())
   }
   throw new TypeError(
-    `Unknown channel layer URL scheme ${quote(scheme === undefined ? url : `${scheme}:`)}: ` +
+    `Unknown channel layer URL scheme ${quoteValue(scheme === undefined ? url : `${scheme}:`)}: ` +
       'use memory://, redis:// or rediss://.',
   )
 }
@@ -58,7 +59,7 @@ async function importRedisFactory(url: string): Promise<LayerFactory> {
     const code = (error as NodeJS.ErrnoException | null)?.code
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error
     throw new ChannelLayerUnavailable(
-      `The channel layer URL ${quote(url)} needs the ${REDIS_PACKAGE} package: install it beside @node-channels/server.`,
+      `The channel layer URL ${quoteValue(url)} needs the ${REDIS_PACKAGE} package: install it beside @node-channels/server.`,
       { cause: error },
     )
   }

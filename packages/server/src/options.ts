@@ -8,9 +8,6 @@ import {
   type SecurityOptions,
 } from './security-options.js'
 
-/** `quoteValue()` from core, under the name the server's modules use. */
-export const quote: (value: unknown) => string = quoteValue
-
 /** Where the server reports problems. `console` fits; only `warn` and `error` are on by default. */
 export interface ServerLogger {
   debug(message: string): void

@@ -7,13 +7,13 @@ import {
 import { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { type Application, resetChannelLayers } from '@node-channels/core'
+import { type Application, quoteValue, resetChannelLayers } from '@node-channels/core'
 import { createAccessLog } from './access-log.js'
 import { InstanceRegistry } from './app-instance.js'
 import { handleHttpRequest } from './http-handler.js'
 import { writeErrorPage } from './http-response.js'
 import { Lifespan } from './lifespan.js'
-import { quote, type ResolvedOptions, resolveOptions, type ServeOptions } from './options.js'
+import { type ResolvedOptions, resolveOptions, type ServeOptions } from './options.js'
 import { createLimitedServer, tooManyHeaders } from './request-limits.js'
 import type { ServerContext } from './server-context.js'
 import { WebSocketHandler } from './websocket-handler.js'
@@ -50,7 +50,7 @@ export interface ServerHandle {
  */
 export function serve(application: Application, options: ServeOptions = {}): Promise<ServerHandle> {
   if (typeof application !== 'function') {
-    throw new TypeError(`serve() needs an application function, not ${quote(application)}.`)
+    throw new TypeError(`serve() needs an application function, not ${quoteValue(application)}.`)
   }
   return start(application, resolveOptions(options))
 }

@@ -1,6 +1,6 @@
 import type { Message } from '@node-channels/core'
+import { quoteValue } from '@node-channels/core'
 import { parseHeaders } from './http-response.js'
-import { quote } from './options.js'
 
 /** A checked `websocket.accept`: the subprotocol (one the client offered) and extra headers. */
 export interface AcceptDecision {
@@ -26,19 +26,21 @@ export function parseAccept(message: Message, offered: readonly string[]): Accep
   const subprotocol = message.subprotocol ?? null
   if (subprotocol !== null) {
     if (typeof subprotocol !== 'string') {
-      throw new Error(`Subprotocol ${quote(subprotocol)} in websocket.accept must be a string.`)
+      throw new Error(
+        `Subprotocol ${quoteValue(subprotocol)} in websocket.accept must be a string.`,
+      )
     }
     if (!offered.includes(subprotocol)) {
       throw new Error(
-        `Subprotocol ${quote(subprotocol)} in websocket.accept was not offered by the client ` +
-          `(offered: ${quote(offered)}).`,
+        `Subprotocol ${quoteValue(subprotocol)} in websocket.accept was not offered by the client ` +
+          `(offered: ${quoteValue(offered)}).`,
       )
     }
   }
   const headers = parseHeaders(message.headers, 'websocket.accept')
   for (const [name] of headers) {
     if (MANAGED.has(name.toLowerCase())) {
-      throw new Error(`Header ${quote(name)} in websocket.accept is set by the server.`)
+      throw new Error(`Header ${quoteValue(name)} in websocket.accept is set by the server.`)
     }
   }
   return { subprotocol, headers }
@@ -58,13 +60,13 @@ export function parseSend(message: Message, path: string): string | Uint8Array {
   }
   if (text !== null) {
     if (typeof text !== 'string') {
-      throw new Error(`The text of websocket.send must be a string, not ${quote(text)}.`)
+      throw new Error(`The text of websocket.send must be a string, not ${quoteValue(text)}.`)
     }
     return text
   }
   if (bytes !== null) {
     if (!(bytes instanceof Uint8Array)) {
-      throw new Error(`The bytes of websocket.send must be a Uint8Array, not ${quote(bytes)}.`)
+      throw new Error(`The bytes of websocket.send must be a Uint8Array, not ${quoteValue(bytes)}.`)
     }
     return bytes
   }
@@ -78,16 +80,16 @@ export function parseClose(message: Message): { code: number; reason: string } {
   const code = message.code ?? 1000
   if (typeof code !== 'number' || !isSendableCloseCode(code)) {
     throw new Error(
-      `Close code ${quote(code)} in websocket.close is not one an endpoint may send ` +
+      `Close code ${quoteValue(code)} in websocket.close is not one an endpoint may send ` +
         '(1000-1003, 1007-1014 or 3000-4999).',
     )
   }
   const reason = message.reason ?? ''
   if (typeof reason !== 'string') {
-    throw new Error(`Close reason ${quote(reason)} in websocket.close must be a string.`)
+    throw new Error(`Close reason ${quoteValue(reason)} in websocket.close must be a string.`)
   }
   if (Buffer.byteLength(reason) > 123) {
-    throw new Error(`Close reason in websocket.close is over 123 bytes: ${quote(reason)}.`)
+    throw new Error(`Close reason in websocket.close is over 123 bytes: ${quoteValue(reason)}.`)
   }
   return { code, reason }
 }

@@ -1,6 +1,6 @@
 import type { Application, ChannelScope, Message } from '@node-channels/core'
+import { quoteValue } from '@node-channels/core'
 import { CancelledError } from './app-instance.js'
-import { quote } from './options.js'
 
 /**
  * The messages a worker took from the layer for one channel and has not yet handed to the
@@ -111,7 +111,7 @@ export class WorkerInstance {
     }
     const send = async (message: Message): Promise<void> => {
       throw new TypeError(
-        `A worker application cannot send ${quote(message?.type)}: a "channel" scope has no ` +
+        `A worker application cannot send ${quoteValue(message?.type)}: a "channel" scope has no ` +
           'client. Reply through the channel layer instead.',
       )
     }
@@ -135,7 +135,9 @@ export class WorkerInstance {
   /** Asks the application to stop: its pending and later `receive()` calls reject with CancelledError. */
   cancel(): void {
     this.inbox.cancel(
-      new CancelledError(`The worker is shutting down: channel ${quote(this.channel)} stopped.`),
+      new CancelledError(
+        `The worker is shutting down: channel ${quoteValue(this.channel)} stopped.`,
+      ),
     )
   }
 }

@@ -4,10 +4,11 @@ import {
   getChannelLayer,
   InvalidChannelLayerError,
   type Message,
+  quoteValue,
   requireValidChannelName,
 } from '@node-channels/core'
 import { CancelledError, logApplicationError } from './app-instance.js'
-import { defaultLogger, quote, type ServerLogger } from './options.js'
+import { defaultLogger, type ServerLogger } from './options.js'
 import { WorkerInbox, WorkerInstance } from './worker-instance.js'
 
 /** Options of `runWorker()`. */
@@ -57,7 +58,9 @@ export async function runWorker(
   options: RunWorkerOptions = {},
 ): Promise<void> {
   if (typeof application !== 'function') {
-    throw new TypeError(`runWorker() needs an application function, not ${quote(application)}.`)
+    throw new TypeError(
+      `runWorker() needs an application function, not ${quoteValue(application)}.`,
+    )
   }
   const names = checkChannels(channels)
   const layer = options.layer === undefined ? getChannelLayer() : options.layer
@@ -67,7 +70,7 @@ export async function runWorker(
   const closeTimeoutMs = options.applicationCloseTimeoutMs ?? 10_000
   if (!Number.isFinite(closeTimeoutMs) || closeTimeoutMs < 0) {
     throw new RangeError(
-      `The applicationCloseTimeoutMs option must be a number of milliseconds from 0, not ${quote(closeTimeoutMs)}.`,
+      `The applicationCloseTimeoutMs option must be a number of milliseconds from 0, not ${quoteValue(closeTimeoutMs)}.`,
     )
   }
   const worker = new Worker(application, layer, options.logger ?? defaultLogger)
@@ -122,13 +125,16 @@ class Worker {
       } catch (error) {
         if (signal.aborted) break
         if (error instanceof InvalidChannelLayerError || error instanceof TypeError) {
-          this.#logger.error(`The worker cannot receive from channel ${quote(channel)}:`, error)
+          this.#logger.error(
+            `The worker cannot receive from channel ${quoteValue(channel)}:`,
+            error,
+          )
           this.#fatal ??= { error }
           this.#stop.abort()
           break
         }
         this.#logger.error(
-          `Receiving from channel ${quote(channel)} failed; retrying in ${retryMs} ms.`,
+          `Receiving from channel ${quoteValue(channel)} failed; retrying in ${retryMs} ms.`,
           error,
         )
         await sleep(retryMs, signal)
@@ -139,7 +145,7 @@ class Worker {
       if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
         // Channels raises ValueError here and the worker dies; one bad message must not.
         this.#logger.error(
-          `Worker received message with no type on channel ${quote(channel)}; dropped: ${quote(message)}`,
+          `Worker received message with no type on channel ${quoteValue(channel)}; dropped: ${quoteValue(message)}`,
         )
         continue
       }
@@ -154,7 +160,7 @@ class Worker {
     this.#instances.set(channel, instance)
     void instance.settled.then((outcome) => {
       if (this.#instances.get(channel) === instance) this.#instances.delete(channel)
-      const label = `channel ${quote(channel)}`
+      const label = `channel ${quoteValue(channel)}`
       const cancelled = outcome !== null && outcome.error instanceof CancelledError
       if (outcome !== null && !cancelled) logApplicationError(this.#logger, label, outcome.error)
       else if (!this.#stop.signal.aborted) {
@@ -196,7 +202,7 @@ class Worker {
     for (const instance of instances) {
       if (instance.running) {
         this.#logger.warn(
-          `Application instance for channel ${quote(instance.channel)} did not finish before ` +
+          `Application instance for channel ${quoteValue(instance.channel)} did not finish before ` +
             'shutdown and was abandoned.',
         )
       }
@@ -205,7 +211,7 @@ class Worker {
       const dropped = inbox.clear()
       if (dropped > 0) {
         this.#logger.warn(
-          `${dropped} message(s) taken from channel ${quote(channel)} were not handled before shutdown.`,
+          `${dropped} message(s) taken from channel ${quoteValue(channel)} were not handled before shutdown.`,
         )
       }
     }
@@ -216,7 +222,7 @@ class Worker {
 function checkChannels(channels: readonly string[]): string[] {
   if (!Array.isArray(channels) || channels.length === 0) {
     throw new TypeError(
-      `runWorker() needs a non-empty array of channel names, not ${quote(channels)}.`,
+      `runWorker() needs a non-empty array of channel names, not ${quoteValue(channels)}.`,
     )
   }
   const seen = new Set<string>()
@@ -224,10 +230,11 @@ function checkChannels(channels: readonly string[]): string[] {
     requireValidChannelName(channel)
     if (channel.includes('!')) {
       throw new TypeError(
-        `A worker cannot listen on the process-local channel ${quote(channel)}: name a channel other processes send to.`,
+        `A worker cannot listen on the process-local channel ${quoteValue(channel)}: name a channel other processes send to.`,
       )
     }
-    if (seen.has(channel)) throw new TypeError(`The channel ${quote(channel)} is listed twice.`)
+    if (seen.has(channel))
+      throw new TypeError(`The channel ${quoteValue(channel)} is listed twice.`)
     seen.add(channel)
   }
   return [...seen]

@@ -8,13 +8,13 @@ import {
   kPathRouting,
   type Message,
   MessageTooLarge,
+  quoteValue,
   type Receive,
   type Scope,
   type Send,
   type WebSocketScope,
 } from '@node-channels/core'
 import { ConnectionLimits, connectionLimitsOf, describeRefusal } from '../connection-limits.js'
-import { quote } from '../options.js'
 import { checkScopeOrigin } from '../origin-check.js'
 import { BadRequest, decodePath } from '../scope.js'
 import { kServerContext, type ServerContext } from '../server-context.js'
@@ -68,7 +68,7 @@ export function longPoll(
 ): LongPollApplication {
   if (typeof websocketApplication !== 'function') {
     throw new TypeError(
-      `longPoll() needs a WebSocket application, not ${quote(websocketApplication)}.`,
+      `longPoll() needs a WebSocket application, not ${quoteValue(websocketApplication)}.`,
     )
   }
   const settings = resolveLongPollOptions(options)
@@ -86,11 +86,11 @@ export function longPoll(
 
   const app = async (scope: Scope, receive: Receive, send: Send): Promise<void> => {
     if (scope.type !== 'http') {
-      throw new TypeError(`longPoll() serves "http" scopes, not ${quote(scope.type)}.`)
+      throw new TypeError(`longPoll() serves "http" scopes, not ${quoteValue(scope.type)}.`)
     }
     const endpoint = endpointOf(scope, settings.prefix)
     if (endpoint === null) {
-      return respond(send, 404, { error: `No long-poll endpoint at ${quote(scope.path)}.` })
+      return respond(send, 404, { error: `No long-poll endpoint at ${quoteValue(scope.path)}.` })
     }
     const method = ENDPOINTS[endpoint]
     if (scope.method !== method) {

@@ -1,5 +1,6 @@
 import type { ChannelLayer } from '@node-channels/core'
-import { quote, type ResolvedOptions, resolveOptions, type ServerLogger } from '../options.js'
+import { quoteValue } from '@node-channels/core'
+import { type ResolvedOptions, resolveOptions, type ServerLogger } from '../options.js'
 
 /**
  * Options of `longPoll()`. Limits default to the server's when it runs the transport. The
@@ -59,7 +60,7 @@ export interface LongPollSettings {
 /** Checks the options of `longPoll()`, throwing a TypeError or RangeError naming the bad one. */
 export function resolveLongPollOptions(options: LongPollOptions): LongPollSettings {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`longPoll() options must be an object, not ${quote(options)}.`)
+    throw new TypeError(`longPoll() options must be an object, not ${quoteValue(options)}.`)
   }
   const positive = (
     name: keyof LongPollOptions,
@@ -75,7 +76,7 @@ export function resolveLongPollOptions(options: LongPollOptions): LongPollSettin
       value > 2 ** 31 - 1
     ) {
       throw new RangeError(
-        `The ${name} option must be a whole number of ${unit} from 1, not ${quote(value)}.`,
+        `The ${name} option must be a whole number of ${unit} from 1, not ${quoteValue(value)}.`,
       )
     }
     return value
@@ -93,7 +94,7 @@ export function resolveLongPollOptions(options: LongPollOptions): LongPollSettin
   }
   const prefix = options.prefix ?? '/lp/'
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
-    throw new TypeError(`The prefix option must start and end with "/", not ${quote(prefix)}.`)
+    throw new TypeError(`The prefix option must start and end with "/", not ${quoteValue(prefix)}.`)
   }
   return {
     prefix,

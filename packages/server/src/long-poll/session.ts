@@ -4,6 +4,7 @@ import {
   type Headers,
   InvalidChannelLayerError,
   type Message,
+  quoteValue,
   requireValidChannelName,
   type WebSocketScope,
 } from '@node-channels/core'
@@ -14,7 +15,7 @@ import {
   logApplicationError,
   MessageQueue,
 } from '../app-instance.js'
-import { quote, type ServerLogger } from '../options.js'
+import type { ServerLogger } from '../options.js'
 import type { ResolvedSecurityOptions } from '../security-options.js'
 import { TokenBucket } from '../token-bucket.js'
 import { type AcceptDecision, parseAccept, parseClose, parseSend } from '../websocket-messages.js'
@@ -140,7 +141,7 @@ export class LongPollSession {
         this.#refuse(403, 'The application refused the connection.')
         return
       }
-      const error = `Expected websocket.accept or websocket.close during the handshake, got ${quote(type)}.`
+      const error = `Expected websocket.accept or websocket.close during the handshake, got ${quoteValue(type)}.`
       this.#refuse(500, 'The application failed during the handshake.')
       throw new TypeError(error)
     }
@@ -157,7 +158,7 @@ export class LongPollSession {
       this.#closeFromServer(code, reason)
       return
     }
-    throw new TypeError(`Cannot handle message type ${quote(type)} on a WebSocket.`)
+    throw new TypeError(`Cannot handle message type ${quoteValue(type)} on a WebSocket.`)
   }
 
   #accept(message: Message): void {
@@ -269,7 +270,10 @@ export class LongPollSession {
       try {
         await this.#handle(message as SessionRequest)
       } catch (error) {
-        logger.error(`Long-poll session ${this.id} could not handle ${quote(message.type)}:`, error)
+        logger.error(
+          `Long-poll session ${this.id} could not handle ${quoteValue(message.type)}:`,
+          error,
+        )
       }
     }
   }
