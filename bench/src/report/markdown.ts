@@ -77,7 +77,9 @@ const METHOD = `## Method
   number of handshakes outstanding (the rate), then held idle while the server's RSS is read
   (after a full GC for Node servers, started with \`--expose-gc\`); memory per connection is the
   RSS delta over the count ("heap KiB/conn": V8 heap + external delta, Node servers only). Memory
-  is read on the first repeat, when the server is fresh; the rate is the median of all repeats.
+  is read on the first repeat, when the server is fresh; only that repeat forces collections,
+  so the later ones open connections on a heap in its natural state, not one just compacted
+  (which costs every Node server more setup time). The rate is the median of all repeats.
 - Settings: every server runs with its defaults, except node-channels' per-address connection
   cap (256; every client here is 127.0.0.1), which is off, and its per-socket rate limit, which
   stays on but out of reach (1e9 messages/s) so its cost is measured. Channels runs on Daphne

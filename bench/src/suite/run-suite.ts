@@ -46,11 +46,18 @@ type Measurement = {
   problems: string[]
 }
 
+/**
+ * One repeat of a scenario. With `readMemory` (a connect scenario's first repeat), the
+ * server's resident memory is read before and while the connections are held, each time
+ * after a full garbage collection; other repeats force no collection, so their window starts
+ * from the heap the server grew naturally rather than one just compacted.
+ */
 async function measureOnce(
   spec: ScenarioSpec,
   servers: LaunchedServer[],
   targets: Target[],
   config: BenchConfig,
+  readMemory: boolean,
 ): Promise<Measurement> {
   const problems: string[] = []
   const cpu = () => servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
@@ -61,7 +68,7 @@ async function measureOnce(
   let memoryPerConnectionKiB: number | null = null
   let heapPerConnectionKiB: number | null = null
   const first = servers[0]
-  const rssBefore = spec.kind === 'connect' && first !== undefined ? await first.residentBytes() : 0
+  const rssBefore = readMemory && first !== undefined ? await first.residentBytes() : 0
   const heapBefore = first?.heapBytes ?? null
   let heldConnections = 0
   const job = spec.job(targets)
@@ -80,7 +87,7 @@ async function measureOnce(
       busyEnd = systemBusyMs()
     },
     onHolding: async () => {
-      if (first === undefined) return
+      if (first === undefined || !readMemory) return
       await delay(HELD_SETTLE_MS)
       const rssAfter = await first.residentBytes()
       heldConnections = job.kind === 'connect' ? job.connections : 0
@@ -93,7 +100,7 @@ async function measureOnce(
       }
     },
   })
-  if (spec.kind === 'connect' && load.connections !== heldConnections) {
+  if (readMemory && load.connections !== heldConnections) {
     problems.push(
       `${load.connections} of ${heldConnections} connections were held when memory was read.`,
     )
@@ -167,7 +174,10 @@ async function runScenario(
     if (stopped !== undefined)
       return emptyResult(server, spec, 'failed', `${stopped.name} exited: ${stopped.recentOutput}`)
     await settle(servers, config.quietWaitMs)
-    runs.push(await measureOnce(spec, servers, targets, config))
+    // Memory is read on the first repeat only: later ones start from a heap the earlier grew.
+    runs.push(
+      await measureOnce(spec, servers, targets, config, spec.kind === 'connect' && repeat === 0),
+    )
   }
   const rates = runs.map((run) => run.load.rate)
   const chosen =
@@ -178,7 +188,6 @@ async function runScenario(
   const errorSamples = runs
     .flatMap((run) => [...run.problems, ...run.load.errorSamples])
     .slice(0, 8)
-  // Memory is read on the first repeat only: later ones start from a heap the earlier grew.
   const fresh = runs[0]
   const failed = errors > 0 || chosen.load.messages === 0
   return {
