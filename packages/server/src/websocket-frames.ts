@@ -52,13 +52,13 @@ export class LargeText {
 }
 
 /**
- * The frame of a text message: built whole when small, else a LargeText, which carries
+ * The frame of a text message: built whole when small, else a LargeText. Either carries
  * `encoded` (the text's UTF-8, when the caller has it) instead of encoding the text again.
  */
 export function textFrame(text: string, encoded?: Buffer): Buffer | LargeText {
   const length = encoded === undefined ? Buffer.byteLength(text) : encoded.length
   return length + headerLength(length) < WHOLE_FRAME_LIMIT
-    ? encodeWhole(text, length, false)
+    ? encodeWhole(encoded ?? text, length, false)
     : new LargeText(text, length, encoded)
 }
 

@@ -245,6 +245,24 @@ describe('OutputBatch', () => {
     expect(later.calls[0]?.[1]).toBe(text)
   })
 
+  it('frames a small text decoded from a client from the bytes it came as, until the flush', () => {
+    const batch = new OutputBatch()
+    const [socket] = recordingSockets(1)
+    if (socket === undefined) throw new Error('no socket')
+    // The bytes must be the text's UTF-8 (ws checks it); other bytes here show which are sent.
+    batch.decoded('echo', Buffer.from('ECHO'))
+    batch.write(socket, 'echo')
+    batch.write(socket, 'other')
+    batch.flush()
+    batch.write(socket, 'echo')
+    batch.flush()
+    expect(parseFrames(socket.bytes)).toEqual([
+      [1, 'ECHO'],
+      [1, 'other'],
+      [1, 'echo'],
+    ])
+  })
+
   it('sends a large binary message at once, with what was corked before it, uncopied', () => {
     const batch = new OutputBatch()
     const [socket] = recordingSockets(1)

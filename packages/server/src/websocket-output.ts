@@ -53,6 +53,9 @@ export class OutputBatch {
   readonly #decodedTexts: string[] = []
   readonly #decodedBytes: Buffer[] = []
   #decodedNext = 0
+  /** The last small text decoded from a client, and its bytes, until the next flush (any equal text has exactly these bytes). */
+  #smallText: string | null = null
+  #smallBytes: Buffer | null = null
   readonly #flush = (): void => this.flush()
 
   /** Sockets corked now, waiting for the flush. */
@@ -93,12 +96,17 @@ export class OutputBatch {
 
   /**
    * Notes that a client's text message `bytes` was decoded to `text` (ws checked it is valid
-   * UTF-8, so the bytes are exactly the text's encoding). If a large text equal to it is
-   * sent before the end of the turn (an echo, a relay to a group), its frame carries these
-   * bytes and the text is not encoded again. Small texts are not kept: encoding them is cheap.
+   * UTF-8, so the bytes are exactly the text's encoding). If a text equal to it is sent before
+   * the end of the turn (an echo, a relay to a group), its frame carries these bytes and the
+   * text is not encoded again: the last small text is kept until the flush, large ones until
+   * the turn's I/O is done.
    */
   decoded(text: string, bytes: Buffer): void {
-    if (bytes.length + headerLength(bytes.length) < WHOLE_FRAME_LIMIT) return
+    if (bytes.length + headerLength(bytes.length) < WHOLE_FRAME_LIMIT) {
+      this.#smallText = text
+      this.#smallBytes = bytes
+      return
+    }
     const slot = this.#decodedNext
     if (this.#decodedTexts.length === 0) setImmediate(this.#forgetDecoded)
     this.#decodedTexts[slot] = text
@@ -120,9 +128,16 @@ export class OutputBatch {
   flush(): void {
     this.#scheduled = false
     const corked = this.#corked
-    // Indexed: a write during an uncork (none is expected) is flushed in the same pass.
-    for (let i = 0; i < corked.length; i++) corked[i]?.uncork()
-    corked.length = 0
+    if (corked.length === 1) {
+      // The common turn (one socket written): pop() is cheaper than truncating the array.
+      corked.pop()?.uncork()
+    } else {
+      // Indexed: a write during an uncork (none is expected) is flushed in the same pass.
+      for (let i = 0; i < corked.length; i++) corked[i]?.uncork()
+      corked.length = 0
+    }
+    this.#smallText = null
+    this.#smallBytes = null
     this.#lastText = null
     this.#lastTextFrame = null
     this.#lastBytes = null
@@ -159,6 +174,7 @@ export class OutputBatch {
     const cached = this.#texts.size > 0 ? this.#texts.get(text) : undefined
     let frame: Buffer | LargeText
     if (cached !== undefined) frame = shared(cached)
+    else if (text === this.#smallText) frame = textFrame(text, this.#smallBytes ?? undefined)
     else if (this.#decodedTexts.length > 0) frame = textFrame(text, this.#encodingOf(text))
     else frame = textFrame(text)
     // The previous frame is remembered only once a second one is built in the same turn, so
