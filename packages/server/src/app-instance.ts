@@ -108,9 +108,10 @@ export class AppInstance implements ExitReceiver {
   }
 
   #start(application: Application, scope: Scope): void {
-    const receive = Object.assign(() => this.#receive(), {
-      [kReceiveInto]: (receiver: EventReceiver) => this.#receiveInto(receiver),
-    })
+    // Named by a plain binding: a function defined under a computed symbol key would be named
+    // `[symbol description]`, a string built per instance.
+    const receiveInto = (receiver: EventReceiver): void => this.#receiveInto(receiver)
+    const receive = Object.assign(() => this.#receive(), { [kReceiveInto]: receiveInto })
     // Through kRunInto when the application has it: no promise chain for the connection's life.
     runApplication(application, scope, receive, (message: Message) => this.#send(message), this)
   }
