@@ -58,14 +58,19 @@ export interface AppIo {
   cancelReceives?(error: CancelledError): void
   /** Told how the application ended, once, after the `whenExited` listeners. */
   applicationExited?(exit: AppExit): void
+  /**
+   * Names the connection in log lines when the options give no `label`; read only when a
+   * line is written, so a long-lived owner need not keep the string.
+   */
+  label?: string
 }
 
 /** What an `AppInstance` runs, and how it names it. */
 export interface AppInstanceOptions {
   application: Application
   scope: Scope
-  /** Names the connection in log lines, e.g. `WebSocket /ws/ from 127.0.0.1:5000`. */
-  label: string
+  /** Names the connection in log lines, e.g. `WebSocket /ws/ from 127.0.0.1:5000` (else `io.label`). */
+  label?: string
   logger: ServerLogger
 }
 
@@ -81,7 +86,7 @@ export type ExitListener = (exit: AppExit, instance: AppInstance) => void
  * `Server.create_application` starts and `application_checker` watches.
  */
 export class AppInstance implements ExitReceiver {
-  readonly label: string
+  readonly #label: string | undefined
   readonly #io: AppIo
   readonly #logger: ServerLogger
   #exit: AppExit | null = null
@@ -100,7 +105,7 @@ export class AppInstance implements ExitReceiver {
   constructor(options: AppInstanceOptions, io: AppIo)
   constructor(options: AppInstanceOptions | AppInstanceInit, io?: AppIo) {
     this.#io = io ?? (options as AppInstanceInit)
-    this.label = options.label
+    this.#label = options.label
     this.#logger = options.logger
     const { application, scope } = options
     // A settled promise's reaction, not queueMicrotask (which makes an AsyncResource each).
@@ -114,6 +119,11 @@ export class AppInstance implements ExitReceiver {
     const receive = Object.assign(() => this.#receive(), { [kReceiveInto]: receiveInto })
     // Through kRunInto when the application has it: no promise chain for the connection's life.
     runApplication(application, scope, receive, (message: Message) => this.#send(message), this)
+  }
+
+  /** Names the connection in log lines: the options' `label`, else the io's. */
+  get label(): string {
+    return this.#label ?? this.#io.label ?? 'application'
   }
 
   /** The application returned (`ExitReceiver`, for `runApplication`). */

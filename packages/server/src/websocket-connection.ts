@@ -17,7 +17,6 @@ import { ClientLimits } from './client-limits.js'
 import type { ConnectionHost } from './connection-host.js'
 import type { Deadline } from './deadline-queue.js'
 import { destroyOnError, HeldSocket } from './held-socket.js'
-import { describePeer } from './scope.js'
 import { type LinkedWebSocket, linkEvents, type SocketEvents } from './socket-events.js'
 import { checkHeartbeat, type HeartbeatPeer, PEER_DEAD } from './websocket-heartbeat.js'
 import {
@@ -60,7 +59,6 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   #held: HeldSocket | null
   readonly #queue = new MessageQueue()
   readonly #instance: AppInstance
-  readonly #label: string
   #state: State = 'connecting'
   #ws: WebSocket | null = null
   #lifetimeTimer: NodeJS.Timeout | null = null
@@ -83,8 +81,6 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     this.#path = scope.path
     this.#client = scope.client
     this.#subprotocols = scope.subprotocols
-    // join() makes one flat string; a template literal would keep a tree of its parts.
-    this.#label = ['WebSocket ', req.url, ' from ', describePeer(req)].join('')
     const { options } = host.context
     this.#held = new HeldSocket(
       socket,
@@ -95,16 +91,25 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
         this.#finish(1006, '')
       },
       () =>
-        options.logger.warn(`${this.#label}: sent data before the handshake completed; dropped.`),
+        options.logger.warn(`${this.label}: sent data before the handshake completed; dropped.`),
     )
     host.deadlines.schedule(this, performance.now() + options.websocketConnectTimeoutMs)
     this.#instance = new AppInstance(
-      { application: host.context.application, scope, label: this.#label, logger: options.logger },
+      { application: host.context.application, scope, logger: options.logger },
       this,
     )
     host.context.registry.add(this.#instance)
     this.#log('WSCONNECTING')
     this.#queue.put({ type: 'websocket.connect' })
+  }
+
+  /**
+   * Names the connection in log lines, e.g. `WebSocket /ws/ from 127.0.0.1:5000` (the path
+   * without its query string; the client as the scope has it). Built when a line is written.
+   */
+  get label(): string {
+    const client = this.#client
+    return `WebSocket ${this.#path} from ${client ? `${client[0]}:${client[1]}` : 'unknown peer'}`
   }
 
   /** Graceful shutdown: a pending handshake is answered 503, an open socket closed with 1001. */
@@ -118,7 +123,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     const { options } = this.#host.context
     if (this.#state === 'connecting') {
       options.logger.warn(
-        `${this.#label}: the application did not accept or close within ` +
+        `${this.label}: the application did not accept or close within ` +
           `${options.websocketConnectTimeoutMs} ms; answered 504.`,
       )
       this.#refuse(504, 'Gateway Timeout')
@@ -129,7 +134,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     const wait = checkHeartbeat(this, ws, now, options.pingIntervalMs, options.pingTimeoutMs)
     if (wait === PEER_DEAD) {
       options.logger.warn(
-        `${this.#label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
+        `${this.label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
       )
       ws.terminate()
       return
@@ -203,7 +208,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   failed(error: Error & { code?: string }): void {
     const code = error.code ?? 'error'
     if (code.startsWith('WS_ERR_')) this.#failCode ??= failCodeOf(code)
-    this.#host.context.options.logger.warn(`${this.#label}: ${error.message} (${code}); closing.`)
+    this.#host.context.options.logger.warn(`${this.label}: ${error.message} (${code}); closing.`)
   }
 
   /** The socket closed. */
@@ -250,7 +255,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   /** Closes an open socket for the client's fault; the application is told the same code. */
   #fail(code: number, reason: string, problem: string): void {
     if (this.#state !== 'open') return
-    this.#host.context.options.logger.warn(`${this.#label}: ${problem}; closing with ${code}.`)
+    this.#host.context.options.logger.warn(`${this.label}: ${problem}; closing with ${code}.`)
     this.#failCode = code
     this.#close(code, reason)
   }
@@ -350,7 +355,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     const { maxBufferedBytes, logger } = this.#host.context.options
     if (maxBufferedBytes > 0 && ws.bufferedAmount > maxBufferedBytes) {
       logger.warn(
-        `${this.#label}: over ${maxBufferedBytes} bytes of output waiting for a slow client; closing with 1008.`,
+        `${this.label}: over ${maxBufferedBytes} bytes of output waiting for a slow client; closing with 1008.`,
       )
       this.#failCode = 1008
       this.#close(1008, 'Output buffer limit exceeded')
@@ -361,7 +366,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   #invalid(problem: string): Error {
     if (this.#state === 'connecting') {
       this.#host.context.options.logger.error(
-        `Application for ${this.#label} sent an invalid message during the handshake: ${problem}; answered 500.`,
+        `Application for ${this.label} sent an invalid message during the handshake: ${problem}; answered 500.`,
       )
       this.#refuse(500, 'Internal Server Error')
     }
@@ -372,7 +377,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   applicationExited(exit: AppExit): void {
     const { logger } = this.#host.context.options
     if (exit.kind === 'raised') {
-      logApplicationError(logger, this.#label, exit.error)
+      logApplicationError(logger, this.label, exit.error)
       if (this.#state === 'connecting') {
         if (isRouteNotFound(exit.error)) this.#refuse(404, 'Not Found')
         else this.#refuse(500, 'Internal Server Error')
@@ -381,7 +386,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     } else if (exit.kind === 'returned') {
       if (this.#state === 'connecting') {
         logger.error(
-          `Application for ${this.#label} returned without accepting or closing; answered 500.`,
+          `Application for ${this.label} returned without accepting or closing; answered 500.`,
         )
         this.#refuse(500, 'Internal Server Error')
       }
