@@ -88,7 +88,12 @@ const METHOD = `## Method
   fresh key prefix per server.
 - Each cell has a warm-up, then a fixed window; with several repeats the table shows the median.
   "server CPU" is the server processes' CPU over the window (100% = one core), "other CPU" is
-  whatever else on the machine ran meanwhile.`
+  whatever else on the machine ran meanwhile.
+- Each server is started just before its first cell (its memory is read on the fresh
+  process) and stays up, idle between its cells. The cells run scenario by scenario and,
+  within a scenario, repeat by repeat in server order (every server's first repeat, then
+  every server's second...), so the figures a ratio compares were measured seconds apart: a
+  slow spell of the machine lands on several servers' repeats rather than on all of one's.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {

@@ -158,27 +158,13 @@ function emptyResult(
   }
 }
 
-async function runScenario(
-  server: ServerSpec,
-  spec: ScenarioSpec,
-  servers: LaunchedServer[],
-  config: BenchConfig,
-): Promise<ScenarioResult> {
-  const targets: Target[] = servers.map((running) => ({
-    port: running.port,
-    protocol: server.protocol,
-  }))
-  const runs: Measurement[] = []
-  for (let repeat = 0; repeat < config.repeats; repeat++) {
-    const stopped = servers.find((running) => !running.running)
-    if (stopped !== undefined)
-      return emptyResult(server, spec, 'failed', `${stopped.name} exited: ${stopped.recentOutput}`)
-    await settle(servers, config.quietWaitMs)
-    // Memory is read on the first repeat only: later ones start from a heap the earlier grew.
-    runs.push(
-      await measureOnce(spec, servers, targets, config, spec.kind === 'connect' && repeat === 0),
-    )
-  }
+/** The targets a scenario's load generator is pointed at: one per process of the server. */
+function targetsOf(server: ServerSpec, running: LaunchedServer[]): Target[] {
+  return running.map((process) => ({ port: process.port, protocol: server.protocol }))
+}
+
+/** The cell of one server and scenario, from its repeats: the median rate and that repeat's figures. */
+function summarize(server: ServerSpec, spec: ScenarioSpec, runs: Measurement[]): ScenarioResult {
   const rates = runs.map((run) => run.load.rate)
   const chosen =
     runs.find((run) => run.load.rate === median(rates)) ??
@@ -212,6 +198,15 @@ async function runScenario(
   }
 }
 
+/** A server started for the run, with the repeats measured on it so far, by scenario. */
+type Contender = {
+  server: ServerSpec
+  running: LaunchedServer[]
+  runs: Map<string, Measurement[]>
+  /** Set once the server failed: its remaining cells fail with this reason. */
+  failure: string | null
+}
+
 async function requirementProblem(
   server: ServerSpec,
   config: BenchConfig,
@@ -241,7 +236,12 @@ export async function runSuite(
   const needsRedis = servers.some((server) => server.requires.includes('redis'))
   const redis = needsRedis && redisAvailable() ? await startRedis() : null
   const results: ScenarioResult[] = []
+  const contenders: Contender[] = []
   try {
+    // Each server is started just before its first cell (so every server's memory is read
+    // on an equally fresh process) and then stays up, idle between its cells, so that the
+    // servers' cells of one scenario run next to each other: a slow spell of this shared
+    // machine then falls on neighbouring cells of every server, not on one server's cell.
     for (const server of servers) {
       const applicable = specs.filter((spec) => server.runs(spec))
       if (applicable.length === 0) continue
@@ -252,6 +252,9 @@ export async function runSuite(
         log(`${server.label}: ${status}, ${problem}`)
         continue
       }
+      contenders.push({ server, running: [], runs: new Map(), failure: null })
+    }
+    const start = async (contender: Contender): Promise<void> => {
       const context = {
         python: config.python,
         serverCpus: config.serverCpus,
@@ -259,32 +262,69 @@ export async function runSuite(
         redisUrl: redis?.url ?? null,
         redisPrefix: `bench-${randomBytes(4).toString('hex')}`,
       }
-      const running: LaunchedServer[] = []
       try {
-        for (let index = 0; index < server.processes; index++)
-          running.push(await launch(server.launch(context)))
-        for (const spec of applicable) {
-          const result = await runScenario(server, spec, running, config)
-          results.push(result)
-          log(formatLogLine(result))
-        }
+        for (let index = 0; index < contender.server.processes; index++)
+          contender.running.push(await launch(contender.server.launch(context)))
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error)
-        for (const spec of applicable) {
-          if (
-            !results.some((result) => result.server === server.id && result.scenario === spec.id)
-          ) {
-            results.push(emptyResult(server, spec, 'failed', reason))
+        contender.failure = error instanceof Error ? error.message : String(error)
+        log(`${contender.server.label}: failed, ${contender.failure}`)
+      }
+    }
+    // Scenario by scenario, repeat by repeat, server by server. Memory is read on each
+    // server's first connect repeat, right after its process started (connect-idle runs first).
+    for (const spec of specs) {
+      const taking = contenders.filter((contender) => contender.server.runs(spec))
+      for (let repeat = 0; repeat < config.repeats; repeat++) {
+        for (const contender of taking) {
+          if (contender.running.length === 0 && contender.failure === null) await start(contender)
+          if (contender.failure !== null) continue
+          const stopped = contender.running.find((process) => !process.running)
+          if (stopped !== undefined) {
+            contender.failure = `${stopped.name} exited: ${stopped.recentOutput}`
+            continue
+          }
+          try {
+            await settle(contender.running, config.quietWaitMs)
+            const runs = contender.runs.get(spec.id) ?? []
+            contender.runs.set(spec.id, runs)
+            runs.push(
+              await measureOnce(
+                spec,
+                contender.running,
+                targetsOf(contender.server, contender.running),
+                config,
+                spec.kind === 'connect' && repeat === 0,
+              ),
+            )
+          } catch (error) {
+            contender.failure = error instanceof Error ? error.message : String(error)
           }
         }
-        log(`${server.label}: failed, ${reason}`)
-      } finally {
-        await Promise.all(running.map((process) => process.stop()))
+      }
+      for (const { server, runs, failure } of taking) {
+        const measured = runs.get(spec.id) ?? []
+        const result =
+          failure !== null && measured.length < config.repeats
+            ? emptyResult(server, spec, 'failed', failure)
+            : summarize(server, spec, measured)
+        results.push(result)
+        log(formatLogLine(result))
       }
     }
   } finally {
+    await Promise.all(
+      contenders.flatMap((contender) => contender.running.map((process) => process.stop())),
+    )
     await redis?.server.stop()
   }
+  // Reported server by server, in catalogue order (the order of the tables).
+  const serverOrder = (id: string): number => servers.findIndex((server) => server.id === id)
+  const specOrder = (id: string): number => specs.findIndex((spec) => spec.id === id)
+  results.sort(
+    (a, b) =>
+      serverOrder(a.server) - serverOrder(b.server) ||
+      specOrder(a.scenario) - specOrder(b.scenario),
+  )
   return {
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startMs,
