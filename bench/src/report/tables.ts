@@ -15,6 +15,13 @@ function ratioToRawWs(results: ScenarioResult[], row: ScenarioResult): string {
     : formatRatio(row.rate / base.rate)
 }
 
+/** How far apart the repeats were: highest minus lowest, over the median (blank for one repeat). */
+function spreadCell(row: ScenarioResult): string {
+  if (row.status !== 'ok' || row.rates.length < 2 || row.rate === 0) return ''
+  const spread = (Math.max(...row.rates) - Math.min(...row.rates)) / row.rate
+  return `${Math.round(spread * 100)}%`
+}
+
 function statusCell(row: ScenarioResult): string {
   if (row.status === 'ok') return row.generatorCpu >= SATURATED ? 'ok (generator-bound)' : 'ok'
   return `${row.status}: ${(row.reason ?? '').split('\n')[0]?.slice(0, 90) ?? ''}`
@@ -30,6 +37,7 @@ export function detailTable(results: ScenarioResult[]): {
     'scenario',
     'server',
     'rate',
+    'spread',
     'unit',
     'p50 ms',
     'p99 ms',
@@ -45,6 +53,7 @@ export function detailTable(results: ScenarioResult[]): {
     row.scenario,
     row.serverLabel,
     row.status === 'ok' ? formatRate(row.rate) : '-',
+    spreadCell(row),
     row.unit,
     row.status === 'ok' ? formatMs(row.p50Us) : '-',
     row.status === 'ok' ? formatMs(row.p99Us) : '-',
@@ -59,7 +68,22 @@ export function detailTable(results: ScenarioResult[]): {
   return {
     header,
     rows,
-    alignRight: [false, false, true, false, true, true, true, true, true, true, true, true, false],
+    alignRight: [
+      false,
+      false,
+      true,
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ],
   }
 }
 
