@@ -4,6 +4,7 @@ import type { ScenarioResult, SuiteResult } from '../suite/results.js'
 import { renderChart } from './chart.js'
 import { renderMarkdown } from './markdown.js'
 import { escapeXml } from './svg.js'
+import { detailTable } from './tables.js'
 import { checkTargets } from './targets.js'
 
 function cell(
@@ -82,6 +83,16 @@ describe('the report', () => {
     expect(svg.match(/<rect /g)?.length).toBe(6 + 2 + 1 + 4)
     expect(svg).not.toContain('>0</text>')
     expect(escapeXml('"<&>"')).toBe('&quot;&lt;&amp;&gt;&quot;')
+  })
+
+  it('shows how far apart the repeats were, blank for a single repeat or a failed cell', () => {
+    const table = detailTable([
+      cell('raw-ws', 'echo-64B-50x1', 100_000, { rates: [90_000, 100_000, 110_000] }),
+      cell('node-channels', 'echo-64B-50x1', 95_000),
+      cell('daphne', 'echo-64B-50x1', 0, { status: 'failed', rates: [0, 0, 10] }),
+    ])
+    const spread = table.header.indexOf('spread')
+    expect(table.rows.map((row) => row[spread])).toEqual(['20%', '', ''])
   })
 
   it('writes the page with the machine, the targets met or not, and every cell', () => {
