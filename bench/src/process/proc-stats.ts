@@ -1,10 +1,39 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 
 /** Clock ticks per second for /proc CPU times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
-/** CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat. */
+/** Whether this kernel keeps per-thread run times in nanoseconds (CONFIG_SCHED_INFO). */
+const HAS_SCHEDSTAT = existsSync('/proc/self/schedstat')
+
+/**
+ * CPU time (user + system) a process's live threads have used so far, in milliseconds.
+ * Read from each thread's /proc/<pid>/task/<tid>/schedstat, which counts nanoseconds: the
+ * tick counts in /proc/<pid>/stat move in 10 ms steps, too coarse for a short cell (a smoke
+ * run's connect cell can finish inside one tick). Falls back to the ticks where the kernel
+ * keeps no schedstat.
+ */
 export function cpuTimeMs(pid: number): number {
+  return HAS_SCHEDSTAT ? threadRunNanoseconds(pid) / 1e6 : tickCpuTimeMs(pid)
+}
+
+function threadRunNanoseconds(pid: number): number {
+  let total = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let line: string
+    try {
+      line = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')
+    } catch (error) {
+      // A thread that exited between the listing and the read used nothing more.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw error
+    }
+    total += Number(line.slice(0, line.indexOf(' ')))
+  }
+  return total
+}
+
+function tickCpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // The command name is in parentheses and may contain spaces: count fields after the last ")".
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

@@ -88,8 +88,9 @@ const METHOD = `## Method
   fresh key prefix per server.
 - Each cell has a warm-up, then a fixed window; with several repeats the table shows the
   median, and "spread" is the highest repeat minus the lowest, over that median. "server
-  CPU" is the server processes' CPU over the window (100% = one core), "other CPU" is
-  whatever else on the machine ran meanwhile.
+  CPU" is the server processes' CPU over the window (100% = one core; summed over their
+  threads' nanosecond run times in /proc), "other CPU" is whatever else on the machine ran
+  meanwhile.
 - Each server is started just before its first cell (its memory is read on the fresh
   process) and stays up, idle between its cells. The cells run scenario by scenario and,
   within a scenario, repeat by repeat in server order (every server's first repeat, then
