@@ -351,9 +351,10 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     const ws = this.#ws
     // Once its closing handshake began, ws drops what is sent; so does the server.
     if (ws === null || ws.readyState !== WebSocket.OPEN) return
-    this.#host.output.write(this.#socket, payload)
+    // What the socket holds unsent is ws's `bufferedAmount` (see websocket-output.ts).
+    const buffered = this.#host.output.write(this.#socket, payload)
     const { maxBufferedBytes, logger } = this.#host.context.options
-    if (maxBufferedBytes > 0 && ws.bufferedAmount > maxBufferedBytes) {
+    if (maxBufferedBytes > 0 && buffered > maxBufferedBytes) {
       logger.warn(
         `${this.label}: over ${maxBufferedBytes} bytes of output waiting for a slow client; closing with 1008.`,
       )

@@ -383,12 +383,13 @@ describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
     expect(seen.events).toEqual(['m:one', 'm:two', 'm:three', 'close:4001:done'])
   })
 
-  it("counts corked frames in ws's bufferedAmount, which maxBufferedBytes reads", async () => {
+  it("counts corked frames in ws's bufferedAmount, which write() returns for maxBufferedBytes", async () => {
     const { server, socket } = await wsPair()
     const batch = new OutputBatch()
     expect(server.bufferedAmount).toBe(0)
-    batch.write(socket, 'x'.repeat(1000))
-    batch.write(socket, new Uint8Array(100))
+    expect(batch.write(socket, 'x'.repeat(1000))).toBe(1004)
+    expect(server.bufferedAmount).toBe(1004)
+    expect(batch.write(socket, new Uint8Array(100))).toBe(1004 + 102)
     expect(server.bufferedAmount).toBe(1004 + 102)
     batch.flush()
     await new Promise((resolve) => setImmediate(resolve))

@@ -63,8 +63,12 @@ export class OutputBatch {
     return this.#corked.length
   }
 
-  /** Writes one message to `socket` as a text (string) or binary (Uint8Array) frame. */
-  write(socket: Writable, payload: string | Uint8Array): void {
+  /**
+   * Writes one message to `socket` as a text (string) or binary (Uint8Array) frame; returns
+   * the bytes the socket holds unsent afterwards (its `writableLength`, which is ws's
+   * `bufferedAmount`: see above).
+   */
+  write(socket: Writable, payload: string | Uint8Array): number {
     if (typeof payload === 'string') {
       const frame = this.#textFrame(payload)
       this.#cork(socket)
@@ -81,17 +85,18 @@ export class OutputBatch {
       // Uncopied, so it leaves now: the caller may reuse the array once the socket took it.
       socket.uncork()
       socket.cork()
-      return
+      return socket.writableLength
     } else {
       const frame = this.#binaryFrame(payload)
       this.#cork(socket)
       socket.write(frame)
     }
-    if (socket.writableLength >= EARLY_FLUSH_BYTES) {
-      // Large output leaves now, so corking never holds back more than a socket buffer's worth.
-      socket.uncork()
-      socket.cork()
-    }
+    const buffered = socket.writableLength
+    if (buffered < EARLY_FLUSH_BYTES) return buffered
+    // Large output leaves now, so corking never holds back more than a socket buffer's worth.
+    socket.uncork()
+    socket.cork()
+    return socket.writableLength
   }
 
   /**
@@ -207,7 +212,7 @@ export class OutputBatch {
 
 /** A frame about to be written to one more socket: a large text is then encoded once. */
 function shared(frame: Buffer | LargeText): Buffer | LargeText {
-  return frame instanceof LargeText ? frame.share() : frame
+  return frame instanceof Uint8Array ? frame : frame.share()
 }
 
 /** Keeps a frame for the rest of the turn, within the cache's bounds. */
