@@ -173,6 +173,24 @@ function noticeExample() {
   return { NoticeConsumer, postNotice }
 }
 
+function roomExample() {
+  // #region docs:consumers-relays
+  class RoomConsumer extends WebsocketConsumer {
+    override groups = ['room']
+
+    // Acts as a `chat_message(event)` handler that sends this frame.
+    static override relays = {
+      'chat.message': (event: Message) => ({ textData: String(event.text) }),
+    }
+
+    override async receive({ textData }: { textData?: string }): Promise<void> {
+      await this.channelLayer?.groupSend('room', { type: 'chat.message', text: textData })
+    }
+  }
+  // #endregion
+  return RoomConsumer
+}
+
 function boardExample() {
   // #region docs:consumers-json
   const move = z.object({ x: z.number().int().min(0).max(7), y: z.number().int().min(0).max(7) })
@@ -247,6 +265,20 @@ describe('docs/consumers.md', () => {
     expect(await client.receiveFrom()).toBe('Maintenance at 18:00.')
     await client.disconnect()
     expect(layer.groups.get('notices') ?? []).toEqual([])
+  })
+
+  it('RoomConsumer: a frame from one member is relayed to every member, itself included', async () => {
+    setChannelLayer(new InMemoryChannelLayer())
+    const RoomConsumer = roomExample()
+    const alice = new WebsocketCommunicator(RoomConsumer.asAsgi(), '/room/')
+    const bob = new WebsocketCommunicator(RoomConsumer.asAsgi(), '/room/')
+    expect(await alice.connect()).toEqual([true, null])
+    expect(await bob.connect()).toEqual([true, null])
+    await alice.sendTo({ textData: 'hello, room' })
+    expect(await alice.receiveFrom()).toBe('hello, room')
+    expect(await bob.receiveFrom()).toBe('hello, room')
+    await alice.disconnect()
+    await bob.disconnect()
   })
 
   it('BoardConsumer: validated moves, and refused frames answered without closing', async () => {

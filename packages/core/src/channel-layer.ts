@@ -1,3 +1,4 @@
+import type { RelayMemo } from './relay.js'
 import type { Message } from './types.js'
 
 /** Options for `ChannelLayer.receive()`. */
@@ -43,4 +44,11 @@ export interface ChannelReceiver {
   deliver(message: Message): void
   /** Takes the error that ended the receive (the layer was closed, a bad channel name). */
   fail(reason: unknown): void
+  /**
+   * Offered a group message before it is copied and delivered, by a layer that builds one
+   * `RelayMemo` per group send: sends what its consumer's relay makes of it straight to the
+   * client and returns true, or returns false to have it delivered as usual. The receiver
+   * keeps waiting either way, as if the message had not come (see `AsyncConsumer.relays`).
+   */
+  relay?(memo: RelayMemo): boolean
 }

@@ -5,6 +5,14 @@ import { dispatchTo } from './dispatch.js'
 import { StopConsumer } from './errors.js'
 import { getChannelLayer } from './layers/registry.js'
 import { Mailbox } from './mailbox.js'
+import { quoteValue } from './quote-value.js'
+import {
+  instanceRelayTable,
+  type RelayMemo,
+  type Relays,
+  type RelayTable,
+  relayTableOf,
+} from './relay.js'
 import { applicationOf, type ExitReceiver } from './run-into.js'
 import {
   type Application,
@@ -53,6 +61,32 @@ export class AsyncConsumer {
   /** Which configured channel layer instances use. Mirrors `channel_layer_alias`. */
   static channelLayerAlias: string = 'default'
 
+  /**
+   * Message types whose handler only sends the client what a function makes of the message:
+   * `{ 'chat.message': (event) => ... }` acts as a `chat_message` handler that sends the
+   * function's result (a frame for a `WebsocketConsumer`, content for a
+   * `JsonWebsocketConsumer`, an ASGI message here; see `relayMessage`). A group send then
+   * builds that once for all its members, and a member with nothing else to do (no handler
+   * running, nothing queued) sends it at once, without a copy of the message or a handler
+   * call: the layer's fast path (the in-memory layer has it). Otherwise it goes through the
+   * mailbox like any message. The function must depend on the message alone. Not in Channels.
+   */
+  static relays: Relays = {}
+
+  /** Turns what a relay returned into the ASGI message it sends: here the message itself. */
+  static relayMessage(output: unknown): Message {
+    if (
+      typeof output !== 'object' ||
+      output === null ||
+      typeof (output as { type?: unknown }).type !== 'string'
+    ) {
+      throw new TypeError(
+        `A relay must return a message with a string type, not ${quoteValue(output)}.`,
+      )
+    }
+    return output as Message
+  }
+
   /** The connection's scope, set before the first handler runs. */
   declare scope: Scope
   /** This instance's handle on the channel layer, or `null` when none is configured. */
@@ -97,6 +131,8 @@ export class AsyncConsumer {
   ): ConsumerApplication<TClass> {
     // biome-ignore lint/complexity/noThisInStatic lint/complexity/noUselessThisAlias: `this` is the subclass asAsgi() was called on.
     const consumerClass: TClass = this
+    // A bad `relays` declaration fails here, where the route is defined.
+    relayTableOf(consumerClass as unknown as typeof AsyncConsumer)
     const build = consumerClass as unknown as new (init: unknown) => AsyncConsumer
     const app = applicationOf((scope, receive, send, exit) =>
       new build(init).#run(scope, receive, send, exit),
@@ -209,6 +245,12 @@ export class AsyncConsumer {
   #open(receive: Receive, layer: ChannelLayer | null): void {
     const mailbox = new Mailbox()
     this.#mailbox = mailbox
+    const classRelays = relayTableOf(this.constructor as typeof AsyncConsumer)
+    const relays = classRelays === null ? null : instanceRelayTable(this, classRelays)
+    // A dispatch() override sees every message: nothing may go around it.
+    if (relays !== null && layer !== null && this.dispatch === baseDispatch) {
+      mailbox.relayer = (memo) => this.#relay(relays, memo)
+    }
     try {
       mailbox.addReceive(receive)
       if (layer !== null) mailbox.addLayer(layer, this.channelName)
@@ -262,6 +304,28 @@ export class AsyncConsumer {
       }
       if (!this.#handlerDone(null)) return
     }
+  }
+
+  /**
+   * Sends what this class's relay builds for a group message, while the instance sleeps (the
+   * mailbox checked it): returns false, to have the message delivered as usual, when the
+   * type is not relayed here, a send failed, or the build threw.
+   */
+  #relay(relays: RelayTable, memo: RelayMemo): boolean {
+    if (this.#sendFailure !== null) return false
+    const message = memo.builtFor(relays)
+    if (message === null) return false
+    const sent = this.#queueSend(identity, message)
+    if (sent !== sendDone) {
+      // No handler looks at a failed send while the instance sleeps: it ends here then.
+      // (The server's send is done at once: only other senders get here.)
+      sent.then(undefined, () => {
+        if (this.#mailbox?.asleep && this.#sendFailure !== null) {
+          this.#end(failureOf(this.#sendFailure.error))
+        }
+      })
+    }
+    return true
   }
 
   /** A handler settled (`thrown` when it failed): true when the next one may start now. */

@@ -94,6 +94,8 @@ export {
 } from './middleware/token-auth.js'
 export { WebsocketDenier } from './middleware/websocket-denier.js'
 export { quoteValue } from './quote-value.js'
+export type { Relay, Relays, RelayTable } from './relay.js'
+export { InvalidRelaysError, RelayMemo } from './relay.js'
 export type { ExitReceiver, RunInto } from './run-into.js'
 export { applicationOf, kRunInto, runApplication, runIntoOf } from './run-into.js'
 export type { StartStreamOptions } from './sse-consumer.js'

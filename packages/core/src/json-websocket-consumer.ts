@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { queueSend } from './consumer.js'
 import { quoteValue as quote } from './quote-value.js'
+import type { Message } from './types.js'
 import { WebsocketConsumer, type WebsocketFrame } from './websocket-consumer.js'
 
 /** The close code `receiveInvalid()` uses by default: 1003 for binary, 1007 for bad data. */
@@ -59,6 +60,12 @@ export class JsonWebsocketConsumer<TContent = unknown> extends WebsocketConsumer
       throw new TypeError(`Cannot encode ${quote(content)} as JSON.`)
     }
     return text
+  }
+
+  /** Turns the content a relay returned into a text frame, encoded with `encodeJson` (once per group send). */
+  static override relayMessage(content: unknown): Message {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass, whose encodeJson may be its own.
+    return { type: 'websocket.send', text: this.encodeJson(content) }
   }
 
   /**

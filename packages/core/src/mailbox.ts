@@ -1,4 +1,5 @@
 import type { ChannelLayer, ChannelReceiver } from './channel-layer.js'
+import type { RelayMemo } from './relay.js'
 import { kReceiveInto, type Message, type Receive, type ReceiveInto } from './types.js'
 
 /**
@@ -14,6 +15,8 @@ interface MailboxSource {
   held: Message | ReadFailure | null
   /** The next source with an item ready (the mailbox's field). */
   next: MailboxSource | null
+  /** Whether an item this source read may be on its way (a promise settling, a hand-over due). */
+  readonly pending: boolean
 }
 
 /** A layer with the in-memory layer's fast path (`InMemoryChannelLayer.receiveInto`). */
@@ -49,6 +52,11 @@ export class Mailbox {
   #layer: MailboxSource | null = null
   #wake: (() => void) | null = null
   #closed = false
+  /**
+   * Sends a relayed group message straight to the client, or returns false (set by a
+   * consumer whose class has relays; see `AsyncConsumer.relays`).
+   */
+  relayer: ((memo: RelayMemo) => boolean) | null = null
 
   /**
    * Reads the application's `receive()`, one event ahead: through the server's
@@ -104,6 +112,23 @@ export class Mailbox {
     this.#wake = wake
   }
 
+  /** Whether the reader sleeps: every message taken was handled, and nothing waits to be taken. */
+  get asleep(): boolean {
+    return this.#wake !== null
+  }
+
+  /**
+   * Offers a relayed group message (see `ChannelReceiver.relay`): taken only while the
+   * reader sleeps and no client event is on its way, so it overtakes nothing.
+   */
+  relay(memo: RelayMemo): boolean {
+    const relayer = this.relayer
+    if (relayer === null || this.#wake === null || this.#client === null || this.#client.pending) {
+      return false
+    }
+    return relayer(memo)
+  }
+
   /** Stops every source: reads in flight are given up and later results dropped. */
   close(): void {
     if (this.#closed) return
@@ -148,6 +173,8 @@ export class Mailbox {
 class ReceiveSource implements MailboxSource {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
+  /** A promise may have settled, its reaction still to come: this source cannot tell. */
+  readonly pending = true
   readonly #mailbox: Mailbox
   readonly #receive: Receive
   readonly #onMessage = (message: Message): void => this.#mailbox.deliver(this, message)
@@ -179,6 +206,8 @@ class ReceiveSource implements MailboxSource {
 class LayerReceiveSource implements MailboxSource {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
+  /** A promise may have settled, its reaction still to come: this source cannot tell. */
+  readonly pending = true
   readonly #mailbox: Mailbox
   readonly #layer: ChannelLayer
   readonly #channel: string
@@ -221,16 +250,21 @@ class LayerReceiveSource implements MailboxSource {
 abstract class PushSource implements MailboxSource, ChannelReceiver {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
-  readonly #mailbox: Mailbox
+  /** The mailbox this source queues in. */
+  protected readonly mailbox: Mailbox
   /** What was handed over, until the microtask queues it (one read: one at most). */
   #received: Message | ReadFailure | null = null
 
   constructor(mailbox: Mailbox) {
-    this.#mailbox = mailbox
+    this.mailbox = mailbox
   }
 
   abstract arm(): void
   abstract cancel(): void
+
+  get pending(): boolean {
+    return this.#received !== null
+  }
 
   deliver(message: Message): void {
     this.#received = message
@@ -246,8 +280,8 @@ abstract class PushSource implements MailboxSource, ChannelReceiver {
   handOver(): void {
     const received = this.#received
     this.#received = null
-    if (received instanceof ReadFailure) this.#mailbox.fail(this, received.reason)
-    else if (received !== null) this.#mailbox.deliver(this, received)
+    if (received instanceof ReadFailure) this.mailbox.fail(this, received.reason)
+    else if (received !== null) this.mailbox.deliver(this, received)
   }
 }
 
@@ -268,6 +302,10 @@ class ReceiveIntoSource extends PushSource {
 
   cancel(): void {
     this.#layer.cancelReceive(this.#channel, this)
+  }
+
+  relay(memo: RelayMemo): boolean {
+    return this.mailbox.relay(memo)
   }
 }
 

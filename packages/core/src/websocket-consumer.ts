@@ -46,6 +46,19 @@ export class WebsocketConsumer extends AsyncConsumer {
   /** Groups joined on connect (before `connect()` runs) and left on disconnect. */
   groups: string[] = []
 
+  /**
+   * Turns what a relay returned (`{ textData }` or `{ bytesData }`, as `send()` takes) into
+   * the `websocket.send` message it sends. A relay cannot close the connection.
+   */
+  static override relayMessage(output: unknown): Message {
+    if (typeof output !== 'object' || output === null || 'close' in output) {
+      throw new TypeError(
+        `A WebsocketConsumer relay must return { textData } or { bytesData }, not ${quote(output)}.`,
+      )
+    }
+    return sendMessage(output as WebsocketFrame)
+  }
+
   /** Handles `websocket.connect`: joins `groups`, then calls `connect()`. */
   async websocket_connect(_message: Message): Promise<void> {
     await this.#forEachGroup((layer, group, channel) => layer.groupAdd(group, channel))

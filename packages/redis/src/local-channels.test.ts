@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events'
 import type { Message } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
+import { GroupDelivery } from './group-delivery.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 
 function table(capacity = 3): { local: LocalChannels; overflowed: string[]; released: string[] } {
@@ -121,5 +122,44 @@ describe('LocalChannels', () => {
     const receiver = recorder()
     local.takeInto('p!a', receiver)
     expect(receiver.messages).toEqual([])
+  })
+
+  it('delivers a group message: a relaying receiver keeps waiting, every other member gets its own copy', () => {
+    const { local } = table()
+    const group = new GroupDelivery({ type: 'chat.message', tags: ['x'] })
+    let offers = 0
+    const relaying = Object.assign(recorder(), {
+      relay: () => {
+        offers += 1
+        return true
+      },
+    })
+    const declining = Object.assign(recorder(), { relay: () => false })
+    const plain = recorder()
+    local.takeInto('p!relaying', relaying)
+    local.takeInto('p!declining', declining)
+    local.takeInto('p!plain', plain)
+    local.open('p!buffered')
+    const now = Date.now()
+    for (const channel of ['p!relaying', 'p!declining', 'p!plain', 'p!buffered']) {
+      expect(local.deliverToMember(channel, group, later(), now, true)).toBe(true)
+    }
+    // Only known channels, with onlyKnown: nothing is made for a stranger.
+    expect(local.deliverToMember('p!stranger', group, later(), now, true)).toBe(false)
+    expect(local.has('p!stranger')).toBe(false)
+    expect(offers).toBe(1)
+    expect(relaying.messages).toEqual([])
+    expect(local.waitingOn('p!')).toBe(1)
+    expect(declining.messages).toEqual([{ type: 'chat.message', tags: ['x'] }])
+    expect(plain.messages).toEqual([{ type: 'chat.message', tags: ['x'] }])
+    expect(plain.messages[0]?.tags).not.toBe(declining.messages[0]?.tags)
+    const buffered = recorder()
+    local.takeInto('p!buffered', buffered)
+    expect(buffered.messages).toEqual([{ type: 'chat.message', tags: ['x'] }])
+    // Without onlyKnown, an unknown member channel is opened and buffers its copy.
+    expect(local.deliverToMember('p!new', group, later(), now, false)).toBe(true)
+    const fresh = recorder()
+    local.takeInto('p!new', fresh)
+    expect(fresh.messages).toEqual([{ type: 'chat.message', tags: ['x'] }])
   })
 })

@@ -1,4 +1,5 @@
-import type { Message } from '@node-channels/core'
+import type { Message, RelayMemo } from '@node-channels/core'
+import type { GroupDelivery } from './group-delivery.js'
 
 /** How a `LocalChannels` table bounds what it holds. */
 export interface LocalChannelsOptions {
@@ -35,6 +36,8 @@ interface WaiterCount {
 export interface LocalReceiver {
   deliver(message: Message): void
   fail(reason: unknown): void
+  /** Offered a group message instead of a copy: true when it relayed it and still waits (core's `ChannelReceiver.relay`). */
+  relay?(memo: RelayMemo): boolean
 }
 
 /**
@@ -156,30 +159,44 @@ export class LocalChannels {
    */
   deliver(channel: string, message: Message, expiresAt: number, now: number = Date.now()): void {
     this.#maybeSweep(now)
-    this.#deliverTo(this.#get(channel), channel, message, expiresAt, now)
+    this.#deliverTo(this.#get(channel), channel, message, null, expiresAt, now)
   }
 
-  /** `deliver()` to a channel known here; returns false, delivering nothing, for any other. */
-  deliverIfKnown(channel: string, message: Message, expiresAt: number, now: number): boolean {
+  /**
+   * `deliver()` of one group message to one member: a waiting receiver that relays it takes
+   * nothing more; any other gets `group.nextCopy()`. With `onlyKnown`, a channel not known
+   * here gets nothing, and false is returned.
+   */
+  deliverToMember(
+    channel: string,
+    group: GroupDelivery,
+    expiresAt: number,
+    now: number,
+    onlyKnown: boolean,
+  ): boolean {
     this.#maybeSweep(now)
-    const local = this.#channels.get(channel)
+    const local = onlyKnown ? this.#channels.get(channel) : this.#get(channel)
     if (local === undefined) return false
-    this.#deliverTo(local, channel, message, expiresAt, now)
+    this.#deliverTo(local, channel, null, group, expiresAt, now)
     return true
   }
 
+  /** Delivers `message`, or (when it is null) `group`'s relay or next copy. */
   #deliverTo(
     local: LocalChannel,
     channel: string,
-    message: Message,
+    message: Message | null,
+    group: GroupDelivery | null,
     expiresAt: number,
     now: number,
   ): void {
-    const waiter = local.waiters.shift()
-    if (waiter) {
-      local.waiting.count--
+    const waiter = local.waiters[0]
+    if (waiter !== undefined) {
       local.lastUsedAt = now
-      waiter.deliver(message)
+      if (group !== null && waiter.relay?.(group.memo) === true) return
+      local.waiters.shift()
+      local.waiting.count--
+      waiter.deliver(message ?? (group as GroupDelivery).nextCopy())
       return
     }
     // channels_redis' BoundedQueue drops the oldest instead; dropping the newest keeps a full
@@ -189,7 +206,7 @@ export class LocalChannels {
       local.overflowing = true
       return
     }
-    local.items.push({ message, expiresAt })
+    local.items.push({ message: message ?? (group as GroupDelivery).nextCopy(), expiresAt })
   }
 
   /** Waits for the next message on a channel; aborting the signal rejects with its reason. */

@@ -10,7 +10,7 @@ import {
 } from '@node-channels/core'
 import { z } from 'zod'
 import { RedisConnection } from './connection.js'
-import { decodedCopies } from './decoded-copies.js'
+import { GroupDelivery } from './group-delivery.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import {
   parsePubSubChannelLayerOptions,
@@ -239,7 +239,8 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
 
   /**
    * Routes a pub/sub message to the local channel, or to each local member of the group: a group
-   * message is decoded once, and each further member gets a plain copy (see `decodedCopies`).
+   * message is decoded once, and each further member gets a plain copy or, when its consumer
+   * relays the type, nothing to copy (see `GroupDelivery`).
    * Mirrors `_receive_message`.
    */
   #dispatch(name: string, payload: Buffer): void {
@@ -254,18 +255,16 @@ export class RedisPubSubChannelLayer implements ChannelLayer {
     const members = this.#groups.get(name)
     if (members === undefined) return
     // Decoded when the first member still known here is found: nothing is decoded for nobody.
-    let copyFor: ((index: number) => Message) | null = null
-    let delivered = 0
+    let group: GroupDelivery | null = null
     for (const channel of members) {
-      if (copyFor === null) {
+      if (group === null) {
         if (!this.#local.has(channel)) continue
         const message = this.#decode(name, payload)
         if (message === null) return
-        copyFor = decodedCopies(message)
+        group = new GroupDelivery(message)
       }
-      // One lookup per member: a copy made for a member no longer known here is dropped, and
-      // the next member gets a fresh one.
-      if (this.#local.deliverIfKnown(channel, copyFor(delivered), expiresAt, now)) delivered++
+      // A copy is made only for a member known here that takes it as a message.
+      this.#local.deliverToMember(channel, group, expiresAt, now, true)
     }
   }
 

@@ -1,5 +1,5 @@
 import { ChannelListCache } from './channel-list-cache.js'
-import { decodedCopies } from './decoded-copies.js'
+import { GroupDelivery } from './group-delivery.js'
 import type { LocalChannels } from './local-channels.js'
 import type { RedisLayerLogger } from './logger.js'
 import type { MessageSerializer } from './serializer.js'
@@ -31,7 +31,8 @@ export class QueueDispatcher {
   /**
    * Hands a message popped from the process queue `queue` (Redis key `key`) to each channel
    * named in its `__asgi_channel__`. A group message is decoded once, and each further
-   * channel gets a plain copy (see `decodedCopies`).
+   * channel gets a plain copy or, when its consumer relays the type, nothing to copy (see
+   * `GroupDelivery`).
    */
   dispatchLocal(key: string, queue: string, member: Buffer, score: number): void {
     const { serializer, local, expiryMs, logger } = this.#options
@@ -48,12 +49,10 @@ export class QueueDispatcher {
       if (this.#belongs(channels, queue, key)) local.deliver(channels, message, expiresAt, now)
       return
     }
-    const copyFor = decodedCopies(message)
-    let delivered = 0
+    const group = new GroupDelivery(message)
     for (const channel of channels) {
       if (this.#belongs(channel, queue, key)) {
-        local.deliver(channel, copyFor(delivered), expiresAt, now)
-        delivered++
+        local.deliverToMember(channel, group, expiresAt, now, false)
       }
     }
   }

@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto'
 import { z } from 'zod'
 import type { ChannelLayer, ChannelReceiver, ReceiveOptions } from '../channel-layer.js'
 import { ChannelFull, InvalidChannelLayerError } from '../errors.js'
+import { RelayMemo } from '../relay.js'
 import type { Message } from '../types.js'
 import { CapacityTable, type ChannelCapacity } from './capacity.js'
 import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
@@ -29,6 +30,13 @@ const optionsSchema = z.strictObject({
 interface Entry {
   expiresAt: number
   message: Message
+}
+
+/** A group's members as of one epoch: its channels, oldest member first, and their queues. */
+interface Roster {
+  readonly epoch: number
+  readonly channels: readonly string[]
+  readonly queues: readonly (ChannelQueue | undefined)[]
 }
 
 /** One channel: queued messages, or receivers waiting for the next one. */
@@ -62,6 +70,10 @@ export class InMemoryChannelLayer implements ChannelLayer {
   readonly #capacities: CapacityTable
   #channels = new Map<string, ChannelQueue>()
   #groups = new Map<string, Map<string, number>>()
+  /** Each group's roster as of its last send (see `#rosterOf`), by its members map. */
+  #rosters = new WeakMap<Map<string, number>, Roster>()
+  /** Counts changes to the channel table and to memberships: a roster of an older epoch is stale. */
+  #epoch = 0
   /** The earliest time a queued message or a group membership can expire: cleaning before it is useless. */
   #nextExpiryAt = Number.POSITIVE_INFINITY
   #closed = false
@@ -214,6 +226,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     }
     // Re-adding refreshes the membership: delete first so iteration order stays "oldest first".
     members.delete(channel)
+    this.#epoch += 1
     const now = Date.now()
     members.set(channel, now)
     this.#nextExpiryAt = Math.min(this.#nextExpiryAt, now + this.groupExpiryMs)
@@ -225,7 +238,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     requireValidGroupName(group)
     const members = this.#groups.get(group)
     if (!members) return
-    members.delete(channel)
+    if (members.delete(channel)) this.#epoch += 1
     if (members.size === 0) this.#groups.delete(group)
   }
 
@@ -240,16 +253,42 @@ export class InMemoryChannelLayer implements ChannelLayer {
     const members = this.#groups.get(group)
     if (!members) return
     const now = Date.now()
-    const last = members.size - 1
-    const kind = last > 0 ? copyKindOf(first) : 'clone'
-    let index = 0
-    for (const channel of members.keys()) {
+    const kind = members.size > 1 ? copyKindOf(first) : 'clone'
+    const { channels, queues } = this.#rosterOf(members)
+    const epoch = this.#epoch
+    const last = channels.length - 1
+    let memo: RelayMemo | null = null
+    for (let i = 0; i <= last; i++) {
+      const channel = channels[i] as string
+      // The roster's queue holds while no channel opened or closed since (a relay may have).
+      const queue = this.#epoch === epoch ? queues[i] : this.#channels.get(channel)
+      // A waiting consumer that relays this type sends it on without a copy of its own.
+      const reader = queue?.reader
+      if (reader?.relay !== undefined && queue?.readerWaits === true) {
+        memo ??= new RelayMemo(first, (copy) => copyAgain(copy, kind))
+        if (reader.relay(memo)) continue
+      }
       // The first copy goes to the last member, once every other copy was made from it.
-      const copy = index === last ? first : copyAgain(first, kind)
-      index += 1
+      const copy = i === last ? first : copyAgain(first, kind)
       // ChannelFull is never raised by groupSend: a full member simply misses the message.
-      this.#deliver(channel, copy, now)
+      this.#deliver(channel, copy, now, queue)
     }
+  }
+
+  /**
+   * A group's members and their channels' queues (undefined: none open), as arrays: built
+   * again only once a channel opened or closed, or a membership changed, since the last
+   * group send (a steady group's send then looks nothing up).
+   */
+  #rosterOf(members: Map<string, number>): Roster {
+    const known = this.#rosters.get(members)
+    if (known !== undefined && known.epoch === this.#epoch) return known
+    const channels = [...members.keys()]
+    const table = this.#channels
+    const queues = channels.map((channel) => table.get(channel))
+    const roster = { epoch: this.#epoch, channels, queues }
+    this.#rosters.set(members, roster)
+    return roster
   }
 
   async flush(): Promise<void> {
@@ -259,6 +298,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
       if (queue.waiters.length === 0 && !queue.readerWaits) this.#channels.delete(name)
     }
     this.#groups = new Map()
+    this.#epoch += 1
     this.#nextExpiryAt = Number.POSITIVE_INFINITY
   }
 
@@ -275,11 +315,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
       for (const waiter of queue.waiters.splice(0)) waiter.fail(error)
     }
     this.#channels = new Map()
+    this.#epoch += 1
   }
 
-  /** Hands a message to a waiting receiver or queues it; false when the channel is full. */
-  #deliver(channel: string, message: Message, now: number): boolean {
-    const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
+  /** Hands a message to a waiting receiver or queues it (in `known`, the channel's queue when the caller has it); false when the channel is full. */
+  #deliver(channel: string, message: Message, now: number, known?: ChannelQueue): boolean {
+    const queue = known ?? this.#channels.get(channel) ?? this.#openChannel(channel)
     const { reader } = queue
     if (reader !== null && queue.readerWaits) {
       queue.readerWaits = false
@@ -303,6 +344,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   #openChannel(channel: string): ChannelQueue {
     const queue = new ChannelQueue()
     this.#channels.set(channel, queue)
+    this.#epoch += 1
     return queue
   }
 
@@ -314,6 +356,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
       this.#channels.get(channel) === queue
     ) {
       this.#channels.delete(channel)
+      this.#epoch += 1
     }
   }
 
@@ -340,7 +383,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     const joinedBefore = now - this.groupExpiryMs
     for (const [group, members] of this.#groups) {
       for (const [channel, joinedAt] of members) {
-        if (joinedAt < joinedBefore) members.delete(channel)
+        if (joinedAt < joinedBefore && members.delete(channel)) this.#epoch += 1
         else next = Math.min(next, joinedAt + this.groupExpiryMs)
       }
       // Unlike Channels, a group emptied by expiry is removed too, so groups never leak.
@@ -351,7 +394,9 @@ export class InMemoryChannelLayer implements ChannelLayer {
 
   #removeFromGroups(channel: string): void {
     for (const [group, members] of this.#groups) {
-      if (members.delete(channel) && members.size === 0) this.#groups.delete(group)
+      if (!members.delete(channel)) continue
+      this.#epoch += 1
+      if (members.size === 0) this.#groups.delete(group)
     }
   }
 

@@ -1,8 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ChannelReceiver } from '../channel-layer.js'
 import { InvalidChannelLayerError } from '../errors.js'
+import { RelayEntry, type RelayMemo, type RelayTable } from '../relay.js'
 import type { Message } from '../types.js'
 import { InMemoryChannelLayer } from './in-memory-layer.js'
+
+/** A relay table relaying m.two as a message of type "relayed". */
+const table: RelayTable = new Map([
+  [
+    'm.two',
+    new RelayEntry(
+      { name: 'Relaying', prototype: {}, relays: {}, relayMessage: (output) => output as Message },
+      'm_two',
+      () => ({ type: 'relayed' }),
+    ),
+  ],
+])
 
 // The consumers' fast path: receiveInto()/cancelReceive(), and the per-member copies of
 // groupSend(). The channel layer contract (packages/testing) covers the rest.
@@ -214,5 +227,74 @@ describe('InMemoryChannelLayer.groupSend copies', () => {
       expect(1 in message.sparse).toBe(false)
       expect(message.tagged.label).toBe('extra')
     }
+  })
+})
+
+describe('InMemoryChannelLayer.groupSend: the group roster kept between sends', () => {
+  it('follows members joining and leaving, and channels closing and opening, between sends', async () => {
+    const a = recorder()
+    const b = recorder()
+    await layer.groupAdd('g', 'a')
+    await layer.groupAdd('g', 'b')
+    layer.receiveInto('a', a)
+    layer.receiveInto('b', b)
+    await layer.groupSend('g', { type: 'm.one' })
+    expect([a.got.length, b.got.length]).toEqual([1, 1])
+    // b leaves; a joins again (its membership refreshed: still one delivery).
+    await layer.groupDiscard('g', 'b')
+    await layer.groupAdd('g', 'a')
+    layer.receiveInto('a', a)
+    layer.receiveInto('b', b)
+    await layer.groupSend('g', { type: 'm.two' })
+    expect(a.got).toEqual([{ type: 'm.one' }, { type: 'm.two' }])
+    expect(b.got).toEqual([{ type: 'm.one' }])
+    // a's reader (not waiting: it was just handed m.two) goes away, which releases the
+    // channel; then a new one reads it.
+    expect(layer.cancelReceive('a', a)).toBe(false)
+    expect(layer.channels.has('a')).toBe(false)
+    const again = recorder()
+    layer.receiveInto('a', again)
+    await layer.groupSend('g', { type: 'm.three' })
+    expect(again.got).toEqual([{ type: 'm.three' }])
+    expect(a.got).toHaveLength(2)
+    // A member with no reader gets it queued; a channel that joined since gets it too.
+    await layer.groupAdd('g', 'c')
+    await layer.groupSend('g', { type: 'm.four' })
+    const c = recorder()
+    layer.receiveInto('c', c)
+    expect(c.got).toEqual([{ type: 'm.four' }])
+    layer.receiveInto('a', again)
+    expect(again.got).toEqual([{ type: 'm.three' }, { type: 'm.four' }])
+  })
+
+  it('follows a flush between sends', async () => {
+    const a = recorder()
+    await layer.groupAdd('g', 'a')
+    layer.receiveInto('a', a)
+    await layer.groupSend('g', { type: 'm.one' })
+    await layer.flush()
+    layer.receiveInto('a', a)
+    await layer.groupSend('g', { type: 'm.two' })
+    expect(a.got).toEqual([{ type: 'm.one' }])
+    await layer.groupAdd('g', 'a')
+    await layer.groupSend('g', { type: 'm.three' })
+    expect(a.got).toEqual([{ type: 'm.one' }, { type: 'm.three' }])
+  })
+  it('offers a relay to a reader whose channel opened after the last send', async () => {
+    await layer.groupAdd('g', 'late')
+    await layer.groupSend('g', { type: 'm.one' })
+    const offered: string[] = []
+    const late = Object.assign(recorder(), {
+      relay: (memo: RelayMemo) => {
+        offered.push(String(memo.builtFor(table)?.type))
+        return true
+      },
+    })
+    // The queued message is handed over at once; the next send finds the reader waiting.
+    layer.receiveInto('late', late)
+    layer.receiveInto('late', late)
+    await layer.groupSend('g', { type: 'm.two' })
+    expect(late.got).toEqual([{ type: 'm.one' }])
+    expect(offered).toEqual(['relayed'])
   })
 })
