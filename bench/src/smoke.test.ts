@@ -86,7 +86,7 @@ describe('the benchmark in smoke mode', () => {
         expect(server.requires.some((need) => need === 'python' || need === 'redis')).toBe(true)
       }
     }
-    const mustRun = ['raw-ws', 'raw-ws-cork', 'socket.io', 'node-channels']
+    const mustRun = ['raw-ws', 'raw-ws-cork', 'socket.io', 'node-channels', 'node-channels-relays']
     for (const id of mustRun) {
       expect(
         run.suite.results

@@ -65,7 +65,11 @@ const METHOD = `## Method
   \`/broadcast/\` joins one group; a message from any member is sent to every member (Channels:
   \`group_add\` in \`connect\`, \`group_send\` in \`receive\`, a \`chat_message\` handler sending to the
   client; socket.io: a room; raw ws: a \`Set\`). The frame-once + cork server frames each
-  broadcast once and corks every socket until \`setImmediate\`.
+  broadcast once and corks every socket until \`setImmediate\`. The node-channels "relays"
+  servers are the same program with \`chat.message\` declared as a relay
+  (\`static relays = { 'chat.message': (event) => ({ textData: event.text }) }\`) instead of the
+  \`chat_message\` handler: a group send builds the frame once, and idle members send it
+  without running a handler (docs/consumers.md, "Relays").
 - Echo: N clients each keep K messages outstanding and send the next as each echo arrives;
   the rate is echoes received per second, the latency the round trip.
 - Broadcast: receivers connect (split evenly over the two processes in the cross-process

@@ -177,6 +177,16 @@ export const SERVERS: ServerSpec[] = [
     launch: nodeProgram('node-channels', 'memory'),
   },
   {
+    id: 'node-channels-relays',
+    label: 'node-channels, in-memory, relays',
+    family: 'node-channels',
+    protocol: 'plain',
+    processes: 1,
+    requires: ['node-channels'],
+    runs: broadcastOnly,
+    launch: nodeProgram('node-channels', 'memory-relays'),
+  },
+  {
     id: 'node-channels-redis',
     label: 'node-channels, RedisChannelLayer, 2 procs',
     family: 'node-channels',
@@ -195,6 +205,26 @@ export const SERVERS: ServerSpec[] = [
     requires: ['node-channels', 'redis'],
     runs: broadcastOnly,
     launch: nodeProgram('node-channels', 'redis-pubsub'),
+  },
+  {
+    id: 'node-channels-redis-relays',
+    label: 'node-channels, RedisChannelLayer, relays, 2 procs',
+    family: 'node-channels',
+    protocol: 'plain',
+    processes: 2,
+    requires: ['node-channels', 'redis'],
+    runs: broadcastOnly,
+    launch: nodeProgram('node-channels', 'redis-relays'),
+  },
+  {
+    id: 'node-channels-redis-pubsub-relays',
+    label: 'node-channels, RedisPubSubChannelLayer, relays, 2 procs',
+    family: 'node-channels',
+    protocol: 'plain',
+    processes: 2,
+    requires: ['node-channels', 'redis'],
+    runs: broadcastOnly,
+    launch: nodeProgram('node-channels', 'redis-pubsub-relays'),
   },
 ]
 

@@ -15,7 +15,8 @@ import { announceReady, installHooks, type ProgramOptions, programOptions } from
  * node-channels doing the benchmark's work, written as the Channels tutorial writes it:
  * `/echo/` sends every frame back; `/broadcast/` joins one group in `connect()`,
  * `groupSend`s every frame to it, and the `chat_message` handler sends it to the client.
- * `--variant` picks the layer: `memory`, `redis` (RedisChannelLayer) or `redis-pubsub`.
+ * `--variant` picks the layer: `memory`, `redis` (RedisChannelLayer) or `redis-pubsub`;
+ * with `-relays` appended, `chat.message` is declared as a relay instead of handled.
  * Server defaults otherwise, except the two limits noted at `serve()` below.
  */
 const GROUP = 'bench'
@@ -53,25 +54,37 @@ class ChatConsumer extends WebsocketConsumer {
   }
 }
 
-function channelLayer(options: ProgramOptions): ChannelLayer {
-  if (options.variant === 'memory') return new InMemoryChannelLayer()
+/** The same chat, relaying `chat.message` to the client instead of handling it. */
+class RelayingChatConsumer extends ChatConsumer {
+  static override relays = {
+    'chat.message': (event: Message) => ({ textData: String(event.text) }),
+  }
+}
+
+const RELAYS = '-relays'
+
+function channelLayer(options: ProgramOptions, variant: string): ChannelLayer {
+  if (variant === 'memory') return new InMemoryChannelLayer()
   if (options.redisUrl === null) {
-    throw new TypeError(`The ${JSON.stringify(options.variant)} variant needs --redis-url.`)
+    throw new TypeError(`The ${JSON.stringify(variant)} variant needs --redis-url.`)
   }
   const redisOptions = { hosts: [options.redisUrl], prefix: options.redisPrefix }
-  if (options.variant === 'redis') return new RedisChannelLayer(redisOptions)
-  if (options.variant === 'redis-pubsub') return new RedisPubSubChannelLayer(redisOptions)
+  if (variant === 'redis') return new RedisChannelLayer(redisOptions)
+  if (variant === 'redis-pubsub') return new RedisPubSubChannelLayer(redisOptions)
   throw new TypeError(
-    `--variant must be memory, redis or redis-pubsub, got ${JSON.stringify(options.variant)}.`,
+    `--variant must be memory, redis or redis-pubsub (each optionally with ${RELAYS}), got ${JSON.stringify(options.variant)}.`,
   )
 }
 
 const options = programOptions()
-setChannelLayer(channelLayer(options))
+const relaying = options.variant.endsWith(RELAYS)
+setChannelLayer(
+  channelLayer(options, relaying ? options.variant.slice(0, -RELAYS.length) : options.variant),
+)
 const application = ProtocolTypeRouter({
   websocket: URLRouter([
     path('echo/', EchoConsumer.asAsgi()),
-    path('broadcast/', ChatConsumer.asAsgi()),
+    path('broadcast/', (relaying ? RelayingChatConsumer : ChatConsumer).asAsgi()),
   ]),
 })
 const handle = await serve(application, {
