@@ -173,6 +173,11 @@ export class AsyncConsumer {
     } catch (error) {
       return this.#failedSend(error)
     }
+    return this.#queueBuilt(send, message)
+  }
+
+  /** `#queueSend` of a message already built, with the instance's `send`. */
+  #queueBuilt(send: Send, message: Message): Promise<void> {
     const outbox = this.#outbox
     let sent: Promise<void>
     if (outbox === null) {
@@ -312,10 +317,11 @@ export class AsyncConsumer {
    * type is not relayed here, a send failed, or the build threw.
    */
   #relay(relays: RelayTable, memo: RelayMemo): boolean {
-    if (this.#sendFailure !== null) return false
+    const send = this.#send
+    if (this.#sendFailure !== null || send === null) return false
     const message = memo.builtFor(relays)
     if (message === null) return false
-    const sent = this.#queueSend(identity, message)
+    const sent = this.#queueBuilt(send, message)
     if (sent !== sendDone) {
       // No handler looks at a failed send while the instance sleeps: it ends here then.
       // (The server's send is done at once: only other senders get here.)
