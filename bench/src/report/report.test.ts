@@ -4,7 +4,7 @@ import type { ScenarioResult, SuiteResult } from '../suite/results.js'
 import { renderChart } from './chart.js'
 import { renderMarkdown } from './markdown.js'
 import { escapeXml } from './svg.js'
-import { detailTable } from './tables.js'
+import { detailTable, targetTable } from './tables.js'
 import { checkTargets } from './targets.js'
 
 function cell(
@@ -87,6 +87,27 @@ describe('the report', () => {
     expect(svg.match(/<rect /g)?.length).toBe(7 + 2 + 1 + 4)
     expect(svg).not.toContain('>0</text>')
     expect(escapeXml('"<&>"')).toBe('&quot;&lt;&amp;&gt;&quot;')
+  })
+
+  it('never shows a missed target with the ratio it needed', () => {
+    const rows = targetTable(
+      checkTargets([
+        cell('raw-ws', 'broadcast-paced', 100_000),
+        cell('node-channels', 'broadcast-paced', 89_960),
+        cell('socket.io-redis', 'broadcast-paced', 100_000),
+        cell('node-channels-redis', 'broadcast-paced', 99_960),
+        cell('raw-ws', 'connect-idle', 100, { memoryPerConnectionKiB: 10 }),
+        cell('node-channels', 'connect-idle', 100, { memoryPerConnectionKiB: 13.004 }),
+      ]),
+    ).rows
+    const ratioOf = (target: string, ours: string): string | undefined =>
+      rows.find((row) => row[0]?.startsWith(target) && row[2]?.startsWith(`${ours}:`))?.[4]
+    expect(ratioOf('in-memory broadcast, paced', 'node-channels')).toBe('0.899x')
+    expect(ratioOf('Redis cross-process broadcast >= socket.io', 'node-channels-redis')).toBe(
+      '0.999x',
+    )
+    expect(ratioOf('memory', 'node-channels')).toBe('1.301x')
+    expect(ratioOf('connection setup', 'node-channels')).toBe('1.00x')
   })
 
   it('shows how far apart the repeats were, blank for a single repeat or a failed cell', () => {

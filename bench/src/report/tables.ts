@@ -117,6 +117,17 @@ export function summaryTable(results: ScenarioResult[]): {
   return { header, rows, alignRight: header.map((_, column) => column > 0) }
 }
 
+/**
+ * A target's ratio; where two decimals would read as the required value while the target is
+ * missed, three, rounded away from it (0.9996 against ">= 1.00x" reads 0.999x, not 1.00x).
+ */
+function targetRatio(ratio: number, check: TargetCheck): string {
+  const shown = formatRatio(ratio)
+  if (check.met !== false || shown !== formatRatio(check.required)) return shown
+  const round = check.comparison === '>=' ? Math.floor : Math.ceil
+  return `${round(ratio * 1000) / 1000}x`
+}
+
 /** The targets of issue 8: ours, the reference, the ratio, and whether it is met. */
 export function targetTable(checks: TargetCheck[]): {
   header: string[]
@@ -131,7 +142,7 @@ export function targetTable(checks: TargetCheck[]): {
     check.scenario,
     value(check.ours, check.oursValue),
     value(check.reference, check.referenceValue),
-    check.ratio === null ? 'n/a' : formatRatio(check.ratio),
+    check.ratio === null ? 'n/a' : targetRatio(check.ratio, check),
     `${check.comparison} ${formatRatio(check.required)}`,
     check.met === null ? 'not measured' : check.met ? 'yes' : 'NO',
   ])
