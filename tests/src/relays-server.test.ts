@@ -49,6 +49,19 @@ class HandlingChat extends Chat {
   }
 }
 
+/** Serves each consumer class at `/<name>/` until the test ends; returns the ws:// base URL. */
+async function serveRoutes(routes: Record<string, typeof Chat>): Promise<string> {
+  const application = ProtocolTypeRouter({
+    websocket: URLRouter(
+      Object.entries(routes).map(([name, consumer]) => path(`${name}/`, consumer.asAsgi())),
+    ),
+  })
+  const quiet = { debug() {}, warn() {}, error() {} }
+  const handle = await serve(application, { host: '127.0.0.1', port: 0, logger: quiet })
+  onTestFinished(() => handle.close())
+  return handle.url.replace('http', 'ws')
+}
+
 /** Opens a client and collects its frames. */
 async function client(url: string): Promise<{ ws: WebSocket; frames: string[] }> {
   const ws = new WebSocket(url)
@@ -73,16 +86,7 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 describe('relays behind the server', () => {
   it('deliver every group message in order, to relaying and handling members alike', async () => {
     setChannelLayer(new InMemoryChannelLayer())
-    const application = ProtocolTypeRouter({
-      websocket: URLRouter([
-        path('relay/', RelayingChat.asAsgi()),
-        path('handle/', HandlingChat.asAsgi()),
-      ]),
-    })
-    const quiet = { debug() {}, warn() {}, error() {} }
-    const handle = await serve(application, { host: '127.0.0.1', port: 0, logger: quiet })
-    onTestFinished(() => handle.close())
-    const base = handle.url.replace('http', 'ws')
+    const base = await serveRoutes({ relay: RelayingChat, handle: HandlingChat })
     const clients = await Promise.all([
       client(`${base}/relay/`),
       client(`${base}/relay/`),
@@ -143,17 +147,7 @@ describe.skipIf(!redisAvailable).each([
     })
     setChannelLayer(a, 'a')
     setChannelLayer(b, 'b')
-    const application = ProtocolTypeRouter({
-      websocket: URLRouter([
-        path('a/', RelayingOnA.asAsgi()),
-        path('b/', RelayingOnB.asAsgi()),
-        path('send/', SenderOnA.asAsgi()),
-      ]),
-    })
-    const quiet = { debug() {}, warn() {}, error() {} }
-    const handle = await serve(application, { host: '127.0.0.1', port: 0, logger: quiet })
-    onTestFinished(() => handle.close())
-    const base = handle.url.replace('http', 'ws')
+    const base = await serveRoutes({ a: RelayingOnA, b: RelayingOnB, send: SenderOnA })
     const members = await Promise.all(
       ['a', 'a', 'b', 'b', 'b'].map((route) => client(`${base}/${route}/`)),
     )

@@ -6,13 +6,7 @@ import { StopConsumer } from './errors.js'
 import { getChannelLayer } from './layers/registry.js'
 import { Mailbox } from './mailbox.js'
 import { quoteValue } from './quote-value.js'
-import {
-  instanceRelayTable,
-  type RelayMemo,
-  type Relays,
-  type RelayTable,
-  relayTableOf,
-} from './relay.js'
+import { type RelayMemo, type Relays, type RelayTable, relayTableOf } from './relay.js'
 import { applicationOf, type ExitReceiver } from './run-into.js'
 import {
   type Application,
@@ -66,10 +60,11 @@ export class AsyncConsumer {
    * `{ 'chat.message': (event) => ... }` acts as a `chat_message` handler that sends the
    * function's result (a frame for a `WebsocketConsumer`, content for a
    * `JsonWebsocketConsumer`, an ASGI message here; see `relayMessage`). A group send then
-   * builds that once for all its members, and a member with nothing else to do (no handler
-   * running, nothing queued) sends it at once, without a copy of the message or a handler
-   * call: the layer's fast path (the in-memory layer has it). Otherwise it goes through the
-   * mailbox like any message. The function must depend on the message alone. Not in Channels.
+   * builds that once for all the members of a class, and a member with nothing else to do
+   * (no handler running, nothing queued) sends it at once, without a copy of the message or
+   * a handler call (the in-memory and Redis layers offer this). Otherwise it goes through
+   * the mailbox like any message. The function must depend on the message alone. Not in
+   * Channels.
    */
   static relays: Relays = {}
 
@@ -250,8 +245,7 @@ export class AsyncConsumer {
   #open(receive: Receive, layer: ChannelLayer | null): void {
     const mailbox = new Mailbox()
     this.#mailbox = mailbox
-    const classRelays = relayTableOf(this.constructor as typeof AsyncConsumer)
-    const relays = classRelays === null ? null : instanceRelayTable(this, classRelays)
+    const relays = relayTableOf(this.constructor as typeof AsyncConsumer)?.forInstance(this) ?? null
     // A dispatch() override sees every message: nothing may go around it.
     if (relays !== null && layer !== null && this.dispatch === baseDispatch) {
       mailbox.relayer = (memo) => this.#relay(relays, memo)

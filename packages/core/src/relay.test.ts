@@ -105,7 +105,7 @@ class RelayChat extends WebsocketConsumer {
 describe('AsyncConsumer.relays: the declaration', () => {
   it('installs a handler named for each type, which sends what the relay makes', async () => {
     const table = relayTableOf(RelayChat)
-    expect([...(table?.keys() ?? [])]).toEqual(['chat.message'])
+    expect(table?.types).toEqual(['chat.message'])
     expect(typeof (RelayChat.prototype as unknown as Record<string, unknown>).chat_message).toBe(
       'function',
     )
@@ -166,7 +166,7 @@ describe('AsyncConsumer.relays: the declaration', () => {
     class Relayed extends Plain {
       static override relays = { 'chat.message': () => ({ textData: 'x' }) }
     }
-    expect([...(relayTableOf(Relayed)?.keys() ?? [])]).toEqual(['chat.message'])
+    expect(relayTableOf(Relayed)?.types).toEqual(['chat.message'])
     expect(relayTableOf(Plain)).toBeNull()
   })
 })
@@ -333,6 +333,37 @@ describe('AsyncConsumer.relays: a group send', () => {
     await layer.groupSend('room', { type: 'chat.message', text: 'héllo' })
     for (const member of members) expect(member.texts).toEqual(['{"message":"héllo"}'])
     expect(encoded).toBe(1)
+  })
+
+  it('finishes a relay with the member’s own class, once per class in the group', async () => {
+    useLayer()
+    let built = 0
+    class JsonRoom extends JsonWebsocketConsumer {
+      override groups = ['room']
+      static override relays = {
+        'chat.message': (event: Message) => {
+          built += 1
+          return { message: event.text }
+        },
+      }
+    }
+    class ShoutingRoom extends JsonRoom {
+      static override encodeJson(content: unknown): string {
+        return JsonWebsocketConsumer.encodeJson(content).toUpperCase()
+      }
+    }
+    const quiet = await openMany(JsonRoom.asAsgi(), 2)
+    const loud = await openMany(ShoutingRoom.asAsgi(), 2)
+    await layer.groupSend('room', { type: 'chat.message', text: 'hi' })
+    for (const member of quiet) expect(member.texts).toEqual(['{"message":"hi"}'])
+    for (const member of loud) expect(member.texts).toEqual(['{"MESSAGE":"HI"}'])
+    expect(built).toBe(2)
+    // The mailbox path (a busy member) finishes it the same way.
+    const app = startApp(ShoutingRoom.asAsgi(), wsScope)
+    app.input.put({ type: 'websocket.connect' })
+    expect(await app.output.get()).toMatchObject({ type: 'websocket.accept' })
+    await layer.groupSend('room', { type: 'chat.message', text: 'again' })
+    expect(await app.output.get()).toEqual({ type: 'websocket.send', text: '{"MESSAGE":"AGAIN"}' })
   })
 
   it('is an ASGI message for a plain AsyncConsumer, checked like any', async () => {

@@ -16,38 +16,76 @@ export interface RelayingClass {
   relayMessage(output: unknown): Message
 }
 
-/** One relayed message type of one consumer class: the handler installed for it, and how it builds what it sends. */
-export class RelayEntry {
-  /** The handler name (`chat_message`), installed on the declaring class's prototype. */
+/** One declared relay: the handler installed for it on the declaring class's prototype. */
+class RelayEntry {
+  /** The handler name (`chat_message`). */
   readonly name: string
-  /** The installed handler: sends `build(message)` through `baseSend`. */
+  /** What the relay makes of a message. */
+  readonly relay: Relay
+  /**
+   * The installed handler: sends what the relay makes of the message, finished by the
+   * consumer's own class (`relayMessage`), through `baseSend`.
+   */
   readonly handler: (message: Message) => unknown
-  readonly #relay: Relay
-  readonly #owner: RelayingClass
 
-  constructor(owner: RelayingClass, name: string, relay: Relay) {
-    this.#owner = owner
+  constructor(name: string, relay: Relay) {
     this.name = name
-    this.#relay = relay
-    const build = (message: Message): Message => this.build(message)
+    this.relay = relay
     this.handler = function relayHandler(
-      this: { baseSend(message: Message): Promise<void> },
+      this: { baseSend(message: Message): Promise<void>; constructor: unknown },
       message: Message,
     ) {
-      return this.baseSend(build(message))
+      return this.baseSend((this.constructor as RelayingClass).relayMessage(relay(message)))
     }
-  }
-
-  /** The ASGI message the relay sends for `event`; throws what the relay or the class's `relayMessage` throws. */
-  build(event: Message): Message {
-    return this.#owner.relayMessage(this.#relay(event))
   }
 }
 
 /**
- * What one group send built for each relay, so that its members share one outgoing message
- * (and the server one frame) instead of running a handler each. Handed by a layer to the
- * receivers that can take a relayed message (`ChannelReceiver.relay`).
+ * The relays one consumer class (or one instance of it) takes on the fast path, by message
+ * type: what its members build for a group message, the same for all of them.
+ */
+export class RelayTable {
+  /** The class whose `relayMessage` finishes what the relays make. */
+  readonly consumerClass: RelayingClass
+  readonly #entries: ReadonlyMap<string, RelayEntry>
+
+  constructor(consumerClass: RelayingClass, entries: ReadonlyMap<string, RelayEntry>) {
+    this.consumerClass = consumerClass
+    this.#entries = entries
+  }
+
+  /** The message types relayed. */
+  get types(): string[] {
+    return [...this.#entries.keys()]
+  }
+
+  /** What is sent for `event`; undefined when its type is not relayed here. Throws what the relay or `relayMessage` throws. */
+  build(event: Message): Message | undefined {
+    const entry = this.#entries.get(event.type)
+    return entry === undefined ? undefined : this.consumerClass.relayMessage(entry.relay(event))
+  }
+
+  /**
+   * The table that holds for one instance: this one, less any type whose handler the instance
+   * resolves to something else (an own property set in its constructor, a method replaced on
+   * a prototype since); null when none is left. Resolved when its connection opens.
+   */
+  forInstance(instance: object): RelayTable | null {
+    let kept: Map<string, RelayEntry> | null = null
+    for (const [type, entry] of this.#entries) {
+      if ((instance as Record<string, unknown>)[entry.name] === entry.handler) continue
+      kept ??= new Map(this.#entries)
+      kept.delete(type)
+    }
+    if (kept === null) return this
+    return kept.size > 0 ? new RelayTable(this.consumerClass, kept) : null
+  }
+}
+
+/**
+ * What one group send built for each relay table, so that its members share one outgoing
+ * message (and the server one frame) instead of running a handler each. Handed by a layer
+ * to the receivers that can take a relayed message (`ChannelReceiver.relay`).
  */
 export class RelayMemo {
   readonly #message: Message
@@ -55,7 +93,7 @@ export class RelayMemo {
   /** The last table asked about and what it gave: the members of one class share both. */
   #lastTable: RelayTable | null = null
   #lastBuilt: Message | null = null
-  #entries: RelayEntry[] = []
+  #tables: RelayTable[] = []
   #built: (Message | null)[] = []
 
   /**
@@ -68,54 +106,34 @@ export class RelayMemo {
   }
 
   /**
-   * What a consumer with relay table `table` sends for this message: built once per relay
+   * What a consumer with relay table `table` sends for this message: built once per table
    * (from a copy of its own, so a relay that changes its argument changes no member's
    * message). Null when the table does not relay this type, or building threw: the member
    * then gets the message the usual way, and its handler fails as it would.
    */
   builtFor(table: RelayTable): Message | null {
     if (table === this.#lastTable) return this.#lastBuilt
-    const entry = table.get(this.#message.type)
-    const built = entry === undefined ? null : this.#build(entry)
+    const built = this.#build(table)
     this.#lastTable = table
     this.#lastBuilt = built
     return built
   }
 
-  #build(entry: RelayEntry): Message | null {
-    const entries = this.#entries
-    for (let i = 0; i < entries.length; i++) {
-      if (entries[i] === entry) return this.#built[i] ?? null
+  #build(table: RelayTable): Message | null {
+    const tables = this.#tables
+    for (let i = 0; i < tables.length; i++) {
+      if (tables[i] === table) return this.#built[i] ?? null
     }
     let built: Message | null
     try {
-      built = entry.build(this.#copy(this.#message))
+      built = table.build(this.#copy(this.#message)) ?? null
     } catch {
       built = null
     }
-    entries.push(entry)
+    tables.push(table)
     this.#built.push(built)
     return built
   }
-}
-
-/** The relays a consumer class can take on the fast path, by message type; null when it has none. */
-export type RelayTable = ReadonlyMap<string, RelayEntry>
-
-/**
- * The relay table that holds for one consumer instance: its class's, less any type whose
- * handler the instance resolves to something else (an own property set in its constructor,
- * a method replaced on a prototype since). Resolved when its connection opens.
- */
-export function instanceRelayTable(instance: object, table: RelayTable): RelayTable | null {
-  let kept: Map<string, RelayEntry> | null = null
-  for (const [type, entry] of table) {
-    if ((instance as Record<string, unknown>)[entry.name] === entry.handler) continue
-    kept ??= new Map(table)
-    kept.delete(type)
-  }
-  if (kept === null) return table
-  return kept.size > 0 ? kept : null
 }
 
 /**
@@ -149,15 +167,14 @@ export function relayTableOf(consumerClass: RelayingClass): RelayTable | null {
     if (!Object.hasOwn(owner, 'relays')) continue
     for (const type of installRelays(owner)) types.add(type)
   }
-  let table: Map<string, RelayEntry> | null = null
+  const entries = new Map<string, RelayEntry>()
   for (const type of types) {
     const name = type.replaceAll('.', '_')
     const handler = (consumerClass.prototype as Record<string, unknown>)[name]
     const entry = typeof handler === 'function' ? INSTALLED.get(handler) : undefined
-    if (entry === undefined) continue
-    table ??= new Map()
-    table.set(type, entry)
+    if (entry !== undefined) entries.set(type, entry)
   }
+  const table = entries.size > 0 ? new RelayTable(consumerClass, entries) : null
   TABLES.set(consumerClass, table)
   return table
 }
@@ -202,7 +219,7 @@ function installRelays(owner: RelayingClass): string[] {
         `${owner.name} relays ${quote(type)} and also defines ${name}(): keep one of the two.`,
       )
     }
-    const entry = new RelayEntry(owner, name, relay as Relay)
+    const entry = new RelayEntry(name, relay as Relay)
     INSTALLED.set(entry.handler, entry)
     Object.defineProperty(prototype, name, {
       value: entry.handler,

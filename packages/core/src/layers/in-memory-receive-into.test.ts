@@ -1,21 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ChannelReceiver } from '../channel-layer.js'
+import { AsyncConsumer } from '../consumer.js'
 import { InvalidChannelLayerError } from '../errors.js'
-import { RelayEntry, type RelayMemo, type RelayTable } from '../relay.js'
+import { type RelayMemo, type RelayTable, relayTableOf } from '../relay.js'
 import type { Message } from '../types.js'
 import { InMemoryChannelLayer } from './in-memory-layer.js'
 
 /** A relay table relaying m.two as a message of type "relayed". */
-const table: RelayTable = new Map([
-  [
-    'm.two',
-    new RelayEntry(
-      { name: 'Relaying', prototype: {}, relays: {}, relayMessage: (output) => output as Message },
-      'm_two',
-      () => ({ type: 'relayed' }),
-    ),
-  ],
-])
+class Relaying extends AsyncConsumer {
+  static override relays = { 'm.two': () => ({ type: 'relayed' }) }
+}
+const table = relayTableOf(Relaying) as RelayTable
 
 // The consumers' fast path: receiveInto()/cancelReceive(), and the per-member copies of
 // groupSend(). The channel layer contract (packages/testing) covers the rest.
