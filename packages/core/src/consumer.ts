@@ -111,10 +111,8 @@ export class AsyncConsumer {
   #context: AsyncResource | null = null
   /** Told how the instance ended. */
   #exit: ExitReceiver | null = null
-  /** Callbacks made once per instance, on first use: the mailbox's wake-up, a handler's settling. */
+  /** The mailbox's wake-up call, made on first use. */
   #wakeUp: (() => void) | null = null
-  #handled: (() => void) | null = null
-  #handlerFailed: ((error: unknown) => void) | null = null
 
   /**
    * Returns an application that serves each connection with a new instance of this class,
@@ -292,13 +290,7 @@ export class AsyncConsumer {
         return
       }
       if (isThenable(result)) {
-        this.#handled ??= () => {
-          if (this.#handlerDone(null)) this.#drain()
-        }
-        this.#handlerFailed ??= (error: unknown) => {
-          if (this.#handlerDone({ error })) this.#drain()
-        }
-        Promise.resolve(result).then(this.#handled, this.#handlerFailed)
+        this.#settle(result)
         return
       }
       if (!this.#handlerDone(null)) return
@@ -326,6 +318,20 @@ export class AsyncConsumer {
       })
     }
     return true
+  }
+
+  /**
+   * Waits for a handler's promise, then goes on as `#drain` does: a promise per async
+   * handler, and no callbacks kept per instance for it.
+   */
+  async #settle(result: PromiseLike<unknown>): Promise<void> {
+    let thrown: { error: unknown } | null = null
+    try {
+      await result
+    } catch (error) {
+      thrown = { error }
+    }
+    if (this.#handlerDone(thrown)) this.#drain()
   }
 
   /** A handler settled (`thrown` when it failed): true when the next one may start now. */
