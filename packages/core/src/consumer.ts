@@ -124,11 +124,11 @@ export class AsyncConsumer {
   ): ConsumerApplication<TClass> {
     // biome-ignore lint/complexity/noThisInStatic lint/complexity/noUselessThisAlias: `this` is the subclass asAsgi() was called on.
     const consumerClass: TClass = this
-    // A bad `relays` declaration fails here, where the route is defined.
-    relayTableOf(consumerClass as unknown as typeof AsyncConsumer)
+    // Built once per route (a bad `relays` declaration fails here, where the route is defined).
+    const relays = relayTableOf(consumerClass as unknown as typeof AsyncConsumer)
     const build = consumerClass as unknown as new (init: unknown) => AsyncConsumer
     const app = applicationOf((scope, receive, send, exit) =>
-      new build(init).#run(scope, receive, send, exit),
+      new build(init).#run(scope, receive, send, exit, relays),
     )
     Object.defineProperty(app, 'name', { value: consumerClass.name })
     return Object.assign(app, { consumerClass, consumerInit: init })
@@ -216,9 +216,15 @@ export class AsyncConsumer {
   /**
    * Serves one connection and tells `exit` once the instance has ended and cleaned up (may
    * throw before it starts). No async frame or promise waits between events: the mailbox
-   * wakes `#drain` when one arrives.
+   * wakes `#drain` when one arrives. `relays`: the class's relay table.
    */
-  #run(scope: Scope, receive: Receive, send: Send, exit: ExitReceiver): void {
+  #run(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    exit: ExitReceiver,
+    relays: RelayTable | null,
+  ): void {
     this.scope = scope
     this.#send = send
     this.#exit = exit
@@ -226,7 +232,7 @@ export class AsyncConsumer {
     const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
     const layer = getChannelLayer(alias)
     if (layer === null) {
-      this.#open(receive, null)
+      this.#open(receive, null, null)
       return
     }
     Promise.resolve(layer.newChannel()).then(
@@ -234,20 +240,18 @@ export class AsyncConsumer {
         this.#handle = new ConsumerChannelLayer(layer, channelName)
         this.channelLayer = this.#handle
         this.channelName = channelName
-        this.#open(receive, layer)
+        this.#open(receive, layer, relays)
       },
       (error: unknown) => exit.raised(error),
     )
   }
 
-  #open(receive: Receive, layer: ChannelLayer | null): void {
+  #open(receive: Receive, layer: ChannelLayer | null, classRelays: RelayTable | null): void {
     const mailbox = new Mailbox()
     this.#mailbox = mailbox
-    const relays = relayTableOf(this.constructor as typeof AsyncConsumer)?.forInstance(this) ?? null
     // A dispatch() override sees every message: nothing may go around it.
-    if (relays !== null && layer !== null && this.dispatch === baseDispatch) {
-      mailbox.relayer = (memo) => this.#relay(relays, memo)
-    }
+    const relays = this.dispatch === baseDispatch ? (classRelays?.forInstance(this) ?? null) : null
+    if (relays !== null) mailbox.relayer = (memo) => this.#relay(relays, memo)
     try {
       mailbox.addReceive(receive)
       if (layer !== null) mailbox.addLayer(layer, this.channelName)

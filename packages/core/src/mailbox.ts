@@ -174,7 +174,9 @@ class ReceiveSource implements MailboxSource {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
   /** A promise may have settled, its reaction still to come: this source cannot tell. */
-  readonly pending = true
+  get pending(): boolean {
+    return true
+  }
   readonly #mailbox: Mailbox
   readonly #receive: Receive
   readonly #onMessage = (message: Message): void => this.#mailbox.deliver(this, message)
@@ -207,7 +209,9 @@ class LayerReceiveSource implements MailboxSource {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
   /** A promise may have settled, its reaction still to come: this source cannot tell. */
-  readonly pending = true
+  get pending(): boolean {
+    return true
+  }
   readonly #mailbox: Mailbox
   readonly #layer: ChannelLayer
   readonly #channel: string
