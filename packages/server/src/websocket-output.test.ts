@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer } from 'ws'
 import { encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
-import { EARLY_FLUSH_BYTES, OutputBatch } from './websocket-output.js'
+import { CONCAT_BYTES, EARLY_FLUSH_BYTES, OutputBatch } from './websocket-output.js'
 
 /** ws's own framing (exported at runtime as `Sender`, absent from @types/ws). */
 const { Sender } = wsModule as unknown as {
@@ -99,28 +99,33 @@ describe('OutputBatch', () => {
   it('frames a message sent to many sockets in one turn once, and writes each socket once', async () => {
     const batch = new OutputBatch()
     const sockets = recordingSockets(100)
+    for (const socket of sockets) batch.write(socket, 'alone')
+    await nextTurn()
+    for (const socket of sockets) {
+      // The same frame object, not copies, in one write.
+      expect(socket.calls).toEqual([[sockets[0]?.calls[0]?.[0]]])
+    }
     for (let n = 0; n < 3; n++) {
       for (const socket of sockets) batch.write(socket, `message ${n}`)
     }
     expect(batch.pending).toBe(100)
-    expect(sockets[0]?.calls).toEqual([])
+    expect(sockets[0]?.calls).toHaveLength(1)
     await nextTurn()
     expect(batch.pending).toBe(0)
     for (const socket of sockets) {
-      expect(socket.calls).toHaveLength(1)
+      // Small frames leave as one buffer: one write, not a writev of three.
+      expect(socket.calls).toHaveLength(2)
+      expect(socket.calls[1]).toHaveLength(1)
       expect(parseFrames(socket.bytes)).toEqual([
+        [1, 'alone'],
         [1, 'message 0'],
         [1, 'message 1'],
         [1, 'message 2'],
       ])
-      // The same frame objects, not copies.
-      socket.calls[0]?.forEach((frame, i) => {
-        expect(frame).toBe(sockets[0]?.calls[0]?.[i])
-      })
     }
   })
 
-  it('reuses frames when sockets take turns with several messages (socket-major order)', async () => {
+  it('keeps frames in order when sockets take turns with several messages (socket-major order)', async () => {
     const batch = new OutputBatch()
     const sockets = recordingSockets(4)
     const texts = ['a', 'b', 'c'].map((letter) => letter.repeat(200))
@@ -129,10 +134,25 @@ describe('OutputBatch', () => {
     await nextTurn()
     for (const socket of sockets) {
       expect(parseFrames(socket.bytes).map(([, payload]) => payload)).toEqual(texts)
-      socket.calls[0]?.forEach((frame, i) => {
-        expect(frame).toBe(sockets[0]?.calls[0]?.[i])
-      })
     }
+  })
+
+  it('writes more than CONCAT_BYTES of small frames as one writev of the shared frames', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(2)
+    const count = Math.ceil(CONCAT_BYTES / (WHOLE_FRAME_LIMIT - 10)) + 1
+    const texts = Array.from({ length: count }, (_, i) => String(i).repeat(WHOLE_FRAME_LIMIT - 10))
+    for (const text of texts) for (const socket of sockets) batch.write(socket, text)
+    await nextTurn()
+    const [first, second] = sockets.map((socket) => socket.calls)
+    expect(first).toHaveLength(1)
+    expect(first?.[0]).toHaveLength(texts.length)
+    first?.[0]?.forEach((frame, i) => {
+      expect(frame).toBe(second?.[0]?.[i])
+    })
+    expect(parseFrames(Buffer.concat(first?.[0] as Buffer[])).map(([, text]) => text)).toEqual(
+      texts,
+    )
   })
 
   it('keeps each socket in order across turns, text and binary interleaved', async () => {
@@ -292,7 +312,6 @@ describe('OutputBatch', () => {
     // One writev: four headers and four texts.
     expect(socket.calls).toHaveLength(1)
     expect(socket.calls[0]).toHaveLength(8)
-    expect(socket.writableCorked).toBe(1)
     batch.write(socket, 'after')
     batch.flush()
     expect(socket.calls).toHaveLength(2)
@@ -343,6 +362,7 @@ function transcript(client: WebSocket): {
     push(`${isBinary ? 'b' : 'm'}:${data.toString()}`),
   )
   client.on('ping', () => push('ping'))
+  client.on('pong', () => push('pong'))
   client.on('close', (code, reason) => push(`close:${code}:${reason.toString()}`))
   return {
     events,
@@ -383,16 +403,32 @@ describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
     expect(seen.events).toEqual(['m:one', 'm:two', 'm:three', 'close:4001:done'])
   })
 
-  it("counts corked frames in ws's bufferedAmount, which write() returns for maxBufferedBytes", async () => {
+  it("returns what it holds for a socket plus ws's bufferedAmount, for maxBufferedBytes", async () => {
     const { server, socket } = await wsPair()
     const batch = new OutputBatch()
-    expect(server.bufferedAmount).toBe(0)
     expect(batch.write(socket, 'x'.repeat(1000))).toBe(1004)
-    expect(server.bufferedAmount).toBe(1004)
     expect(batch.write(socket, new Uint8Array(100))).toBe(1004 + 102)
-    expect(server.bufferedAmount).toBe(1004 + 102)
-    batch.flush()
-    await new Promise((resolve) => setImmediate(resolve))
+    // Held by the batch until the flush: the socket has not been written yet.
     expect(server.bufferedAmount).toBe(0)
+    batch.flush()
+    expect(server.bufferedAmount).toBeLessThanOrEqual(1004 + 102)
+    ;(socket as Duplex & { cork(): void }).cork()
+    expect(batch.write(socket, 'y')).toBe(3 + server.bufferedAmount)
+    socket.uncork()
+  })
+
+  it('writes what it holds for a socket before a write of ws, and none after the socket ended', async () => {
+    const { server, socket, client } = await wsPair()
+    const seen = transcript(client)
+    const batch = new OutputBatch()
+    batch.write(socket, 'held')
+    // A pong (ws answers the client's ping at once) leaves after the frame sent before it.
+    server.pong()
+    await seen.until(2)
+    expect(seen.events).toEqual(['m:held', 'pong'])
+    batch.write(socket, 'lost')
+    socket.destroy()
+    expect(() => batch.flush()).not.toThrow()
+    expect(batch.pending).toBe(0)
   })
 })

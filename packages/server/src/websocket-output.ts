@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import {
   encodeFrame,
   frameHeader,
@@ -14,41 +14,64 @@ import {
  * ws (^8) owns the socket after the upgrade, and every frame of its own (close, ping, pong)
  * goes straight to that same socket with `socket.write()`: its Sender only queues when
  * permessage-deflate or Blob data is in use, and the server turns the one off and never sends
- * the other. So a data frame written here to the socket lands in order with ws's frames, and
- * ws's `bufferedAmount` (the socket's `writableLength`) counts it. Tests in
+ * the other. So a data frame written here to the socket lands in order with ws's frames (the
+ * batch releases what it holds for a socket before any of ws's writes: see `OutputBatch`), and
+ * ws's `bufferedAmount` (the socket's `writableLength`) counts it once written. Tests in
  * websocket-output.test.ts hold ws to that.
  */
 
-/** Sockets with more than this corked are flushed at once rather than at the end of the turn. */
+/** Sockets holding more than this are written at once rather than at the end of the turn. */
 export const EARLY_FLUSH_BYTES: number = 64 * 1024
+/** A socket's output of one turn up to this size, in small pieces, leaves as one copied buffer. */
+export const CONCAT_BYTES: number = 16 * 1024
 /** Distinct frames remembered within one turn (besides the last one). */
 const CACHED_FRAMES = 32
 /** Frames larger than this are only reused while they are the last one built. */
 const CACHED_FRAME_BYTES = 64 * 1024
 /** Large texts decoded from clients that are remembered, with their bytes, until the flush. */
 const DECODED_KEPT = 16
+/** Where a socket's output of this turn is kept in its batch (an index), or -1 when none is. */
+const kSlot = Symbol('OutputBatch slot')
+
+/** One piece of a socket's output: a whole frame, a large frame's header, or its payload. */
+type Piece = Buffer | string
+/** A socket an OutputBatch writes to; it takes over the socket's `write` (see below). */
+type BatchedSocket = Writable & { [kSlot]?: number }
+
+/** The stream's own `write`, which the batch calls on sockets whose `write` it took over. */
+const streamWrite = Writable.prototype.write as (this: Writable, chunk: Piece | Uint8Array) => boolean
 
 /**
- * Batches a server's WebSocket output per event-loop turn: a socket is corked on its first
- * message of the turn and every corked socket is uncorked once the turn's work is done, so
- * what one turn sends to a socket leaves in one `writev`. A message sent to many sockets in
- * the same turn (a group send) is framed once: frames are remembered until the flush, text
- * by its value, bytes by the array's identity (and checked to be unchanged). Binary messages
- * of WHOLE_FRAME_LIMIT bytes and more are neither copied nor kept: they go out at once, with
- * what was corked before them, as `ws.send()` would send them.
+ * Batches a server's WebSocket output per event-loop turn: what one turn sends to a socket is
+ * held, then written with one `write` (copied into one buffer, up to CONCAT_BYTES of whole
+ * frames) or one `writev` (larger output) once the turn's work is done. A message sent to
+ * many sockets in the same turn (a group send) is framed once: frames are remembered until
+ * the flush, text by its value, bytes by the array's identity (and checked to be unchanged).
+ * Binary messages of WHOLE_FRAME_LIMIT bytes and more are neither copied nor kept: they go
+ * out at once, after what the socket held, as `ws.send()` would send them.
+ * Once the batch has written to a socket, the socket's `write` first writes out what the
+ * batch holds for it: ws's own frames (pong, ping, close) then leave after every frame sent
+ * before them, in order. Holding frames in arrays instead of corking the socket spares each
+ * frame a stream write; one write per socket per turn is what a corked socket's `writev` costs.
  * The flush runs on `process.nextTick`, after the microtasks of the callback that wrote:
  * measured against `setImmediate`, it costs the same CPU per message and sends sooner.
- * Mirrors nothing in Daphne (Twisted writes each frame); it is the `ws` cork pattern.
+ * Mirrors nothing in Daphne (Twisted writes each frame); it is the `ws` cork pattern, without
+ * the cork.
  */
 export class OutputBatch {
-  readonly #corked: Writable[] = []
+  /** The sockets holding output this turn, by slot, with their pieces and byte counts. */
+  readonly #sockets: BatchedSocket[] = []
+  readonly #pieces: (Piece | Piece[] | null)[] = []
+  readonly #bytes: number[] = []
+  /** What each socket held unsent (`writableLength`) when it first took output this turn. */
+  readonly #unsent: number[] = []
   #scheduled = false
   #lastText: string | null = null
   #lastTextFrame: Buffer | LargeText | null = null
   readonly #texts = new Map<string, Buffer | LargeText>()
   #lastBytes: Uint8Array | null = null
   #lastBytesFrame: Buffer | null = null
-  readonly #bytes = new Map<Uint8Array, Buffer>()
+  readonly #bytesFrames = new Map<Uint8Array, Buffer>()
   /** Large texts decoded this turn and the bytes they came as (a ring of DECODED_KEPT, emptied each turn). */
   readonly #decodedTexts: string[] = []
   readonly #decodedBytes: Buffer[] = []
@@ -57,45 +80,59 @@ export class OutputBatch {
   #smallText: string | null = null
   #smallBytes: Buffer | null = null
   readonly #flush = (): void => this.flush()
+  /** Each batched socket's `write`: what the batch holds for the socket goes first. */
+  readonly #releasingWrite: Writable['write']
 
-  /** Sockets corked now, waiting for the flush. */
+  constructor() {
+    const batch = this
+    this.#releasingWrite = function releasingWrite(this: BatchedSocket, ...args: unknown[]) {
+      const slot = this[kSlot]
+      if (slot !== undefined && slot >= 0) batch.#release(this, slot)
+      return Reflect.apply(streamWrite, this, args) as boolean
+    } as Writable['write']
+  }
+
+  /** Sockets holding output now, waiting for the flush. */
   get pending(): number {
-    return this.#corked.length
+    let count = 0
+    for (const pieces of this.#pieces) if (pieces !== null) count++
+    return count
   }
 
   /**
    * Writes one message to `socket` as a text (string) or binary (Uint8Array) frame; returns
-   * the bytes the socket holds unsent afterwards (its `writableLength`, which is ws's
-   * `bufferedAmount`: see above).
+   * the bytes the socket holds unsent afterwards: what the batch holds for it plus its
+   * `writableLength` (ws's `bufferedAmount`: see above), for `maxBufferedBytes`.
    */
   write(socket: Writable, payload: string | Uint8Array): number {
+    let held: number
+    const target = socket as BatchedSocket
     if (typeof payload === 'string') {
       const frame = this.#textFrame(payload)
-      this.#cork(socket)
       if (frame instanceof LargeText) {
-        socket.write(frame.header)
-        socket.write(frame.payload)
+        this.#hold(socket, frame.header, frame.header.length)
+        held = this.#hold(socket, frame.payload, frame.length - frame.header.length)
       } else {
-        socket.write(frame)
+        held = this.#hold(socket, frame, frame.length)
       }
     } else if (payload.byteLength + headerLength(payload.byteLength) >= WHOLE_FRAME_LIMIT) {
-      this.#cork(socket)
-      socket.write(frameHeader(payload.byteLength, true))
-      socket.write(payload)
       // Uncopied, so it leaves now: the caller may reuse the array once the socket took it.
-      socket.uncork()
+      const slot = target[kSlot]
+      // Corked first, so what the socket held leaves with it in one writev.
       socket.cork()
+      if (slot !== undefined && slot >= 0) this.#release(target, slot)
+      streamWrite.call(socket, frameHeader(payload.byteLength, true))
+      streamWrite.call(socket, payload)
+      socket.uncork()
       return socket.writableLength
     } else {
       const frame = this.#binaryFrame(payload)
-      this.#cork(socket)
-      socket.write(frame)
+      held = this.#hold(socket, frame, frame.length)
     }
-    const buffered = socket.writableLength
-    if (buffered < EARLY_FLUSH_BYTES) return buffered
-    // Large output leaves now, so corking never holds back more than a socket buffer's worth.
-    socket.uncork()
-    socket.cork()
+    // The socket's own backlog as of its first output this turn: it only shrinks meanwhile.
+    if (held < EARLY_FLUSH_BYTES) return held + (this.#unsent[target[kSlot] as number] as number)
+    // Large output leaves now, so the batch never holds back more than a socket buffer's worth.
+    this.#release(target, target[kSlot] as number)
     return socket.writableLength
   }
 
@@ -129,18 +166,19 @@ export class OutputBatch {
     this.#decodedNext = 0
   }
 
-  /** Uncorks every socket corked this turn and forgets the turn's frames. */
+  /** Writes out what every socket holds this turn and forgets the turn's frames. */
   flush(): void {
     this.#scheduled = false
-    const corked = this.#corked
-    if (corked.length === 1) {
-      // The common turn (one socket written): pop() is cheaper than truncating the array.
-      corked.pop()?.uncork()
-    } else {
-      // Indexed: a write during an uncork (none is expected) is flushed in the same pass.
-      for (let i = 0; i < corked.length; i++) corked[i]?.uncork()
-      corked.length = 0
+    const sockets = this.#sockets
+    const pieces = this.#pieces
+    // Indexed: a socket released during the flush (none is expected) is written in this pass.
+    for (let slot = 0; slot < sockets.length; slot++) {
+      if (pieces[slot] !== null) this.#release(sockets[slot] as BatchedSocket, slot)
     }
+    sockets.length = 0
+    pieces.length = 0
+    this.#bytes.length = 0
+    this.#unsent.length = 0
     this.#smallText = null
     this.#smallBytes = null
     this.#lastText = null
@@ -148,17 +186,53 @@ export class OutputBatch {
     this.#lastBytes = null
     this.#lastBytesFrame = null
     if (this.#texts.size > 0) this.#texts.clear()
-    if (this.#bytes.size > 0) this.#bytes.clear()
+    if (this.#bytesFrames.size > 0) this.#bytesFrames.clear()
   }
 
-  #cork(socket: Writable): void {
-    if (socket.writableCorked !== 0) return
-    socket.cork()
-    this.#corked.push(socket)
-    if (!this.#scheduled) {
-      this.#scheduled = true
-      process.nextTick(this.#flush)
+  /** Adds `piece` (`length` bytes) to what `socket` holds this turn; returns the bytes it holds. */
+  #hold(socket: BatchedSocket, piece: Piece, length: number): number {
+    const slot = socket[kSlot]
+    if (slot === undefined || slot < 0) {
+      if (slot === undefined) socket.write = this.#releasingWrite
+      socket[kSlot] = this.#sockets.length
+      this.#sockets.push(socket)
+      this.#pieces.push(piece)
+      this.#bytes.push(length)
+      this.#unsent.push(socket.writableLength)
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        process.nextTick(this.#flush)
+      }
+      return length
     }
+    const held = this.#pieces[slot] as Piece | Piece[]
+    if (Array.isArray(held)) held.push(piece)
+    else this.#pieces[slot] = [held, piece]
+    const bytes = (this.#bytes[slot] as number) + length
+    this.#bytes[slot] = bytes
+    return bytes
+  }
+
+  /** Writes what `socket` holds in `slot` now; it holds nothing afterwards. */
+  #release(socket: BatchedSocket, slot: number): void {
+    const held = this.#pieces[slot] as Piece | Piece[]
+    this.#pieces[slot] = null
+    socket[kSlot] = -1
+    // Ended or destroyed meanwhile (ws ends a socket only after its close frame, which
+    // released this): what is held could not leave.
+    if (!socket.writable) return
+    if (!Array.isArray(held)) {
+      streamWrite.call(socket, held)
+      return
+    }
+    const bytes = this.#bytes[slot] as number
+    if (bytes <= CONCAT_BYTES && allSmall(held)) {
+      streamWrite.call(socket, Buffer.concat(held, bytes))
+      return
+    }
+    socket.cork()
+    for (const piece of held) streamWrite.call(socket, piece)
+    socket.uncork()
   }
 
   /** The bytes a client sent `text` as this turn, if it is a large text decoded this turn. */
@@ -193,16 +267,16 @@ export class OutputBatch {
   #binaryFrame(bytes: Uint8Array): Buffer {
     const last = this.#lastBytesFrame
     let frame = last !== null && bytes === this.#lastBytes ? last : undefined
-    if (frame === undefined && this.#bytes.size > 0) frame = this.#bytes.get(bytes)
+    if (frame === undefined && this.#bytesFrames.size > 0) frame = this.#bytesFrames.get(bytes)
     if (frame !== undefined && carries(frame, bytes)) {
       if (frame === last) return frame
     } else {
       frame = encodeFrame(bytes, true)
       // A stale entry (the array was changed since) must not be found again.
-      if (this.#bytes.size > 0) this.#bytes.delete(bytes)
+      if (this.#bytesFrames.size > 0) this.#bytesFrames.delete(bytes)
     }
     if (last !== null && this.#lastBytes !== null && this.#lastBytes !== bytes) {
-      remember(this.#bytes, this.#lastBytes, last)
+      remember(this.#bytesFrames, this.#lastBytes, last)
     }
     this.#lastBytes = bytes
     this.#lastBytesFrame = frame
@@ -213,6 +287,15 @@ export class OutputBatch {
 /** A frame about to be written to one more socket: a large text is then encoded once. */
 function shared(frame: Buffer | LargeText): Buffer | LargeText {
   return frame instanceof Uint8Array ? frame : frame.share()
+}
+
+/** True when every piece is a Buffer under WHOLE_FRAME_LIMIT bytes (a large text's payload is not copied). */
+function allSmall(pieces: Piece[]): pieces is Buffer[] {
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as Piece
+    if (typeof piece === 'string' || piece.length >= WHOLE_FRAME_LIMIT) return false
+  }
+  return true
 }
 
 /** Keeps a frame for the rest of the turn, within the cache's bounds. */
