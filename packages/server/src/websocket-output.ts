@@ -59,10 +59,15 @@ const streamWrite = Writable.prototype.write as (this: Writable, chunk: Piece | 
  * the cork.
  */
 export class OutputBatch {
-  /** The sockets holding output this turn, by slot, with their pieces and byte counts. */
-  readonly #sockets: BatchedSocket[] = []
+  /**
+   * The sockets holding output this turn, by slot, with their pieces and byte counts: the
+   * first `#count` entries (the arrays keep their length between turns, so a turn does not
+   * grow them again; entries are cleared at the flush).
+   */
+  readonly #sockets: (BatchedSocket | null)[] = []
   readonly #pieces: (Piece | Piece[] | null)[] = []
   readonly #bytes: number[] = []
+  #count = 0
   /** What each socket held unsent (`writableLength`) when it first took output this turn. */
   readonly #unsent: number[] = []
   #scheduled = false
@@ -95,7 +100,7 @@ export class OutputBatch {
   /** Sockets holding output now, waiting for the flush. */
   get pending(): number {
     let count = 0
-    for (const pieces of this.#pieces) if (pieces !== null) count++
+    for (let slot = 0; slot < this.#count; slot++) if (this.#pieces[slot] !== null) count++
     return count
   }
 
@@ -171,14 +176,12 @@ export class OutputBatch {
     this.#scheduled = false
     const sockets = this.#sockets
     const pieces = this.#pieces
-    // Indexed: a socket released during the flush (none is expected) is written in this pass.
-    for (let slot = 0; slot < sockets.length; slot++) {
+    // Indexed: a socket taking output during the flush (none is expected) is written in this pass.
+    for (let slot = 0; slot < this.#count; slot++) {
       if (pieces[slot] !== null) this.#release(sockets[slot] as BatchedSocket, slot)
+      sockets[slot] = null
     }
-    sockets.length = 0
-    pieces.length = 0
-    this.#bytes.length = 0
-    this.#unsent.length = 0
+    this.#count = 0
     this.#smallText = null
     this.#smallBytes = null
     this.#lastText = null
@@ -194,11 +197,12 @@ export class OutputBatch {
     const slot = socket[kSlot]
     if (slot === undefined || slot < 0) {
       if (slot === undefined) socket.write = this.#releasingWrite
-      socket[kSlot] = this.#sockets.length
-      this.#sockets.push(socket)
-      this.#pieces.push(piece)
-      this.#bytes.push(length)
-      this.#unsent.push(socket.writableLength)
+      const next = this.#count++
+      socket[kSlot] = next
+      this.#sockets[next] = socket
+      this.#pieces[next] = piece
+      this.#bytes[next] = length
+      this.#unsent[next] = socket.writableLength
       if (!this.#scheduled) {
         this.#scheduled = true
         process.nextTick(this.#flush)
