@@ -37,6 +37,29 @@ export type BenchConfig = {
   jsonPath: string | null
   /** Run nothing: rewrite the page and the chart from this results JSON (after a report change). */
   renderFrom: string | null
+  /** Run nothing: print BENCH_USAGE (`--help`). */
+  help: boolean
+}
+
+/** What `pnpm bench --help` prints, and what a bad command line is answered with. */
+export const BENCH_USAGE = `Usage: pnpm bench [options]   (node bench/dist/run.js [options])
+  --smoke                 every scenario tiny and short (BENCH_SMOKE=1)
+  --servers a,b           only these servers (BENCH_SERVERS)
+  --scenarios x,y         only these scenarios (BENCH_SCENARIOS)
+  --repeats N             runs per cell; the table shows the median (BENCH_REPEATS)
+  --duration-ms N         measuring window per run (BENCH_DURATION_MS)
+  --warmup-ms N           warm-up before each window (BENCH_WARMUP_MS)
+  --generators N          load generator processes (BENCH_GENERATORS)
+  --no-write              print only; leave docs/benchmarks.md and the results alone (BENCH_NO_WRITE=1)
+  --json FILE             also write the results as JSON to FILE
+  --render FILE           run nothing: rewrite the page and the chart from results JSON
+  -h, --help              print this
+Environment: BENCH_PYTHON, BENCH_GENERATOR_CPUS, BENCH_SERVER_CPUS (taskset lists),
+BENCH_SERVER_NODE_FLAGS (Node flags for the server programs).`
+
+/** A bad benchmark command line (an unknown option, server or scenario, or a bad number), quoted. */
+export class BenchConfigError extends Error {
+  override name = 'BenchConfigError'
 }
 
 const FULL: BenchConfig = {
@@ -67,6 +90,7 @@ const FULL: BenchConfig = {
   writeFiles: true,
   jsonPath: null,
   renderFrom: null,
+  help: false,
 }
 
 const SMOKE: Partial<BenchConfig> = {
@@ -93,7 +117,7 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
   if (text === undefined || text === '') return fallback
   const value = Number(text)
   if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${JSON.stringify(text)}.`)
+    throw new BenchConfigError(`${name} must be a positive integer, got ${JSON.stringify(text)}.`)
   }
   return value
 }
@@ -111,27 +135,14 @@ function list(text: string | undefined): string[] | null {
  * `--smoke` / BENCH_SMOKE=1, `--duration-ms` / BENCH_DURATION_MS, `--warmup-ms` / BENCH_WARMUP_MS,
  * `--repeats` / BENCH_REPEATS, `--generators` / BENCH_GENERATORS, `--servers a,b` / BENCH_SERVERS,
  * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, `--render <results.json>`, BENCH_PYTHON, BENCH_GENERATOR_CPUS and BENCH_SERVER_CPUS (taskset lists), and in CI
- * (CI set) a peer whose runtime is missing is a failure rather than a skip.
+ * (CI set) a peer whose runtime is missing is a failure rather than a skip. Throws a
+ * BenchConfigError for an unknown option or a bad number.
  */
 export function readConfig(
   argv: string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
 ): BenchConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      smoke: { type: 'boolean' },
-      'duration-ms': { type: 'string' },
-      'warmup-ms': { type: 'string' },
-      repeats: { type: 'string' },
-      generators: { type: 'string' },
-      servers: { type: 'string' },
-      scenarios: { type: 'string' },
-      'no-write': { type: 'boolean' },
-      json: { type: 'string' },
-      render: { type: 'string' },
-    },
-  })
+  const { values } = parseCommandLine(argv)
   const smoke = values.smoke === true || env.BENCH_SMOKE === '1'
   // One core: nothing to pin apart (a CI runner, say), so everything runs unpinned.
   const pinnable = os.availableParallelism() >= 2
@@ -163,5 +174,30 @@ export function readConfig(
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
     jsonPath: values.json ?? null,
     renderFrom: values.render ?? null,
+    help: values.help === true,
+  }
+}
+
+/** The command line's options; an unknown option or a missing value is a BenchConfigError. */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        smoke: { type: 'boolean' },
+        'duration-ms': { type: 'string' },
+        'warmup-ms': { type: 'string' },
+        repeats: { type: 'string' },
+        generators: { type: 'string' },
+        servers: { type: 'string' },
+        scenarios: { type: 'string' },
+        'no-write': { type: 'boolean' },
+        json: { type: 'string' },
+        render: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    throw new BenchConfigError((error as Error).message)
   }
 }

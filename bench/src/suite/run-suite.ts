@@ -6,7 +6,7 @@ import { launch } from '../process/launch.js'
 import { redisAvailable, startRedis } from '../process/redis-instance.js'
 import { machineInfo } from '../report/machine.js'
 import { nodeChannelsProblem, pythonProblem, SERVERS, type ServerSpec } from '../servers/catalog.js'
-import type { BenchConfig } from './config.js'
+import { type BenchConfig, BenchConfigError } from './config.js'
 import type { ScenarioResult, SuiteResult } from './results.js'
 import { type ScenarioSpec, scenarioSpecs } from './scenarios.js'
 import { systemBusyMs } from './system-load.js'
@@ -219,6 +219,26 @@ async function requirementProblem(
   return null
 }
 
+/**
+ * The items whose ids are `wanted` (all of them when null), in their own order; an id that
+ * names none is a BenchConfigError listing the known ones.
+ */
+export function selected<T extends { id: string }>(
+  what: string,
+  items: T[],
+  wanted: string[] | null,
+): T[] {
+  if (wanted === null) return items
+  const known = items.map((item) => item.id)
+  const unknown = wanted.filter((id) => !known.includes(id))
+  if (unknown.length > 0) {
+    throw new BenchConfigError(
+      `Unknown ${what} ${unknown.map((id) => JSON.stringify(id)).join(', ')}; known: ${known.join(', ')}.`,
+    )
+  }
+  return items.filter((item) => wanted.includes(item.id))
+}
+
 /** Runs every selected scenario against every selected server; `log` gets one line per cell. */
 export async function runSuite(
   config: BenchConfig,
@@ -227,12 +247,8 @@ export async function runSuite(
   const startedAt = new Date()
   const startMs = Date.now()
   const machine = machineInfo(config.python)
-  const specs = scenarioSpecs(config).filter(
-    (spec) => config.scenarios === null || config.scenarios.includes(spec.id),
-  )
-  const servers = SERVERS.filter(
-    (server) => config.servers === null || config.servers.includes(server.id),
-  )
+  const specs = selected('scenario', scenarioSpecs(config), config.scenarios)
+  const servers = selected('server', SERVERS, config.servers)
   const needsRedis = servers.some((server) => server.requires.includes('redis'))
   const redis = needsRedis && redisAvailable() ? await startRedis() : null
   const results: ScenarioResult[] = []
