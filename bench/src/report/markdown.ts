@@ -99,7 +99,22 @@ const METHOD = `## Method
   process) and stays up, idle between its cells. The cells run scenario by scenario and,
   within a scenario, repeat by repeat in server order (every server's first repeat, then
   every server's second...), so the figures a ratio compares were measured seconds apart: a
-  slow spell of the machine lands on several servers' repeats rather than on all of one's.`
+  slow spell of the machine lands on several servers' repeats rather than on all of one's.
+
+## Where node-channels stays behind, and why (measured with profiles and syscall counts)
+
+- RedisChannelLayer on a burst: the sending consumer awaits each \`groupSend\` (a Redis round
+  trip, as \`await group_send\` is in Channels) before it takes its next frame, so each group
+  message reaches the other process in a turn of its own and every member's socket gets one
+  write per message. socket.io's sender publishes the whole burst in one turn, so its
+  receiving process can write it out together. Across runs on this machine that has put
+  RedisChannelLayer between 0.65x and 1.00x of socket.io's adapter on a burst;
+  RedisPubSubChannelLayer with relays has stayed ahead.
+- Group sends to consumers with a \`chat_message\` handler: every member runs its handler (a
+  message copy, a hand-over, an async call and its promise), where the frame-once + cork
+  server only writes. Relays skip the handler for idle members.
+- Echo of one message at a time: each message passes the mailbox, the consumer's async
+  handler and its send, a few microtasks where raw ws calls \`ws.send()\` in its listener.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
