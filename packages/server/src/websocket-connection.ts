@@ -18,6 +18,7 @@ import type { ConnectionHost } from './connection-host.js'
 import type { Deadline } from './deadline-queue.js'
 import { destroyOnError, HeldSocket } from './held-socket.js'
 import { type LinkedWebSocket, linkEvents, type SocketEvents } from './socket-events.js'
+import { decodeText } from './websocket-frames.js'
 import { checkHeartbeat, type HeartbeatPeer, PEER_DEAD } from './websocket-heartbeat.js'
 import {
   type AcceptDecision,
@@ -244,7 +245,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     if (isBinary) {
       queue.put({ type: 'websocket.receive', bytes: data })
     } else {
-      const text = data.toString('utf8')
+      const text = decodeText(data)
       // ws checked the bytes are UTF-8: a large text sent back this turn can reuse them.
       this.#host.output.decoded(text, data)
       queue.put({ type: 'websocket.receive', text })

@@ -1,9 +1,25 @@
+import { isAscii } from 'node:buffer'
+
 /**
  * Frames of this many bytes and more are not built whole. Below it a frame is a slice of
  * Node's shared Buffer pool (`Buffer.poolSize / 2`); from it on, a Buffer per message would be
  * an allocation of its own, which costs more than the socket encoding the text as it writes.
  */
 export const WHOLE_FRAME_LIMIT = 4096
+
+/** Client texts of this many bytes and more are checked for ASCII, which is copied rather than decoded. */
+const ASCII_CHECK_BYTES = 1024
+
+/**
+ * The text of a client's text message, whose bytes ws checked are UTF-8. A large one that is
+ * all ASCII (most JSON) is copied as Latin-1, which gives the same string without V8's
+ * byte-by-byte UTF-8 decoder (a third less time at 16 KiB); smaller ones are decoded directly.
+ */
+export function decodeText(bytes: Buffer): string {
+  return bytes.length >= ASCII_CHECK_BYTES && isAscii(bytes)
+    ? bytes.toString('latin1')
+    : bytes.toString('utf8')
+}
 
 /** Bytes of the header of an unmasked server frame with `length` payload bytes. */
 export function headerLength(length: number): number {

@@ -4,7 +4,7 @@ import { type Duplex, Writable } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer } from 'ws'
-import { encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
+import { decodeText, encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
 import { CONCAT_BYTES, EARLY_FLUSH_BYTES, OutputBatch } from './websocket-output.js'
 
 /** ws's own framing (exported at runtime as `Sender`, absent from @types/ws). */
@@ -93,6 +93,17 @@ describe('encodeFrame', () => {
       expect(encodeFrame(bytes, true).equals(Buffer.concat(expectedBinary))).toBe(true)
     },
   )
+})
+
+describe('decodeText', () => {
+  it.each([
+    ['short ASCII', 'hello'],
+    ['long ASCII', `{"message":"${'x'.repeat(5000)}"}`],
+    ['long, ASCII but for its last character', `${'a'.repeat(5000)}é`],
+    ['long, multi-byte throughout', '日本語😀'.repeat(500)],
+  ])('gives the string the bytes encode (%s)', (_label, text) => {
+    expect(decodeText(Buffer.from(text))).toBe(text)
+  })
 })
 
 describe('OutputBatch', () => {

@@ -39,7 +39,10 @@ type Piece = Buffer | string
 type BatchedSocket = Writable & { [kSlot]?: number }
 
 /** The stream's own `write`, which the batch calls on sockets whose `write` it took over. */
-const streamWrite = Writable.prototype.write as (this: Writable, chunk: Piece | Uint8Array) => boolean
+const streamWrite = Writable.prototype.write as (
+  this: Writable,
+  chunk: Piece | Uint8Array,
+) => boolean
 
 /**
  * Batches a server's WebSocket output per event-loop turn: what one turn sends to a socket is
