@@ -352,7 +352,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     const ws = this.#ws
     // Once its closing handshake began, ws drops what is sent; so does the server.
     if (ws === null || ws.readyState !== WebSocket.OPEN) return
-    // What the socket holds unsent is ws's `bufferedAmount` (see websocket-output.ts).
+    // What the batch holds for the socket plus what the socket holds unsent (see websocket-output.ts).
     const buffered = this.#host.output.write(this.#socket, payload)
     const { maxBufferedBytes, logger } = this.#host.context.options
     if (maxBufferedBytes > 0 && buffered > maxBufferedBytes) {
