@@ -46,8 +46,8 @@ const streamWrite = Writable.prototype.write as (
 
 /**
  * Batches a server's WebSocket output per event-loop turn: what one turn sends to a socket is
- * held, then written with one `write` (copied into one buffer, up to CONCAT_BYTES of whole
- * frames) or one `writev` (larger output) once the turn's work is done. A message sent to
+ * held, then written with one `write` (copied into one buffer: up to CONCAT_BYTES in pieces
+ * under WHOLE_FRAME_LIMIT each) or one `writev` (anything larger) once the turn's work is done. A message sent to
  * many sockets in the same turn (a group send) is framed once: frames are remembered until
  * the flush, text by its value, bytes by the array's identity (and checked to be unchanged).
  * Binary messages of WHOLE_FRAME_LIMIT bytes and more are neither copied nor kept: they go
