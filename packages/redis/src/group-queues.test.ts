@@ -66,6 +66,16 @@ describe('groupQueuesByShard', () => {
     )
   })
 
+  it('tells a named channel from a longer name it begins, and cuts at the first "!"', () => {
+    const members = bytes(['worker', 'worker2', 'a!x', 'a!b!c', 'worker', 'a!'])
+    const queues = groupQueuesByShard(members, 'asgi', () => 1, 1).get(0) ?? []
+    expect(queues.map(({ key, channels }) => [key, channels.map(String)])).toEqual([
+      ['asgiworker', ['worker', 'worker']],
+      ['asgiworker2', ['worker2']],
+      ['asgia!', ['a!x', 'a!b!c', 'a!']],
+    ])
+  })
+
   it('puts names whose bytes differ but decode alike in one queue, as decoding them would', () => {
     const first = Buffer.concat([Buffer.from('specific.a'), Buffer.of(0xff), Buffer.from('!x')])
     const second = Buffer.concat([Buffer.from('specific.a'), Buffer.of(0xfe), Buffer.from('!y')])

@@ -30,11 +30,11 @@ export function groupQueuesByShard(
   const shards = new Map<number, GroupQueue[]>()
   const recent = new RecentQueues()
   for (const member of members) {
-    const bang = member.indexOf(BANG)
-    // The non-local name: up to and including the "!", or the whole name.
-    const end = bang === -1 ? member.length : bang + 1
-    let entry = recent.find(member, end)
+    let entry = recent.find(member)
     if (entry === undefined) {
+      const bang = member.indexOf(BANG)
+      // The non-local name: up to and including the "!", or the whole name.
+      const end = bang === -1 ? member.length : bang + 1
       const queue = member.toString('utf8', 0, end)
       entry = queues.get(queue)
       if (entry === undefined) {
@@ -66,12 +66,17 @@ class RecentQueues {
   readonly #queues: GroupQueue[] = []
   #next = 0
 
-  /** The queue whose non-local name is `member`'s first `end` bytes, if it is a recent one. */
-  find(member: Buffer, end: number): GroupQueue | undefined {
+  /**
+   * The recent queue whose non-local name `member` starts with, if any. A process-local name
+   * ends with its only "!", so a member starting with it has its first "!" there too (and a
+   * named channel, without "!", is its own queue: only an equal member matches it).
+   */
+  find(member: Buffer): GroupQueue | undefined {
     const names = this.#names
     for (let index = 0; index < names.length; index++) {
       const name = names[index] as Buffer
-      if (name.length !== end) continue
+      const end = name.length
+      if (end > member.length || (end < member.length && name[end - 1] !== BANG)) continue
       // From the end: the random part before the "!" tells processes apart soonest.
       let at = end - 1
       while (at >= 0 && name[at] === member[at]) at--
