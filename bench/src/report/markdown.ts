@@ -103,18 +103,25 @@ const METHOD = `## Method
 
 ## Where node-channels stays behind, and why (measured with profiles and syscall counts)
 
-- RedisChannelLayer on a burst: the sending consumer awaits each \`groupSend\` (a Redis round
-  trip, as \`await group_send\` is in Channels) before it takes its next frame, so each group
-  message reaches the other process in a turn of its own and every member's socket gets one
-  write per message. socket.io's sender publishes the whole burst in one turn, so its
-  receiving process can write it out together. Across runs on this machine that has put
-  RedisChannelLayer between 0.65x and 1.00x of socket.io's adapter on a burst;
-  RedisPubSubChannelLayer with relays has stayed ahead.
+- RedisChannelLayer against socket.io's adapter: every \`groupSend\` reads the whole group
+  from Redis (channels_redis' format keeps no member list in the process), one string per
+  member: about 0.45 ms of the sender's CPU to parse for 1 000 members with ioredis 5 (1.2 ms
+  with ioredis 6.0, which the layers no longer use), then a second round trip stores the
+  message and each process pops it; socket.io's adapter publishes once and writes its own
+  process's members at once. The sending consumer also awaits each \`groupSend\` (as
+  \`await group_send\` in Channels) before it takes its next frame, so on a burst each message
+  reaches the other process in a turn of its own. Since ioredis 5 that is 0.82x to 0.99x of
+  socket.io's adapter (0.65x to 1.00x before); RedisPubSubChannelLayer stays ahead.
 - Group sends to consumers with a \`chat_message\` handler: every member runs its handler (a
   message copy, a hand-over, an async call and its promise), where the frame-once + cork
   server only writes. Relays skip the handler for idle members.
-- Echo of one message at a time: each message passes the mailbox, the consumer's async
-  handler and its send, a few microtasks where raw ws calls \`ws.send()\` in its listener.`
+- Echo: each message passes the mailbox, the consumer's async handler and its send, a few
+  microtasks where raw ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a
+  string (ASGI's \`text\`), where raw ws sends back the Buffer it received: about 20 µs of
+  server CPU per 16 KiB echo against 13 µs at saturation.
+- Connection setup: about 150 µs of server CPU per connection against 110 µs for raw ws (the
+  scope with its addresses and headers, the application instance, the consumer, its mailbox
+  and channel); the rate ratio has moved between 0.70x and 1.05x across runs.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
