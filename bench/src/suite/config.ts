@@ -55,7 +55,8 @@ export const BENCH_USAGE = `Usage: pnpm bench [options]   (node bench/dist/run.j
   --render FILE           run nothing: rewrite the page and the chart from results JSON
   -h, --help              print this
 Environment: BENCH_PYTHON, BENCH_GENERATOR_CPUS, BENCH_SERVER_CPUS (taskset lists),
-BENCH_SERVER_NODE_FLAGS (Node flags for the server programs).`
+BENCH_SERVER_NODE_FLAGS and BENCH_GENERATOR_NODE_FLAGS (Node flags for the server programs
+and the load generators).`
 
 /** A bad benchmark command line (an unknown option, server or scenario, or a bad number), quoted. */
 export class BenchConfigError extends Error {
