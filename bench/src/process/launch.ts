@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { pinnedCommand } from './pinned.js'
-import { cpuTimeMs, residentBytes } from './proc-stats.js'
+import { cpuSplitMs, cpuTimeMs, residentBytes } from './proc-stats.js'
 
 /** How to start one server process. */
 export type LaunchSpec = {
@@ -70,6 +70,11 @@ export class LaunchedServer {
   /** CPU milliseconds used so far. */
   cpuTimeMs(): number {
     return cpuTimeMs(this.pid)
+  }
+
+  /** CPU time so far in user and kernel mode, in milliseconds (10 ms steps; see `cpuSplitMs`). */
+  cpuSplitMs(): { userMs: number; kernelMs: number } {
+    return cpuSplitMs(this.pid)
   }
 
   /** Resident memory in bytes, after a full garbage collection when the program supports one. */

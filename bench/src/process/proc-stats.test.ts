@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cpuTimeMs, residentBytes } from './proc-stats.js'
+import { cpuSplitMs, cpuTimeMs, parseStatTimes, residentBytes } from './proc-stats.js'
 
 /** Spins this thread for about `ms` milliseconds of wall time. */
 function spin(ms: number): void {
@@ -46,5 +46,25 @@ describe('cpuTimeMs', () => {
 describe('residentBytes', () => {
   it('reads a plausible resident size for this process', () => {
     expect(residentBytes(process.pid)).toBeGreaterThan(1024 * 1024)
+  })
+})
+
+describe('cpuSplitMs', () => {
+  it('reads utime and stime after a command name with spaces and parentheses', () => {
+    const line =
+      '4242 (node (x) y) R 1 4242 4242 0 -1 4194304 2981 0 0 0 1234 56 0 0 20 0 11 0 99 1 2'
+    expect(parseStatTimes(line)).toEqual({ userMs: 12_340, kernelMs: 560 })
+  })
+
+  it('says which line it could not read', () => {
+    expect(() => parseStatTimes('1 (x) R 1')).toThrow(/"1 \(x\) R 1"/)
+  })
+
+  it('adds up to about the precise total for this process', () => {
+    spinCpu(40)
+    const { userMs, kernelMs } = cpuSplitMs(process.pid)
+    // Ticks are 10 ms steps per thread; the total counts every live thread too.
+    expect(Math.abs(userMs + kernelMs - cpuTimeMs(process.pid))).toBeLessThan(200)
+    expect(userMs).toBeGreaterThan(0)
   })
 })

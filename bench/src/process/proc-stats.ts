@@ -34,12 +34,33 @@ function threadRunNanoseconds(pid: number): number {
 }
 
 function tickCpuTimeMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const { userMs, kernelMs } = cpuSplitMs(pid)
+  return userMs + kernelMs
+}
+
+/**
+ * A process's CPU time so far split into user mode (its JavaScript, V8, Node's C++) and
+ * kernel mode (system calls: socket reads and writes, epoll), in milliseconds, from the
+ * utime and stime ticks of /proc/<pid>/stat: 10 ms steps, so the split is for windows of
+ * seconds, where `cpuTimeMs` gives the precise total.
+ */
+export function cpuSplitMs(pid: number): { userMs: number; kernelMs: number } {
+  return parseStatTimes(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+}
+
+/** The utime and stime fields of a /proc/<pid>/stat line, in milliseconds. */
+export function parseStatTimes(stat: string): { userMs: number; kernelMs: number } {
   // The command name is in parentheses and may contain spaces: count fields after the last ")".
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const userTicks = Number(fields[11])
   const systemTicks = Number(fields[12])
-  return ((userTicks + systemTicks) * 1000) / TICKS_PER_SECOND
+  if (!Number.isFinite(userTicks) || !Number.isFinite(systemTicks)) {
+    throw new Error(`No CPU times in /proc stat line ${JSON.stringify(stat.slice(0, 120))}.`)
+  }
+  return {
+    userMs: (userTicks * 1000) / TICKS_PER_SECOND,
+    kernelMs: (systemTicks * 1000) / TICKS_PER_SECOND,
+  }
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */

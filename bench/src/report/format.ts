@@ -1,3 +1,5 @@
+import type { ScenarioResult } from '../suite/results.js'
+
 /** A rate with thousands separators and no decimals (`93,120`). */
 export function formatRate(value: number): string {
   return Math.round(value).toLocaleString('en-US')
@@ -19,6 +21,27 @@ export function formatRatio(value: number): string {
 /** A CPU fraction as a percentage of one core (`97%`). */
 export function formatCpu(cores: number): string {
   return `${Math.round(cores * 100)}%`
+}
+
+/**
+ * The server's CPU per operation (message, delivery or connection) in microseconds, split
+ * into user and kernel mode; null for a failed cell or results that did not keep the split.
+ */
+export function cpuPerOperation(row: ScenarioResult): { userUs: number; kernelUs: number } | null {
+  if (row.status !== 'ok' || row.rate <= 0 || row.serverKernelCpu === undefined) return null
+  const perOperationUs = 1e6 / row.rate
+  return {
+    userUs: (row.serverCpu - row.serverKernelCpu) * perOperationUs,
+    kernelUs: row.serverKernelCpu * perOperationUs,
+  }
+}
+
+/** CPU per operation as `user + kernel` microseconds (`3.1 + 6.4`); blank when unknown. */
+export function formatCpuPerOperation(row: ScenarioResult): string {
+  const split = cpuPerOperation(row)
+  if (split === null) return ''
+  const us = (value: number): string => value.toFixed(value < 100 ? 2 : 0)
+  return `${us(split.userUs)} + ${us(split.kernelUs)}`
 }
 
 /** Pads cells into aligned columns for the terminal. */

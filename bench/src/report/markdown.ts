@@ -1,7 +1,7 @@
 import type { ScenarioResult, SuiteResult } from '../suite/results.js'
-import { formatCpu, markdownTable } from './format.js'
+import { formatCpu, formatCpuPerOperation, markdownTable } from './format.js'
 import { detailTable, SATURATED, summaryTable, targetTable } from './tables.js'
-import { checkTargets } from './targets.js'
+import { checkTargets, type TargetCheck } from './targets.js'
 
 function table(parts: { header: string[]; rows: string[][]; alignRight: boolean[] }): string {
   return markdownTable(parts.header, parts.rows, parts.alignRight)
@@ -51,6 +51,40 @@ function generatorSection(results: ScenarioResult[]): string {
   return lines.join('\n')
 }
 
+/** What one operation of a scenario's unit is, for "µs per ..." lines. */
+const OPERATION: Record<string, string> = {
+  'msg/s': 'message',
+  'deliveries/s': 'delivery',
+  'conn/s': 'connection',
+}
+
+/**
+ * The server CPU per operation, user + kernel, of both sides of every missed rate target of
+ * this run: where ours spends more, and whether in its own code or in system calls.
+ */
+function cpuBehindMissedTargets(results: ScenarioResult[], checks: TargetCheck[]): string {
+  const rowOf = (server: string, scenario: string): ScenarioResult | undefined =>
+    results.find((result) => result.server === server && result.scenario === scenario)
+  const lines: string[] = []
+  for (const check of checks) {
+    if (check.met !== false || check.comparison !== '>=') continue
+    const ours = rowOf(check.ours, check.scenario)
+    const reference = rowOf(check.reference, check.scenario)
+    if (ours === undefined || reference === undefined) continue
+    const oursCpu = formatCpuPerOperation(ours)
+    const referenceCpu = formatCpuPerOperation(reference)
+    if (oursCpu === '' || referenceCpu === '') continue
+    lines.push(
+      `- ${check.scenario}, ${ours.serverLabel}: ${oursCpu} µs per ${OPERATION[ours.unit] ?? 'operation'}; ${reference.serverLabel}: ${referenceCpu}.`,
+    )
+  }
+  const intro =
+    'Server CPU per operation behind each missed rate target in this run, user + kernel mode in µs (the "server µs/op" column; kernel time is mostly socket writes and reads: one write per frame costs the same whoever makes it, and a server that coalesces a turn\'s frames into one write per socket pays it once for all of them):'
+  return lines.length === 0
+    ? 'Every rate target was met in this run.'
+    : [intro, '', ...[...new Set(lines)]].join('\n')
+}
+
 const METHOD = `## Method
 
 - Every server is a small standalone program started as a child process pinned to core 1
@@ -94,16 +128,17 @@ const METHOD = `## Method
   median, and "spread" is the highest repeat minus the lowest, over that median. "server
   CPU" is the server processes' CPU over the window (100% = one core; summed over their
   threads' nanosecond run times in /proc), "other CPU" is whatever else on the machine ran
-  meanwhile.
+  meanwhile. "server µs/op" is that CPU per message, delivery or connection, split into user
+  mode (JavaScript, V8, Node's own C++) and kernel mode (system calls: socket writes and
+  reads over loopback, epoll) in the proportion of the processes' utime and stime ticks.
 - Each server is started just before its first cell (its memory is read on the fresh
   process) and stays up, idle between its cells. The cells run scenario by scenario and,
   within a scenario, repeat by repeat in server order (every server's first repeat, then
   every server's second...), so the figures a ratio compares were measured seconds apart: a
-  slow spell of the machine lands on several servers' repeats rather than on all of one's.
+  slow spell of the machine lands on several servers' repeats rather than on all of one's.`
 
-## Where node-channels stays behind, and why (measured with profiles and syscall counts)
-
-- RedisChannelLayer against socket.io's adapter: every \`groupSend\` reads the whole group
+/** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
+const BEHIND = `- RedisChannelLayer against socket.io's adapter: every \`groupSend\` reads the whole group
   from Redis (channels_redis' format keeps no member list in the process), one string per
   member: about 0.45 ms of the sender's CPU to parse for 1 000 members with ioredis 5 (1.2 ms
   with ioredis 6.0, which the layers no longer use), then a second round trip stores the
@@ -166,6 +201,12 @@ ${generatorSection(results)}
 ${table(detailTable(results))}
 
 ${METHOD}
+
+## Where node-channels stays behind, and why
+
+${cpuBehindMissedTargets(results, checks)}
+
+${BEHIND}
 
 ## Reproduce
 

@@ -38,6 +38,7 @@ function cell(
     errorSamples: [],
     windowMs: 1_000,
     serverCpu: 0.95,
+    serverKernelCpu: 0.5,
     generatorCpu: 0.5,
     otherCpu: 0,
     connections: 10,
@@ -118,6 +119,48 @@ describe('the report', () => {
     ])
     const spread = table.header.indexOf('spread')
     expect(table.rows.map((row) => row[spread])).toEqual(['20%', '', ''])
+  })
+
+  it('splits server CPU per operation into user and kernel microseconds', () => {
+    const table = detailTable([
+      cell('raw-ws', 'echo-64B-50x1', 100_000, { serverCpu: 0.9, serverKernelCpu: 0.6 }),
+      cell('node-channels', 'echo-64B-50x1', 50_000, { serverCpu: 1, serverKernelCpu: 0.25 }),
+      // Results written before the split was kept have no kernel share: the cell is blank.
+      cell('daphne', 'echo-64B-50x1', 10_000, { serverKernelCpu: undefined }),
+    ])
+    const column = table.header.indexOf('server µs/op (user + kernel)')
+    expect(table.rows.map((row) => row[column])).toEqual(['3.00 + 6.00', '15.00 + 5.00', ''])
+  })
+
+  it('gives the CPU per operation of both sides of every missed rate target', () => {
+    const page = renderMarkdown({
+      startedAt: '2026-01-01T00:00:00.000Z',
+      durationMs: 1_000,
+      smoke: false,
+      config: readConfig([], {}),
+      machine: {
+        cpuModel: 'Test CPU',
+        cores: 2,
+        memoryGiB: 4,
+        kernel: 'Linux 6',
+        loadAverageAtStart: [0, 0, 0],
+        node: 'v20.20.2',
+        python: null,
+        redis: null,
+        gitCommit: null,
+        packages: {},
+      },
+      results: [
+        cell('raw-ws', 'echo-64B-50x1', 100_000, { serverKernelCpu: 0.6 }),
+        cell('node-channels', 'echo-64B-50x1', 50_000, { serverKernelCpu: 0.3 }),
+        cell('daphne', 'echo-64B-50x1', 1_000, { serverKernelCpu: 0.1 }),
+      ],
+    })
+    expect(page).toContain(
+      '- echo-64B-50x1, <node-channels>: 13.00 + 6.00 µs per message; <raw-ws>: 3.50 + 6.00.',
+    )
+    // The Daphne target is met: no line for it.
+    expect(page).not.toContain('<daphne>: ')
   })
 
   it('writes the page with the machine, the targets met or not, and every cell', () => {

@@ -1,5 +1,5 @@
 import type { ScenarioResult } from '../suite/results.js'
-import { formatCpu, formatMs, formatRate, formatRatio } from './format.js'
+import { formatCpu, formatCpuPerOperation, formatMs, formatRate, formatRatio } from './format.js'
 import type { TargetCheck } from './targets.js'
 
 /** The CPU share above which a process counts as saturated. */
@@ -45,6 +45,7 @@ export function detailTable(results: ScenarioResult[]): {
     'KiB/conn',
     'heap KiB/conn',
     'server CPU',
+    'server µs/op (user + kernel)',
     'gen CPU',
     'other CPU',
     'status',
@@ -61,6 +62,7 @@ export function detailTable(results: ScenarioResult[]): {
     row.memoryPerConnectionKiB === null ? '' : row.memoryPerConnectionKiB.toFixed(1),
     row.heapPerConnectionKiB === null ? '' : row.heapPerConnectionKiB.toFixed(1),
     row.status === 'ok' ? formatCpu(row.serverCpu) : '',
+    formatCpuPerOperation(row),
     row.status === 'ok' ? formatCpu(row.generatorCpu) : '',
     row.status === 'ok' ? formatCpu(row.otherCpu) : '',
     statusCell(row),
@@ -74,6 +76,7 @@ export function detailTable(results: ScenarioResult[]): {
       true,
       true,
       false,
+      true,
       true,
       true,
       true,

@@ -27,6 +27,11 @@ export type ScenarioResult = {
   windowMs: number
   /** Server CPU over the window, in cores (1 = one core busy all the time). */
   serverCpu: number
+  /**
+   * The part of `serverCpu` spent in the kernel (system calls: socket writes and reads on
+   * loopback, epoll), in cores; the rest is user mode. Absent in results from before it was kept.
+   */
+  serverKernelCpu?: number
   /** The busiest generator process's CPU over the window, in cores. */
   generatorCpu: number
   /** CPU used by everything else on the machine during the window, in cores. */

@@ -40,6 +40,7 @@ async function settle(servers: LaunchedServer[], quietWaitMs: number): Promise<v
 type Measurement = {
   load: LoadResult
   serverCpu: number
+  serverKernelCpu: number
   otherCpu: number
   memoryPerConnectionKiB: number | null
   heapPerConnectionKiB: number | null
@@ -61,8 +62,18 @@ async function measureOnce(
 ): Promise<Measurement> {
   const problems: string[] = []
   const cpu = () => servers.reduce((sum, server) => sum + server.cpuTimeMs(), 0)
+  const split = () =>
+    servers.reduce(
+      (sum, server) => {
+        const { userMs, kernelMs } = server.cpuSplitMs()
+        return { userMs: sum.userMs + userMs, kernelMs: sum.kernelMs + kernelMs }
+      },
+      { userMs: 0, kernelMs: 0 },
+    )
   let serverStart = 0
   let serverEnd = 0
+  let splitStart = { userMs: 0, kernelMs: 0 }
+  let splitEnd = { userMs: 0, kernelMs: 0 }
   let busyStart = 0
   let busyEnd = 0
   let memoryPerConnectionKiB: number | null = null
@@ -80,10 +91,12 @@ async function measureOnce(
     minOpenFiles: config.idleConnections + 1_024,
     onWindowStart: () => {
       serverStart = cpu()
+      splitStart = split()
       busyStart = systemBusyMs()
     },
     onWindowEnd: () => {
       serverEnd = cpu()
+      splitEnd = split()
       busyEnd = systemBusyMs()
     },
     onHolding: async () => {
@@ -107,11 +120,24 @@ async function measureOnce(
   }
   const windowMs = load.windowMs > 0 ? load.windowMs : 1
   const serverCpu = (serverEnd - serverStart) / windowMs
+  // The precise total, split in the proportion of the (coarser) user and kernel ticks.
+  const userTicksMs = splitEnd.userMs - splitStart.userMs
+  const kernelTicksMs = splitEnd.kernelMs - splitStart.kernelMs
+  const tickedMs = userTicksMs + kernelTicksMs
+  const serverKernelCpu = tickedMs > 0 ? (serverCpu * kernelTicksMs) / tickedMs : 0
   const otherCpu = Math.max(
     0,
     (busyEnd - busyStart) / windowMs - serverCpu - load.generatorCpuTotal,
   )
-  return { load, serverCpu, otherCpu, memoryPerConnectionKiB, heapPerConnectionKiB, problems }
+  return {
+    load,
+    serverCpu,
+    serverKernelCpu,
+    otherCpu,
+    memoryPerConnectionKiB,
+    heapPerConnectionKiB,
+    problems,
+  }
 }
 
 function median(values: number[]): number {
@@ -149,6 +175,7 @@ function emptyResult(
     errorSamples: status === 'failed' ? [reason] : [],
     windowMs: 0,
     serverCpu: 0,
+    serverKernelCpu: 0,
     generatorCpu: 0,
     otherCpu: 0,
     connections: 0,
@@ -190,6 +217,7 @@ function summarize(server: ServerSpec, spec: ScenarioSpec, runs: Measurement[]):
     errorSamples,
     windowMs: chosen.load.windowMs,
     serverCpu: chosen.serverCpu,
+    serverKernelCpu: chosen.serverKernelCpu,
     generatorCpu: chosen.load.generatorCpu,
     otherCpu: chosen.otherCpu,
     connections: chosen.load.connections,
@@ -357,5 +385,5 @@ function formatLogLine(result: ScenarioResult): string {
       ? ''
       : `, ${result.memoryPerConnectionKiB.toFixed(1)} KiB/conn`
   const status = result.status === 'ok' ? '' : ` [${result.status}: ${result.reason}]`
-  return `${result.serverLabel} | ${result.scenario}: ${Math.round(result.rate)} ${result.unit}, p50 ${(result.p50Us / 1000).toFixed(2)} ms, p99 ${(result.p99Us / 1000).toFixed(2)} ms${memory}, server ${result.serverCpu.toFixed(2)} / generator ${result.generatorCpu.toFixed(2)} / other ${result.otherCpu.toFixed(2)} cores${status}`
+  return `${result.serverLabel} | ${result.scenario}: ${Math.round(result.rate)} ${result.unit}, p50 ${(result.p50Us / 1000).toFixed(2)} ms, p99 ${(result.p99Us / 1000).toFixed(2)} ms${memory}, server ${result.serverCpu.toFixed(2)} (kernel ${(result.serverKernelCpu ?? 0).toFixed(2)}) / generator ${result.generatorCpu.toFixed(2)} / other ${result.otherCpu.toFixed(2)} cores${status}`
 }
