@@ -138,25 +138,36 @@ const METHOD = `## Method
   slow spell of the machine lands on several servers' repeats rather than on all of one's.`
 
 /** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
-const BEHIND = `- RedisChannelLayer against socket.io's adapter: every \`groupSend\` reads the whole group
-  from Redis (channels_redis' format keeps no member list in the process), one string per
-  member: about 0.45 ms of the sender's CPU to parse for 1 000 members with ioredis 5 (1.2 ms
-  with ioredis 6.0, which the layers no longer use), then a second round trip stores the
-  message and each process pops it; socket.io's adapter publishes once and writes its own
-  process's members at once. The sending consumer also awaits each \`groupSend\` (as
-  \`await group_send\` in Channels) before it takes its next frame, so on a burst each message
-  reaches the other process in a turn of its own. Since ioredis 5 that is 0.82x to 0.99x of
-  socket.io's adapter (0.65x to 1.00x before); RedisPubSubChannelLayer stays ahead.
+const BEHIND = `What the list above shows, with what profiles, syscall traces and experiments added:
+
+- RedisChannelLayer against socket.io's adapter, burst: the kernel time per delivery is the
+  same on both sides (one socket write per frame), and ours spends more in user mode. The
+  sending consumer awaits each \`groupSend\` (as \`await group_send\` in Channels), which takes
+  two round trips (the group read, then the store) before the next frame is handled, so the
+  receiving processes find one message per pop (a count of the pops in the burst cell: every
+  one returned a single message) and write each message's frames on their own, with no
+  batching across messages; socket.io's adapter publishes without waiting and writes each
+  frame on its own too, with less JavaScript per frame. Taking the group read out altogether
+  (an unsafe cached member list, tried only to measure) left the burst cell within its
+  run-to-run spread: it is bound by CPU per frame on the shared core, not by round trips. In isolation the
+  Redis side's own work is about 0.4 µs per member delivered (the pop, the decode and the
+  hand-over), and the group read about 0.45 ms per send of 1 000 members.
+  RedisPubSubChannelLayer, which publishes once, stays ahead of socket.io's adapter.
 - Group sends to consumers with a \`chat_message\` handler: every member runs its handler (a
   message copy, a hand-over, an async call and its promise), where the frame-once + cork
-  server only writes. Relays skip the handler for idle members.
-- Echo: each message passes the mailbox, the consumer's async handler and its send, a few
-  microtasks where raw ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a
-  string (ASGI's \`text\`), where raw ws sends back the Buffer it received: about 20 µs of
-  server CPU per 16 KiB echo against 13 µs at saturation.
-- Connection setup: about 150 µs of server CPU per connection against 110 µs for raw ws (the
-  scope with its addresses and headers, the application instance, the consumer, its mailbox
-  and channel); the rate ratio has moved between 0.70x and 1.05x across runs.`
+  server only writes; relays skip the handler for idle members. Both batch a turn's frames
+  into one write per socket (their kernel time per delivery is the frame-once server's), so
+  what remains is user-mode work per member.
+- Echo: the kernel time per message is the same as raw ws's; the difference is user mode:
+  each message passes the server's input queue, the consumer's mailbox, its async handler and
+  send, and the output batch's flush (a \`process.nextTick\`), where raw ws calls \`ws.send()\`
+  in its listener; a 16 KiB text is also made a string (ASGI's \`text\`) where raw ws sends
+  back the Buffer it received.
+- Connection setup: per connection the server allocates about 9 KiB more than raw ws (scope,
+  application instance, consumer, mailbox, channel, their promises; measured with V8's
+  sampling heap profiler, 24 KiB against 15 KiB) and keeps about 2 KiB more, which costs
+  scavenges as well as the JavaScript itself; the rate ratio has moved between 0.70x and
+  1.05x across runs.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
