@@ -140,29 +140,32 @@ const METHOD = `## Method
 /** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
 const BEHIND = `What the list above shows, with what profiles, syscall traces and experiments added:
 
-- RedisChannelLayer against socket.io's adapter, burst: the kernel time per delivery is the
-  same on both sides (one socket write per frame), and ours spends more in user mode. The
-  sending consumer awaits each \`groupSend\` (as \`await group_send\` in Channels), which takes
-  two round trips (the group read, then the store) before the next frame is handled, so the
-  receiving processes find one message per pop (a count of the pops in the burst cell: every
-  one returned a single message) and write each message's frames on their own, with no
-  batching across messages; socket.io's adapter publishes without waiting and writes each
-  frame on its own too, with less JavaScript per frame. Taking the group read out altogether
-  (an unsafe cached member list, tried only to measure) left the burst cell within its
-  run-to-run spread: it is bound by CPU per frame on the shared core, not by round trips. In isolation the
-  Redis side's own work is about 0.4 µs per member delivered (the pop, the decode and the
-  hand-over), and the group read about 0.45 ms per send of 1 000 members.
-  RedisPubSubChannelLayer, which publishes once, stays ahead of socket.io's adapter.
+- RedisChannelLayer against socket.io's adapter: both write one frame per socket write (a
+  syscall count of both in the paced cell: one write per delivery and little else), and ours
+  spends more CPU per delivery, mostly in user mode. The sending consumer awaits each
+  \`groupSend\` (as \`await group_send\` in Channels), two round trips (the group read, then
+  the store) before it takes its next frame, so on a burst the receiving processes find one
+  message per pop (a count of the pops in the burst cell: every one held a single message) and
+  no frames of two messages share a write; socket.io's adapter publishes without waiting. On
+  a paced cycle the two round trips and the group read (about 0.45 ms of the sender's CPU for
+  1 000 members) lengthen each cycle. Taking the group read out altogether (an unsafe cached
+  member list, tried only to measure) left the burst cell within its run-to-run spread: it is
+  bound by CPU per frame on the shared core. In isolation the Redis side's own work is about
+  0.4 µs per member delivered (the pop, the decode and the hand-over).
+  RedisPubSubChannelLayer publishes once, without the group read, and is the faster layer.
+- RedisChannelLayer against channels_redis on Daphne: ours uses about a tenth of the CPU per
+  delivery (the list above); the paced cell's rate ratio comes out a little lower, as our
+  processes wait on the round trips for part of each cycle where Daphne's are busy throughout.
 - Group sends to consumers with a \`chat_message\` handler: every member runs its handler (a
   message copy, a hand-over, an async call and its promise), where the frame-once + cork
   server only writes; relays skip the handler for idle members. Both batch a turn's frames
   into one write per socket (their kernel time per delivery is the frame-once server's), so
   what remains is user-mode work per member.
-- Echo: the kernel time per message is the same as raw ws's; the difference is user mode:
-  each message passes the server's input queue, the consumer's mailbox, its async handler and
-  send, and the output batch's flush (a \`process.nextTick\`), where raw ws calls \`ws.send()\`
-  in its listener; a 16 KiB text is also made a string (ASGI's \`text\`) where raw ws sends
-  back the Buffer it received.
+- Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
+  is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
+  its async handler and send, and the output batch's flush (a \`process.nextTick\`), where raw
+  ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a string (ASGI's
+  \`text\`) where raw ws sends back the Buffer it received.
 - Connection setup: per connection the server allocates about 9 KiB more than raw ws (scope,
   application instance, consumer, mailbox, channel, their promises; measured with V8's
   sampling heap profiler, 24 KiB against 15 KiB) and keeps about 2 KiB more, which costs
