@@ -60,6 +60,19 @@ const results = [
   cell('node-channels-relays', 'broadcast-burst', 900_000),
 ]
 
+const machine: SuiteResult['machine'] = {
+  cpuModel: 'Test CPU',
+  cores: 2,
+  memoryGiB: 4,
+  kernel: 'Linux 6',
+  loadAverageAtStart: [0.1, 0.2, 0.3],
+  node: 'v20.20.2',
+  python: '3.11.2',
+  redis: '7.0.15',
+  gitCommit: 'abc1234',
+  packages: { ws: '8.23.0' },
+}
+
 describe('the report', () => {
   it('checks each target as a ratio measured in the same run', () => {
     const checks = checkTargets(results)
@@ -138,18 +151,7 @@ describe('the report', () => {
       durationMs: 1_000,
       smoke: false,
       config: readConfig([], {}),
-      machine: {
-        cpuModel: 'Test CPU',
-        cores: 2,
-        memoryGiB: 4,
-        kernel: 'Linux 6',
-        loadAverageAtStart: [0, 0, 0],
-        node: 'v20.20.2',
-        python: null,
-        redis: null,
-        gitCommit: null,
-        packages: {},
-      },
+      machine,
       results: [
         cell('raw-ws', 'echo-64B-50x1', 100_000, { serverKernelCpu: 0.6 }),
         cell('node-channels', 'echo-64B-50x1', 50_000, { serverKernelCpu: 0.3 }),
@@ -169,18 +171,7 @@ describe('the report', () => {
       durationMs: 61_000,
       smoke: false,
       config: readConfig([], {}),
-      machine: {
-        cpuModel: 'Test CPU',
-        cores: 2,
-        memoryGiB: 4,
-        kernel: 'Linux 6',
-        loadAverageAtStart: [0.1, 0.2, 0.3],
-        node: 'v20.20.2',
-        python: '3.11.2',
-        redis: '7.0.15',
-        gitCommit: 'abc1234',
-        packages: { ws: '8.23.0' },
-      },
+      machine,
       results,
     }
     const page = renderMarkdown(suite)
