@@ -169,8 +169,12 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
 - Connection setup: per connection the server allocates about 9 KiB more than raw ws (scope,
   application instance, consumer, mailbox, channel, their promises; measured with V8's
   sampling heap profiler, 24 KiB against 15 KiB) and keeps about 2 KiB more, which costs
-  scavenges as well as the JavaScript itself; the rate ratio has moved between 0.70x and
-  1.05x across runs.`
+  scavenges as well as the JavaScript itself; the rate ratio has moved between 0.65x and
+  1.05x across runs.
+- Idle memory: about 2.1 KiB more V8 heap per connection than raw ws (heap snapshots: the
+  consumer, its mailbox and two sources, the application instance, the connection object,
+  the routed scope with \`url_route\`, the channel's queue); the RSS ratio has been 1.16x to
+  1.32x against the 1.3x limit, so a run can land on either side.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
