@@ -163,8 +163,8 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   what remains is user-mode work per member.
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
-  its async handler and send, and the output batch's flush (a \`process.nextTick\`), where raw
-  ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a string (ASGI's
+  its async handler and send, and the output batch (written out once per event-loop turn),
+  where raw ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a string (ASGI's
   \`text\`) where raw ws sends back the Buffer it received.
 - Connection setup: per connection the server allocates about 9 KiB more than raw ws (scope,
   application instance, consumer, mailbox, channel, their promises; measured with V8's
