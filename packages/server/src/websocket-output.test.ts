@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer } from 'ws'
 import { decodeText, encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
-import { CONCAT_BYTES, EARLY_FLUSH_BYTES, OutputBatch } from './websocket-output.js'
+import { CONCAT_BYTES, EARLY_FLUSH_BYTES, OutputBatch, TURN_HOLD_BYTES } from './websocket-output.js'
 
 /** ws's own framing (exported at runtime as `Sender`, absent from @types/ws). */
 const { Sender } = wsModule as unknown as {
@@ -240,6 +240,28 @@ describe('OutputBatch', () => {
     for (const socket of sockets) {
       expect(parseFrames(socket.bytes)).toEqual([[1, Buffer.from(text).toString('latin1')]])
     }
+  })
+
+  it('writes at the end of the turn, or at the next tick once it holds TURN_HOLD_BYTES in all', async () => {
+    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
+    const batch = new OutputBatch()
+    const [alone] = recordingSockets(1)
+    if (alone === undefined) throw new Error('no socket')
+    batch.write(alone, 'small')
+    await tick()
+    // Other clients read in the same turn may still add to it.
+    expect(alone.calls).toHaveLength(0)
+    await nextTurn()
+    expect(alone.calls).toHaveLength(1)
+    // A group send's worth of output: 1 KiB to each of enough sockets to reach the limit.
+    const text = 'x'.repeat(1024)
+    const many = recordingSockets(Math.ceil(TURN_HOLD_BYTES / 1024))
+    for (const socket of many.slice(0, -1)) batch.write(socket, text)
+    await tick()
+    expect(many.every((socket) => socket.calls.length === 0)).toBe(true)
+    batch.write(many.at(-1) as RecordingSocket, text)
+    await tick()
+    expect(many.every((socket) => socket.calls.length === 1)).toBe(true)
   })
 
   it('sends a large text decoded from a client this turn as the bytes it came as, unencoded', async () => {
