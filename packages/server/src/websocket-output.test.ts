@@ -5,7 +5,12 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer } from 'ws'
 import { decodeText, encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
-import { CONCAT_BYTES, EARLY_FLUSH_BYTES, OutputBatch, TURN_HOLD_BYTES } from './websocket-output.js'
+import {
+  CONCAT_BYTES,
+  EARLY_FLUSH_BYTES,
+  OutputBatch,
+  TURN_HOLD_BYTES,
+} from './websocket-output.js'
 
 /** ws's own framing (exported at runtime as `Sender`, absent from @types/ws). */
 const { Sender } = wsModule as unknown as {
