@@ -140,15 +140,16 @@ const METHOD = `## Method
 /** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
 const BEHIND = `What the list above shows, with what profiles, syscall traces and experiments added:
 
-- RedisChannelLayer against socket.io's adapter: both write one frame per socket write (a
-  syscall count of both in the paced cell: one write per delivery and little else), and ours
-  spends more CPU per delivery, mostly in user mode. The sending consumer awaits each
+- RedisChannelLayer against socket.io's adapter: both write about one frame per socket write
+  (a syscall count of both in the paced cell: one write per delivery and little else), and
+  ours spends more CPU per delivery, mostly in user mode. The sending consumer awaits each
   \`groupSend\` (as \`await group_send\` in Channels), two round trips (the group read, then
   the store) before it takes its next frame, so on a burst the receiving processes find one
-  message per pop (a count of the pops in the burst cell: every one held a single message) and
-  no frames of two messages share a write; socket.io's adapter publishes without waiting. On
-  a paced cycle the two round trips and the group read (about 0.45 ms of the sender's CPU for
-  1 000 members) lengthen each cycle. Taking the group read out altogether (an unsafe cached
+  message per pop (a count of the pops in the burst cell: every one held a single message),
+  and the frames of two messages share a socket write only when their pops complete in the
+  same event-loop turn; socket.io's adapter publishes without waiting. On a paced cycle the
+  two round trips and the group read (about 0.45 ms of the sender's CPU for 1 000 members)
+  lengthen each cycle. Taking the group read out altogether (an unsafe cached
   member list, tried only to measure) left the burst cell within its run-to-run spread: it is
   bound by CPU per frame on the shared core. In isolation the Redis side's own work is about
   0.4 µs per member delivered (the pop, the decode and the hand-over).
@@ -163,9 +164,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   what remains is user-mode work per member.
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
-  its async handler and send, and the output batch (written out once per event-loop turn),
-  where raw ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a string (ASGI's
-  \`text\`) where raw ws sends back the Buffer it received.
+  its async handler and send, and the output batch (written out at the end of the event-loop
+  turn), where raw ws calls \`ws.send()\` in its listener; a 16 KiB text is also made a
+  string (ASGI's \`text\`) where raw ws sends back the Buffer it received.
 - Connection setup: per connection the server allocates about 9 KiB more than raw ws (scope,
   application instance, consumer, mailbox, channel, their promises; measured with V8's
   sampling heap profiler, 24 KiB against 15 KiB) and keeps about 2 KiB more, which costs
