@@ -27,7 +27,7 @@ export function formatCpu(cores: number): string {
  * The server's CPU per operation (message, delivery or connection) in microseconds, split
  * into user and kernel mode; null for a failed cell or results that did not keep the split.
  */
-export function cpuPerOperation(row: ScenarioResult): { userUs: number; kernelUs: number } | null {
+function cpuPerOperation(row: ScenarioResult): { userUs: number; kernelUs: number } | null {
   if (row.status !== 'ok' || row.rate <= 0 || row.serverKernelCpu === undefined) return null
   const perOperationUs = 1e6 / row.rate
   return {

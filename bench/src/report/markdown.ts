@@ -82,7 +82,7 @@ function cpuBehindMissedTargets(results: ScenarioResult[], checks: TargetCheck[]
     'Server CPU per operation behind each missed rate target in this run, user + kernel mode in µs (the "server µs/op" column; kernel time is mostly socket writes and reads: one write per frame costs the same whoever makes it, and a server that coalesces a turn\'s frames into one write per socket pays it once for all of them):'
   return lines.length === 0
     ? 'Every rate target was met in this run.'
-    : [intro, '', ...[...new Set(lines)]].join('\n')
+    : [intro, '', ...lines].join('\n')
 }
 
 const METHOD = `## Method
