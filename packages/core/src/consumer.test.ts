@@ -239,6 +239,27 @@ describe('AsyncConsumer handler results', () => {
     expect(log).toEqual(['slow:start', 'slow:end', 'next'])
   })
 
+  it('ends the instance with the error of a thenable whose then() throws', async () => {
+    const broken = new Error('then() is broken')
+    class Broken extends AsyncConsumer {
+      test_broken(): PromiseLike<void> {
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise is the point.
+          then: () => {
+            throw broken
+          },
+        } as unknown as PromiseLike<void>
+      }
+      test_next(): void {
+        throw new Error('test_next must not run after a failed handler')
+      }
+    }
+    const running = startApp(Broken.asAsgi(), wsScope)
+    running.input.put({ type: 'test.broken' })
+    running.input.put({ type: 'test.next' })
+    await expect(running.done).rejects.toBe(broken)
+  })
+
   it('drains a run of sync handlers in order, each send handed over before the next handler', async () => {
     const delivered: string[] = []
     const log: string[] = []

@@ -111,8 +111,10 @@ export class AsyncConsumer {
   #context: AsyncResource | null = null
   /** Told how the instance ended. */
   #exit: ExitReceiver | null = null
-  /** The mailbox's wake-up call, made on first use. */
+  /** The mailbox's wake-up call, and the reactions to a handler's promise (see `#makeCallbacks`). */
   #wakeUp: (() => void) | null = null
+  #handled: (() => void) | null = null
+  #handlerFailed: ((error: unknown) => void) | null = null
 
   /**
    * Returns an application that serves each connection with a new instance of this class,
@@ -251,7 +253,7 @@ export class AsyncConsumer {
     this.#mailbox = mailbox
     // A dispatch() override sees every message: nothing may go around it.
     const relays = this.dispatch === baseDispatch ? (classRelays?.forInstance(this) ?? null) : null
-    if (relays !== null) mailbox.relayer = (memo) => this.#relay(relays, memo)
+    this.#makeCallbacks(mailbox, relays)
     try {
       mailbox.addReceive(receive)
       if (layer !== null) mailbox.addLayer(layer, this.channelName)
@@ -261,6 +263,24 @@ export class AsyncConsumer {
     }
     // Nothing is ready yet (every source hands over a microtask later): this goes to sleep.
     this.#drain()
+  }
+
+  /**
+   * Makes the callbacks an instance needs while it serves a connection, all in one call so
+   * that they share one closure context: the mailbox's wake-up, the reactions to a handler's
+   * promise (a `.then()` with callbacks made once costs a handler less than an `await` in an
+   * async function, which allocates its own promise and resume callbacks each time), and the
+   * relay of a group message when the class has relays.
+   */
+  #makeCallbacks(mailbox: Mailbox, relays: RelayTable | null): void {
+    this.#wakeUp = () => this.#context?.runInAsyncScope(this.#drain, this)
+    this.#handled = () => {
+      if (this.#handlerDone(null)) this.#drain()
+    }
+    this.#handlerFailed = (error: unknown) => {
+      if (this.#handlerDone({ error })) this.#drain()
+    }
+    if (relays !== null) mailbox.relayer = (memo) => this.#relay(relays, memo)
   }
 
   /**
@@ -281,8 +301,7 @@ export class AsyncConsumer {
         return
       }
       if (message === undefined) {
-        this.#wakeUp ??= () => this.#context?.runInAsyncScope(this.#drain, this)
-        mailbox.sleep(this.#wakeUp)
+        mailbox.sleep(this.#wakeUp as () => void)
         return
       }
       let result: unknown
@@ -325,17 +344,12 @@ export class AsyncConsumer {
   }
 
   /**
-   * Waits for a handler's promise, then goes on as `#drain` does: a promise per async
-   * handler, and no callbacks kept per instance for it.
+   * Waits for a handler's promise, then goes on as `#drain` does. A thenable that is not a
+   * native promise is adopted first, so a `then` that throws fails the handler.
    */
-  async #settle(result: PromiseLike<unknown>): Promise<void> {
-    let thrown: { error: unknown } | null = null
-    try {
-      await result
-    } catch (error) {
-      thrown = { error }
-    }
-    if (this.#handlerDone(thrown)) this.#drain()
+  #settle(result: PromiseLike<unknown>): void {
+    const promise = result instanceof Promise ? result : Promise.resolve(result)
+    promise.then(this.#handled, this.#handlerFailed)
   }
 
   /** A handler settled (`thrown` when it failed): true when the next one may start now. */

@@ -108,7 +108,9 @@ export function handlerFor(target: object, message: Message): (message: Message)
       byType = new Map()
       HANDLERS.set(prototype, byType)
     }
-    byType.set(message.type, { name, handler })
+    const entry = { name, handler }
+    byType.set(message.type, entry)
+    remember(prototype, message.type, entry)
   }
   return handler
 }
@@ -168,18 +170,33 @@ export async function awaitManyDispatch(
 
 // --- helpers ---
 
+/** A handler found on a prototype chain, and the name it was found under. */
+type HandlerEntry = { name: string; handler: (message: Message) => unknown }
+
 /** Per prototype (one per class): message type -> the handler its chain held for it. */
-const HANDLERS = new WeakMap<
-  object,
-  Map<string, { name: string; handler: (message: Message) => unknown }>
->()
+const HANDLERS = new WeakMap<object, Map<string, HandlerEntry>>()
 
 /**
- * The cached handler for `type`, or null to look it up again. An own property of that name
- * (an instance field, set at any time) always takes the slow path. Otherwise the entry holds
- * while the prototype chain still resolves the name to the same function, so a method added,
- * replaced or spied on after the first message of that type is seen, and a subclass has its
- * own entries (its prototype is another key).
+ * The last prototype and type `cachedHandler` found an entry for, and that entry: the members
+ * of a group that one send reaches share all three, so they skip both map lookups.
+ */
+let lastPrototype: object | null = null
+let lastType: string | null = null
+let lastEntry: HandlerEntry | null = null
+
+function remember(prototype: object, type: string, entry: HandlerEntry): void {
+  lastPrototype = prototype
+  lastType = type
+  lastEntry = entry
+}
+
+/**
+ * The cached handler for `type`, or null to look it up again. The entry holds while the
+ * instance still resolves the name to the same function (a plain read, through its own
+ * properties and then its prototype chain), so an instance field, or a method added,
+ * replaced or spied on after the first message of that type, is seen; a subclass has its
+ * own entries (its prototype is another key). Only an accessor installed afterwards under a
+ * handler's name would be read here, where the slow path never calls a getter.
  */
 function cachedHandler(
   target: object,
@@ -187,11 +204,14 @@ function cachedHandler(
   type: string,
 ): ((message: Message) => unknown) | null {
   if (prototype === null) return null
-  const entry = HANDLERS.get(prototype)?.get(type)
-  if (entry === undefined || Object.hasOwn(target, entry.name)) return null
-  // A plain read of the chain: the name held a method when it was cached. Only an accessor
-  // installed on a prototype afterwards, under a handler's name, would be read here.
-  return (prototype as Record<string, unknown>)[entry.name] === entry.handler ? entry.handler : null
+  let entry: HandlerEntry | null | undefined = lastEntry
+  if (prototype !== lastPrototype || type !== lastType) {
+    entry = HANDLERS.get(prototype)?.get(type)
+    if (entry === undefined) return null
+    remember(prototype, type, entry)
+  }
+  const { name, handler } = entry as HandlerEntry
+  return (target as Record<string, unknown>)[name] === handler ? handler : null
 }
 
 /** Runs a read and captures its outcome, including a synchronous throw. */
