@@ -42,6 +42,11 @@ let queueSendOf: <TArg>(
 
 const identity = (message: Message): Message => message
 
+/** Wakes a sleeping instance: its mailbox holds a message (the mailbox's `wake`). */
+let wakeConsumer: (consumer: AsyncConsumer) => void
+/** Sends a relayed group message for a sleeping instance (the mailbox's `relay`; see `#relay`). */
+let relayFor: (consumer: AsyncConsumer, memo: RelayMemo) => boolean
+
 /**
  * The base consumer: one instance per connection, handling events from the client and from
  * its channel on the channel layer strictly one at a time, in arrival order. A message of
@@ -104,15 +109,16 @@ export class AsyncConsumer {
   #settleSend: ((value: unknown) => void) | null = null
   #failSend: ((error: unknown) => void) | null = null
   /** The inbox of the connection being served; null before it opens and once it has ended. */
-  #mailbox: Mailbox | null = null
+  #mailbox: Mailbox<AsyncConsumer> | null = null
   /** This instance's side of the layer, whose groups it leaves when it ends. */
   #handle: ConsumerChannelLayer | null = null
   /** The async context the application was called in: every handler runs in it. */
   #context: AsyncResource | null = null
   /** Told how the instance ended. */
   #exit: ExitReceiver | null = null
-  /** The mailbox's wake-up call, and the reactions to a handler's promise (see `#makeCallbacks`). */
-  #wakeUp: (() => void) | null = null
+  /** The relays this instance takes on the fast path (see `#relay`), set when its connection opens. */
+  #relays: RelayTable | null = null
+  /** The reactions to a handler's promise, made when the connection opens. */
   #handled: (() => void) | null = null
   #handlerFailed: ((error: unknown) => void) | null = null
 
@@ -155,6 +161,8 @@ export class AsyncConsumer {
 
   static {
     queueSendOf = (consumer, build, arg) => consumer.#queueSend(build, arg)
+    wakeConsumer = (consumer) => consumer.#context?.runInAsyncScope(consumer.#drain, consumer)
+    relayFor = (consumer, memo) => consumer.#relay(memo)
   }
 
   #queueSend<TArg>(build: BuildMessage<TArg>, arg: TArg): Promise<void> {
@@ -249,11 +257,23 @@ export class AsyncConsumer {
   }
 
   #open(receive: Receive, layer: ChannelLayer | null, classRelays: RelayTable | null): void {
-    const mailbox = new Mailbox()
-    this.#mailbox = mailbox
     // A dispatch() override sees every message: nothing may go around it.
-    const relays = this.dispatch === baseDispatch ? (classRelays?.forInstance(this) ?? null) : null
-    this.#makeCallbacks(mailbox, relays)
+    this.#relays = this.dispatch === baseDispatch ? (classRelays?.forInstance(this) ?? null) : null
+    const mailbox = new Mailbox<AsyncConsumer>(
+      this,
+      wakeConsumer,
+      this.#relays === null ? null : relayFor,
+    )
+    this.#mailbox = mailbox
+    // Made once, here (one closure context for both): following a handler's promise with
+    // them costs less than an `await` in an async function, which allocates its own promise
+    // and resume callbacks each time.
+    this.#handled = () => {
+      if (this.#handlerDone(null)) this.#drain()
+    }
+    this.#handlerFailed = (error: unknown) => {
+      if (this.#handlerDone({ error })) this.#drain()
+    }
     try {
       mailbox.addReceive(receive)
       if (layer !== null) mailbox.addLayer(layer, this.channelName)
@@ -263,24 +283,6 @@ export class AsyncConsumer {
     }
     // Nothing is ready yet (every source hands over a microtask later): this goes to sleep.
     this.#drain()
-  }
-
-  /**
-   * Makes the callbacks an instance needs while it serves a connection, all in one call so
-   * that they share one closure context: the mailbox's wake-up, the reactions to a handler's
-   * promise (a `.then()` with callbacks made once costs a handler less than an `await` in an
-   * async function, which allocates its own promise and resume callbacks each time), and the
-   * relay of a group message when the class has relays.
-   */
-  #makeCallbacks(mailbox: Mailbox, relays: RelayTable | null): void {
-    this.#wakeUp = () => this.#context?.runInAsyncScope(this.#drain, this)
-    this.#handled = () => {
-      if (this.#handlerDone(null)) this.#drain()
-    }
-    this.#handlerFailed = (error: unknown) => {
-      if (this.#handlerDone({ error })) this.#drain()
-    }
-    if (relays !== null) mailbox.relayer = (memo) => this.#relay(relays, memo)
   }
 
   /**
@@ -301,7 +303,7 @@ export class AsyncConsumer {
         return
       }
       if (message === undefined) {
-        mailbox.sleep(this.#wakeUp as () => void)
+        mailbox.sleep()
         return
       }
       let result: unknown
@@ -325,9 +327,10 @@ export class AsyncConsumer {
    * mailbox checked it): returns false, to have the message delivered as usual, when the
    * type is not relayed here, a send failed, or the build threw.
    */
-  #relay(relays: RelayTable, memo: RelayMemo): boolean {
+  #relay(memo: RelayMemo): boolean {
     const send = this.#send
-    if (this.#sendFailure !== null || send === null) return false
+    const relays = this.#relays
+    if (this.#sendFailure !== null || send === null || relays === null) return false
     const message = memo.builtFor(relays)
     if (message === null) return false
     const sent = this.#queueBuilt(send, message)

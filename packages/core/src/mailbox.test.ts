@@ -13,12 +13,30 @@ afterEach(async () => {
   await resetChannelLayers()
 })
 
+/** A mailbox read by a test: its wake-up settles what `woken()` returned last. */
+class TestMailbox extends Mailbox<{ wake(): void }> {
+  readonly #reader: { wake(): void }
+
+  constructor(reader = { wake: (): void => undefined }) {
+    super(reader, (woken) => woken.wake())
+    this.#reader = reader
+  }
+
+  /** Sleeps until the next message is queued. */
+  woken(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#reader.wake = resolve
+      this.sleep()
+    })
+  }
+}
+
 /** Takes `count` messages from a mailbox, waiting as a consumer does. */
-async function takeAll(mailbox: Mailbox, count: number): Promise<string[]> {
+async function takeAll(mailbox: TestMailbox, count: number): Promise<string[]> {
   const types: string[] = []
   while (types.length < count) {
     const message = mailbox.take()
-    if (message === undefined) await new Promise<void>((resolve) => mailbox.sleep(resolve))
+    if (message === undefined) await mailbox.woken()
     else types.push(message.type)
   }
   return types
@@ -111,7 +129,7 @@ describe('Mailbox', () => {
       const { layer, inner } = make()
       const channel = await layer.newChannel()
       const input = client()
-      const mailbox = new Mailbox()
+      const mailbox = new TestMailbox()
       mailbox.addReceive(input.receive)
       mailbox.addLayer(layer, channel)
       input.put({ type: 'client.one' })
@@ -146,7 +164,7 @@ describe('Mailbox', () => {
     const layer = new InMemoryChannelLayer()
     const channel = await layer.newChannel()
     const input = new AsyncQueue<Message>()
-    const mailbox = new Mailbox()
+    const mailbox = new TestMailbox()
     mailbox.addReceive(() => input.get())
     mailbox.addLayer(layer, channel)
     input.put({ type: 'client.one' })
@@ -158,13 +176,13 @@ describe('Mailbox', () => {
   })
 
   it('turns a receive() that throws synchronously into a failed read', async () => {
-    const mailbox = new Mailbox()
+    const mailbox = new TestMailbox()
     const failure = new Error('no receive')
     mailbox.addReceive(() => {
       throw failure
     })
     // Queued at once: there is nothing to sleep on.
-    expect(() => mailbox.sleep(() => undefined)).toThrow(TypeError)
+    expect(() => mailbox.sleep()).toThrow(TypeError)
     expect(() => mailbox.take()).toThrow(failure)
   })
 })

@@ -44,19 +44,42 @@ const ENDED: unique symbol = Symbol('consumer ended')
  * cancellation for the consumer's whole life replace a promise, an abort listener and an
  * outcome object per message. The strategy of `awaitManyDispatch`, without its allocations.
  */
-export class Mailbox {
+/** A mailbox as its sources see it, whoever its reader is. */
+interface SourceMailbox {
+  deliver(source: MailboxSource, message: Message): void
+  fail(source: MailboxSource, reason: unknown): void
+  relay(memo: RelayMemo): boolean
+}
+
+export class Mailbox<TReader = unknown> {
   /** The sources with an item ready, oldest first (a list through `MailboxSource.next`). */
   #head: MailboxSource | null = null
   #tail: MailboxSource | null = null
   #client: MailboxSource | null = null
   #layer: MailboxSource | null = null
-  #wake: (() => void) | null = null
+  /** Who reads this mailbox (a consumer), passed to `#wake` and `#relay`. */
+  readonly #reader: TReader
+  readonly #wake: (reader: TReader) => void
+  readonly #relay: ((reader: TReader, memo: RelayMemo) => boolean) | null
+  #asleep = false
   #closed = false
+
   /**
-   * Sends a relayed group message straight to the client, or returns false (set by a
-   * consumer whose class has relays; see `AsyncConsumer.relays`).
+   * `wake(reader)` is called once per `sleep()`, when the next message (or failure) is
+   * queued. `relay(reader, memo)`, given when the reader's class has relays (see
+   * `AsyncConsumer.relays`), sends a relayed group message straight to the client or returns
+   * false. Shared functions and the reader, rather than callbacks bound to it, so that a
+   * connection keeps no closure for either.
    */
-  relayer: ((memo: RelayMemo) => boolean) | null = null
+  constructor(
+    reader: TReader,
+    wake: (reader: TReader) => void,
+    relay: ((reader: TReader, memo: RelayMemo) => boolean) | null = null,
+  ) {
+    this.#reader = reader
+    this.#wake = wake
+    this.#relay = relay
+  }
 
   /**
    * Reads the application's `receive()`, one event ahead: through the server's
@@ -102,19 +125,19 @@ export class Mailbox {
   }
 
   /**
-   * Calls `wake` once, when the next message (or failure) is queued; for a reader whose
-   * `take()` found nothing. Every source queues from a microtask of its own (a promise
-   * reaction, or the shared hand-over), never inside the call of whoever sent the message,
-   * so `wake` may run a handler at once.
+   * Wakes the reader (see the constructor) once, when the next message (or failure) is
+   * queued; for a reader whose `take()` found nothing. Every source queues from a microtask of its own (a
+   * promise reaction, or the shared hand-over), never inside the call of whoever sent the
+   * message, so the wake-up may run a handler at once.
    */
-  sleep(wake: () => void): void {
+  sleep(): void {
     if (this.#head !== null) throw new TypeError('A message is ready: take it instead of sleeping.')
-    this.#wake = wake
+    this.#asleep = true
   }
 
   /** Whether the reader sleeps: every message taken was handled, and nothing waits to be taken. */
   get asleep(): boolean {
-    return this.#wake !== null
+    return this.#asleep
   }
 
   /**
@@ -122,11 +145,11 @@ export class Mailbox {
    * reader sleeps and no client event is on its way, so it overtakes nothing.
    */
   relay(memo: RelayMemo): boolean {
-    const relayer = this.relayer
-    if (relayer === null || this.#wake === null || this.#client === null || this.#client.pending) {
+    const relay = this.#relay
+    if (relay === null || !this.#asleep || this.#client === null || this.#client.pending) {
       return false
     }
-    return relayer(memo)
+    return relay(this.#reader, memo)
   }
 
   /** Stops every source: reads in flight are given up and later results dropped. */
@@ -136,7 +159,7 @@ export class Mailbox {
     for (let source = this.#head; source !== null; source = source.next) source.held = null
     this.#head = null
     this.#tail = null
-    this.#wake = null
+    this.#asleep = false
     this.#client?.cancel()
     this.#layer?.cancel()
   }
@@ -159,10 +182,9 @@ export class Mailbox {
     if (this.#tail === null) this.#head = source
     else this.#tail.next = source
     this.#tail = source
-    const wake = this.#wake
-    if (wake !== null) {
-      this.#wake = null
-      wake()
+    if (this.#asleep) {
+      this.#asleep = false
+      this.#wake(this.#reader)
     }
   }
 }
@@ -177,12 +199,12 @@ class ReceiveSource implements MailboxSource {
   get pending(): boolean {
     return true
   }
-  readonly #mailbox: Mailbox
+  readonly #mailbox: SourceMailbox
   readonly #receive: Receive
   readonly #onMessage = (message: Message): void => this.#mailbox.deliver(this, message)
   readonly #onError = (reason: unknown): void => this.#mailbox.fail(this, reason)
 
-  constructor(mailbox: Mailbox, receive: Receive) {
+  constructor(mailbox: SourceMailbox, receive: Receive) {
     this.#mailbox = mailbox
     this.#receive = receive
   }
@@ -212,7 +234,7 @@ class LayerReceiveSource implements MailboxSource {
   get pending(): boolean {
     return true
   }
-  readonly #mailbox: Mailbox
+  readonly #mailbox: SourceMailbox
   readonly #layer: ChannelLayer
   readonly #channel: string
   readonly #controller = new AbortController()
@@ -220,7 +242,7 @@ class LayerReceiveSource implements MailboxSource {
   readonly #onMessage = (message: Message): void => this.#mailbox.deliver(this, message)
   readonly #onError = (reason: unknown): void => this.#mailbox.fail(this, reason)
 
-  constructor(mailbox: Mailbox, layer: ChannelLayer, channel: string) {
+  constructor(mailbox: SourceMailbox, layer: ChannelLayer, channel: string) {
     this.#mailbox = mailbox
     this.#layer = layer
     this.#channel = channel
@@ -255,11 +277,11 @@ abstract class PushSource implements MailboxSource, ChannelReceiver {
   held: Message | ReadFailure | null = null
   next: MailboxSource | null = null
   /** The mailbox this source queues in. */
-  protected readonly mailbox: Mailbox
+  protected readonly mailbox: SourceMailbox
   /** What was handed over, until the microtask queues it (one read: one at most). */
   #received: Message | ReadFailure | null = null
 
-  constructor(mailbox: Mailbox) {
+  constructor(mailbox: SourceMailbox) {
     this.mailbox = mailbox
   }
 
@@ -294,7 +316,7 @@ class ReceiveIntoSource extends PushSource {
   readonly #layer: ReceiveIntoLayer
   readonly #channel: string
 
-  constructor(mailbox: Mailbox, layer: ReceiveIntoLayer, channel: string) {
+  constructor(mailbox: SourceMailbox, layer: ReceiveIntoLayer, channel: string) {
     super(mailbox)
     this.#layer = layer
     this.#channel = channel
@@ -317,7 +339,7 @@ class ReceiveIntoSource extends PushSource {
 class ServerPushSource extends PushSource {
   readonly #receiveInto: ReceiveInto
 
-  constructor(mailbox: Mailbox, receiveInto: ReceiveInto) {
+  constructor(mailbox: SourceMailbox, receiveInto: ReceiveInto) {
     super(mailbox)
     this.#receiveInto = receiveInto
   }
