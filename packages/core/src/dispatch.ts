@@ -178,12 +178,14 @@ const HANDLERS = new WeakMap<object, Map<string, HandlerEntry>>()
 
 /**
  * The last prototype and type `cachedHandler` found an entry for, and that entry: the members
- * of a group that one send reaches share all three, so they skip both map lookups.
+ * of a group that one send reaches share all three, so they skip both map lookups. (It keeps
+ * that one prototype alive, whatever else the weak map lets go.)
  */
 let lastPrototype: object | null = null
 let lastType: string | null = null
 let lastEntry: HandlerEntry | null = null
 
+/** Makes `entry` the one `cachedHandler` tries first. */
 function remember(prototype: object, type: string, entry: HandlerEntry): void {
   lastPrototype = prototype
   lastType = type
