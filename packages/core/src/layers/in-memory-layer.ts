@@ -39,15 +39,65 @@ interface Roster {
   readonly queues: readonly (ChannelQueue | undefined)[]
 }
 
-/** One channel: queued messages, or receivers waiting for the next one. */
+/**
+ * One channel: queued messages, or receivers waiting for the next one. Both lists are null
+ * while empty: most channels only ever have their reader waiting, and an emptied array would
+ * keep its spare room for as long as the channel lives.
+ */
 class ChannelQueue {
-  readonly items: Entry[] = []
+  /** Queued messages, oldest first. */
+  items: Entry[] | null = null
   /** Receivers waiting, oldest first (after `reader`, when it waits). */
-  readonly waiters: ChannelReceiver[] = []
+  waiters: ChannelReceiver[] | null = null
   /** The receiver reading through `receiveInto()`: the channel stays open for it. */
   reader: ChannelReceiver | null = null
   /** Whether `reader` waits, ahead of `waiters` (a slot: no array for the common case). */
   readerWaits = false
+
+  /** Messages queued. */
+  get size(): number {
+    return this.items === null ? 0 : this.items.length
+  }
+
+  /** Queues an entry. */
+  push(entry: Entry): void {
+    if (this.items === null) this.items = [entry]
+    else this.items.push(entry)
+  }
+
+  /** Takes the oldest entry. */
+  shift(): Entry | undefined {
+    const items = this.items
+    if (items === null) return undefined
+    const entry = items.shift()
+    if (items.length === 0) this.items = null
+    return entry
+  }
+
+  /** Queues a waiting receiver. */
+  wait(receiver: ChannelReceiver): void {
+    if (this.waiters === null) this.waiters = [receiver]
+    else this.waiters.push(receiver)
+  }
+
+  /** Takes the oldest waiting receiver. */
+  nextWaiter(): ChannelReceiver | undefined {
+    const waiters = this.waiters
+    if (waiters === null) return undefined
+    const waiter = waiters.shift()
+    if (waiters.length === 0) this.waiters = null
+    return waiter
+  }
+
+  /** Withdraws a waiting receiver; false when it was not waiting. */
+  withdraw(receiver: ChannelReceiver): boolean {
+    if (this.waiters === null) return false
+    const index = this.waiters.indexOf(receiver)
+    if (index === -1) return false
+    this.waiters.splice(index, 1)
+    if (this.waiters.length === 0) this.waiters = null
+    return true
+  }
 }
 
 /**
@@ -91,7 +141,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
 
   /** The channels that currently hold messages or receivers, for inspection in tests. */
   get channels(): ReadonlyMap<string, { readonly size: number }> {
-    return new Map([...this.#channels].map(([name, queue]) => [name, { size: queue.items.length }]))
+    return new Map([...this.#channels].map(([name, queue]) => [name, { size: queue.size }]))
   }
 
   /** Group memberships (group -> channel names), for inspection in tests. */
@@ -122,15 +172,14 @@ export class InMemoryChannelLayer implements ChannelLayer {
     if (signal?.aborted) return Promise.reject(signal.reason)
     this.#cleanExpired()
     const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
-    const entry = queue.items.shift()
+    const entry = queue.shift()
     if (entry) {
       this.#releaseIfIdle(channel, queue)
       return Promise.resolve(entry.message)
     }
     return new Promise<Message>((resolve, reject) => {
       const onAbort = () => {
-        const index = queue.waiters.indexOf(waiter)
-        if (index !== -1) queue.waiters.splice(index, 1)
+        queue.withdraw(waiter)
         this.#releaseIfIdle(channel, queue)
         reject(signal?.reason)
       }
@@ -144,7 +193,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
           reject(reason)
         },
       }
-      queue.waiters.push(waiter)
+      queue.wait(waiter)
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
@@ -174,14 +223,14 @@ export class InMemoryChannelLayer implements ChannelLayer {
       queue = this.#openChannel(channel)
     }
     // Only a message about to be handed over must not have expired.
-    if (queue.items.length > 0) this.#cleanExpired()
-    const entry = queue.items.shift()
+    if (queue.items !== null) this.#cleanExpired()
+    const entry = queue.shift()
     if (entry !== undefined) {
       if (!queue.readerWaits) queue.reader = receiver
       receiver.deliver(entry.message)
-    } else if (queue.readerWaits || queue.waiters.length > 0) {
+    } else if (queue.readerWaits || queue.waiters !== null) {
       // Someone waits already: this receiver queues behind them.
-      queue.waiters.push(receiver)
+      queue.wait(receiver)
     } else {
       queue.reader = receiver
       queue.readerWaits = true
@@ -202,10 +251,9 @@ export class InMemoryChannelLayer implements ChannelLayer {
       queue.reader = null
       queue.readerWaits = false
     }
-    const index = queue.waiters.indexOf(receiver)
-    if (index !== -1) queue.waiters.splice(index, 1)
+    const withdrawn = queue.withdraw(receiver)
     this.#releaseIfIdle(channel, queue)
-    return waited || index !== -1
+    return waited || withdrawn
   }
 
   async newChannel(prefix = 'specific.'): Promise<string> {
@@ -294,8 +342,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
   async flush(): Promise<void> {
     // Receivers already waiting keep waiting on a fresh, empty channel.
     for (const [name, queue] of this.#channels) {
-      queue.items.length = 0
-      if (queue.waiters.length === 0 && !queue.readerWaits) this.#channels.delete(name)
+      queue.items = null
+      if (queue.waiters === null && !queue.readerWaits) this.#channels.delete(name)
     }
     this.#groups = new Map()
     this.#epoch += 1
@@ -312,7 +360,9 @@ export class InMemoryChannelLayer implements ChannelLayer {
         queue.readerWaits = false
         reader.fail(error)
       }
-      for (const waiter of queue.waiters.splice(0)) waiter.fail(error)
+      const waiters = queue.waiters ?? []
+      queue.waiters = null
+      for (const waiter of waiters) waiter.fail(error)
     }
     this.#channels = new Map()
     this.#epoch += 1
@@ -327,16 +377,16 @@ export class InMemoryChannelLayer implements ChannelLayer {
       reader.deliver(message)
       return true
     }
-    const waiter = queue.waiters.shift()
+    const waiter = queue.nextWaiter()
     if (waiter) {
       // The last waiter served leaves an idle channel: release it, as Channels' receive() does.
       this.#releaseIfIdle(channel, queue)
       waiter.deliver(message)
       return true
     }
-    if (queue.items.length >= this.#capacities.get(channel)) return false
+    if (queue.size >= this.#capacities.get(channel)) return false
     const expiresAt = now + this.expiryMs
-    queue.items.push({ expiresAt, message })
+    queue.push({ expiresAt, message })
     if (expiresAt < this.#nextExpiryAt) this.#nextExpiryAt = expiresAt
     return true
   }
@@ -350,8 +400,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
 
   #releaseIfIdle(channel: string, queue: ChannelQueue): void {
     if (
-      queue.items.length === 0 &&
-      queue.waiters.length === 0 &&
+      queue.items === null &&
+      queue.waiters === null &&
       queue.reader === null &&
       this.#channels.get(channel) === queue
     ) {
@@ -371,12 +421,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
     let next = Number.POSITIVE_INFINITY
     for (const [name, queue] of this.#channels) {
       let expired = false
-      while (queue.items.length > 0 && (queue.items[0]?.expiresAt ?? now) < now) {
-        queue.items.shift()
+      while ((queue.items?.[0]?.expiresAt ?? now) < now) {
+        queue.shift()
         expired = true
       }
       if (expired) this.#removeFromGroups(name)
-      const head = queue.items[0]
+      const head = queue.items?.[0]
       if (head) next = Math.min(next, head.expiresAt)
       this.#releaseIfIdle(name, queue)
     }
