@@ -113,12 +113,15 @@ export class AppInstance implements ExitReceiver {
   }
 
   #start(application: Application, scope: Scope): void {
-    // Named by a plain binding: a function defined under a computed symbol key would be named
-    // `[symbol description]`, a string built per instance.
-    const receiveInto = (receiver: EventReceiver): void => this.#receiveInto(receiver)
+    // Bound methods rather than arrow functions: a call goes from the function straight to
+    // this instance, not through a closure's context as well (one object fewer to reach on
+    // every send of a group send, where each member's objects are out of the CPU's caches);
+    // and the instance keeps no context once `receive` itself is dropped (a consumer keeps
+    // only `receive[kReceiveInto]`).
+    const receiveInto: ReceiveInto = this.#receiveInto.bind(this)
     const receive = Object.assign(() => this.#receive(), { [kReceiveInto]: receiveInto })
     // Through kRunInto when the application has it: no promise chain for the connection's life.
-    runApplication(application, scope, receive, (message: Message) => this.#send(message), this)
+    runApplication(application, scope, receive, this.#send.bind(this), this)
   }
 
   /** Names the connection in log lines: the options' `label`, else the io's. */

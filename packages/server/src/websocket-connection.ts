@@ -27,6 +27,7 @@ import {
   parseClose,
   parseSend,
 } from './websocket-messages.js'
+import type { BatchPlace } from './websocket-output.js'
 
 /** Incoming messages queued for a slow application before the socket stops being read. */
 const INPUT_HIGH_WATER = 64
@@ -39,7 +40,9 @@ type State = 'connecting' | 'open' | 'closing' | 'closed'
  * disconnect; see the lifecycle diagram in websocket-handler.ts.
  * Mirrors `daphne.ws_protocol.WebSocketProtocol`.
  */
-export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, SocketEvents {
+export class WebSocketConnection
+  implements AppIo, BatchPlace, Deadline, HeartbeatPeer, SocketEvents
+{
   /** The deadline queue's bookkeeping: the handshake timeout, then the next heartbeat check. */
   deadlineSlot = -1
   deadlineAt = 0
@@ -47,6 +50,8 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
   heardAt = 0
   /** When the unanswered heartbeat ping went out, or -1. */
   pingSentAt = -1
+  /** The output batch's bookkeeping: where this socket's output of the turn is kept. */
+  batchSlot = -1
   readonly #host: ConnectionHost
   /** The raw socket, which ws writes to after the upgrade (and so does `OutputBatch`). */
   readonly #socket: Duplex
@@ -353,7 +358,7 @@ export class WebSocketConnection implements AppIo, Deadline, HeartbeatPeer, Sock
     // Once its closing handshake began, ws drops what is sent; so does the server.
     if (ws === null || ws.readyState !== WebSocket.OPEN) return
     // What the batch holds for the socket plus what the socket holds unsent (see websocket-output.ts).
-    const buffered = this.#host.output.write(this.#socket, payload)
+    const buffered = this.#host.output.write(this.#socket, payload, this)
     const { maxBufferedBytes, logger } = this.#host.context.options
     if (maxBufferedBytes > 0 && buffered > maxBufferedBytes) {
       logger.warn(

@@ -6,6 +6,7 @@ import * as wsModule from 'ws'
 import { WebSocket, WebSocketServer } from 'ws'
 import { decodeText, encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
 import {
+  type BatchPlace,
   CONCAT_BYTES,
   EARLY_FLUSH_BYTES,
   OutputBatch,
@@ -49,6 +50,19 @@ class RecordingSocket extends Writable {
 
 function recordingSockets(count: number): RecordingSocket[] {
   return Array.from({ length: count }, () => new RecordingSocket())
+}
+
+/** Each socket's place in the batches (a connection keeps its own: itself). */
+const places = new WeakMap<Writable, BatchPlace>()
+
+/** `batch.write()` to `socket`, with the one place that socket is always written with. */
+function writeTo(batch: OutputBatch, socket: Writable, payload: string | Uint8Array): number {
+  let place = places.get(socket)
+  if (place === undefined) {
+    place = { batchSlot: -1 }
+    places.set(socket, place)
+  }
+  return batch.write(socket, payload, place)
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -115,14 +129,14 @@ describe('OutputBatch', () => {
   it('frames a message sent to many sockets in one turn once, and writes each socket once', async () => {
     const batch = new OutputBatch()
     const sockets = recordingSockets(100)
-    for (const socket of sockets) batch.write(socket, 'alone')
+    for (const socket of sockets) writeTo(batch, socket, 'alone')
     await nextTurn()
     for (const socket of sockets) {
       // The same frame object, not copies, in one write.
       expect(socket.calls).toEqual([[sockets[0]?.calls[0]?.[0]]])
     }
     for (let n = 0; n < 3; n++) {
-      for (const socket of sockets) batch.write(socket, `message ${n}`)
+      for (const socket of sockets) writeTo(batch, socket, `message ${n}`)
     }
     expect(batch.pending).toBe(100)
     expect(sockets[0]?.calls).toHaveLength(1)
@@ -146,7 +160,7 @@ describe('OutputBatch', () => {
     const sockets = recordingSockets(4)
     const texts = ['a', 'b', 'c'].map((letter) => letter.repeat(200))
     // Equal strings that are not the same string object still share a frame.
-    for (const socket of sockets) for (const text of texts) batch.write(socket, `${text}`)
+    for (const socket of sockets) for (const text of texts) writeTo(batch, socket, `${text}`)
     await nextTurn()
     for (const socket of sockets) {
       expect(parseFrames(socket.bytes).map(([, payload]) => payload)).toEqual(texts)
@@ -158,7 +172,7 @@ describe('OutputBatch', () => {
     const sockets = recordingSockets(2)
     const count = Math.ceil(CONCAT_BYTES / (WHOLE_FRAME_LIMIT - 10)) + 1
     const texts = Array.from({ length: count }, (_, i) => String(i).repeat(WHOLE_FRAME_LIMIT - 10))
-    for (const text of texts) for (const socket of sockets) batch.write(socket, text)
+    for (const text of texts) for (const socket of sockets) writeTo(batch, socket, text)
     await nextTurn()
     const [first, second] = sockets.map((socket) => socket.calls)
     expect(first).toHaveLength(1)
@@ -180,10 +194,10 @@ describe('OutputBatch', () => {
       for (let i = 0; i < 4; i++) {
         const label = `${turn}.${i}`
         if (i % 2 === 0) {
-          batch.write(socket, label)
+          writeTo(batch, socket, label)
           expected.push([1, label])
         } else {
-          batch.write(socket, Buffer.from(label))
+          writeTo(batch, socket, Buffer.from(label))
           expected.push([2, label])
         }
       }
@@ -198,10 +212,10 @@ describe('OutputBatch', () => {
     const [first, second, third] = recordingSockets(3)
     if (first === undefined || second === undefined || third === undefined) throw new Error()
     const bytes = Buffer.from('one')
-    batch.write(first, bytes)
-    batch.write(second, bytes)
+    writeTo(batch, first, bytes)
+    writeTo(batch, second, bytes)
     bytes.write('two')
-    batch.write(third, bytes)
+    writeTo(batch, third, bytes)
     await nextTurn()
     expect(first.calls[0]?.[0]).toBe(second.calls[0]?.[0])
     expect(parseFrames(first.bytes)).toEqual([[2, 'one']])
@@ -214,7 +228,7 @@ describe('OutputBatch', () => {
     const [socket] = recordingSockets(1)
     if (socket === undefined) throw new Error('no socket')
     const bytes = new Uint8Array([0x61, 0x62])
-    batch.write(socket, bytes)
+    writeTo(batch, socket, bytes)
     bytes[0] = 0x7a
     await nextTurn()
     expect(parseFrames(socket.bytes)).toEqual([[2, 'ab']])
@@ -224,8 +238,8 @@ describe('OutputBatch', () => {
     const batch = new OutputBatch()
     const sockets = recordingSockets(3)
     const texts = Array.from({ length: 100 }, (_, i) => `text ${i % 50}`)
-    for (const text of texts) for (const socket of sockets) batch.write(socket, text)
-    for (const socket of sockets) for (const text of texts) batch.write(socket, text)
+    for (const text of texts) for (const socket of sockets) writeTo(batch, socket, text)
+    for (const socket of sockets) for (const text of texts) writeTo(batch, socket, text)
     await nextTurn()
     for (const socket of sockets) {
       expect(parseFrames(socket.bytes).map(([, payload]) => payload)).toEqual([...texts, ...texts])
@@ -236,7 +250,7 @@ describe('OutputBatch', () => {
     const batch = new OutputBatch()
     const sockets = recordingSockets(3)
     const text = 'é'.repeat(WHOLE_FRAME_LIMIT)
-    for (const socket of sockets) batch.write(socket, text)
+    for (const socket of sockets) writeTo(batch, socket, text)
     await nextTurn()
     const [first, second, third] = sockets.map((socket) => socket.calls[0] ?? [])
     expect(first?.[1]).toBe(text)
@@ -252,7 +266,7 @@ describe('OutputBatch', () => {
     const batch = new OutputBatch()
     const [alone] = recordingSockets(1)
     if (alone === undefined) throw new Error('no socket')
-    batch.write(alone, 'small')
+    writeTo(batch, alone, 'small')
     await tick()
     // Other clients read in the same turn may still add to it.
     expect(alone.calls).toHaveLength(0)
@@ -261,10 +275,10 @@ describe('OutputBatch', () => {
     // A group send's worth of output: 1 KiB to each of enough sockets to reach the limit.
     const text = 'x'.repeat(1024)
     const many = recordingSockets(Math.ceil(TURN_HOLD_BYTES / 1024))
-    for (const socket of many.slice(0, -1)) batch.write(socket, text)
+    for (const socket of many.slice(0, -1)) writeTo(batch, socket, text)
     await tick()
     expect(many.every((socket) => socket.calls.length === 0)).toBe(true)
-    batch.write(many.at(-1) as RecordingSocket, text)
+    writeTo(batch, many.at(-1) as RecordingSocket, text)
     await tick()
     expect(many.every((socket) => socket.calls.length === 1)).toBe(true)
   })
@@ -281,12 +295,12 @@ describe('OutputBatch', () => {
     batch.decoded(text.slice(0, -1).concat('!'), bytes)
     batch.decoded('small', Buffer.from('small'))
     // A flush may come between the decoding and the handler that sends the text back.
-    batch.write(other, 'first')
+    writeTo(batch, other, 'first')
     batch.flush()
     expect(other.calls).toHaveLength(1)
-    batch.write(echo, text)
-    batch.write(other, unrelated)
-    batch.write(other, 'small')
+    writeTo(batch, echo, text)
+    writeTo(batch, other, unrelated)
+    writeTo(batch, other, 'small')
     await nextTurn()
     expect(echo.calls[0]?.[1]).toBe(bytes)
     expect(other.calls[1]?.[1]).toBe(unrelated)
@@ -297,7 +311,7 @@ describe('OutputBatch', () => {
       [1, 'small'],
     ])
     // The turn is over: the text is encoded again.
-    batch.write(later, text)
+    writeTo(batch, later, text)
     await nextTurn()
     expect(later.calls[0]?.[1]).toBe(text)
   })
@@ -308,10 +322,10 @@ describe('OutputBatch', () => {
     if (socket === undefined) throw new Error('no socket')
     // The bytes must be the text's UTF-8 (ws checks it); other bytes here show which are sent.
     batch.decoded('echo', Buffer.from('ECHO'))
-    batch.write(socket, 'echo')
-    batch.write(socket, 'other')
+    writeTo(batch, socket, 'echo')
+    writeTo(batch, socket, 'other')
     batch.flush()
-    batch.write(socket, 'echo')
+    writeTo(batch, socket, 'echo')
     batch.flush()
     expect(parseFrames(socket.bytes)).toEqual([
       [1, 'ECHO'],
@@ -326,7 +340,7 @@ describe('OutputBatch', () => {
     if (socket === undefined) throw new Error('no socket')
     const errors: Error[] = []
     socket.on('error', (error: Error) => errors.push(error))
-    batch.write(socket, 'held')
+    writeTo(batch, socket, 'held')
     socket.end()
     batch.flush()
     await nextTurn()
@@ -340,11 +354,11 @@ describe('OutputBatch', () => {
     const [socket] = recordingSockets(1)
     if (socket === undefined) throw new Error('no socket')
     const bytes = Buffer.alloc(WHOLE_FRAME_LIMIT, 0x62)
-    batch.write(socket, 'before')
-    batch.write(socket, bytes)
+    writeTo(batch, socket, 'before')
+    writeTo(batch, socket, bytes)
     expect(socket.calls).toHaveLength(1)
     expect(socket.calls[0]?.[2]).toBe(bytes)
-    batch.write(socket, 'after')
+    writeTo(batch, socket, 'after')
     batch.flush()
     expect(parseFrames(socket.bytes)).toEqual([
       [1, 'before'],
@@ -358,13 +372,13 @@ describe('OutputBatch', () => {
     const [socket] = recordingSockets(1)
     if (socket === undefined) throw new Error('no socket')
     const big = 'x'.repeat(EARLY_FLUSH_BYTES / 4)
-    for (let i = 0; i < 3; i++) batch.write(socket, big)
+    for (let i = 0; i < 3; i++) writeTo(batch, socket, big)
     expect(socket.calls).toEqual([])
-    batch.write(socket, big)
+    writeTo(batch, socket, big)
     // One writev: four headers and four texts.
     expect(socket.calls).toHaveLength(1)
     expect(socket.calls[0]).toHaveLength(8)
-    batch.write(socket, 'after')
+    writeTo(batch, socket, 'after')
     batch.flush()
     expect(socket.calls).toHaveLength(2)
     expect(parseFrames(socket.bytes).map(([, payload]) => payload.length)).toEqual([
@@ -436,11 +450,11 @@ describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
     const { server, socket, client } = await wsPair()
     const seen = transcript(client)
     const batch = new OutputBatch()
-    batch.write(socket, 'a')
+    writeTo(batch, socket, 'a')
     server.ping()
-    batch.write(socket, 'b')
+    writeTo(batch, socket, 'b')
     server.send('c')
-    batch.write(socket, Buffer.from('d'))
+    writeTo(batch, socket, Buffer.from('d'))
     await seen.until(5)
     expect(seen.events).toEqual(['m:a', 'ping', 'm:b', 'm:c', 'b:d'])
   })
@@ -449,7 +463,7 @@ describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
     const { server, socket, client } = await wsPair()
     const seen = transcript(client)
     const batch = new OutputBatch()
-    for (const text of ['one', 'two', 'three']) batch.write(socket, text)
+    for (const text of ['one', 'two', 'three']) writeTo(batch, socket, text)
     server.close(4001, 'done')
     await seen.until(4)
     expect(seen.events).toEqual(['m:one', 'm:two', 'm:three', 'close:4001:done'])
@@ -458,14 +472,14 @@ describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
   it("returns what it holds for a socket plus ws's bufferedAmount, for maxBufferedBytes", async () => {
     const { server, socket } = await wsPair()
     const batch = new OutputBatch()
-    expect(batch.write(socket, 'x'.repeat(1000))).toBe(1004)
-    expect(batch.write(socket, new Uint8Array(100))).toBe(1004 + 102)
+    expect(writeTo(batch, socket, 'x'.repeat(1000))).toBe(1004)
+    expect(writeTo(batch, socket, new Uint8Array(100))).toBe(1004 + 102)
     // Held by the batch until the flush: the socket has not been written yet.
     expect(server.bufferedAmount).toBe(0)
     batch.flush()
     expect(server.bufferedAmount).toBeLessThanOrEqual(1004 + 102)
     ;(socket as Duplex & { cork(): void }).cork()
-    expect(batch.write(socket, 'y')).toBe(3 + server.bufferedAmount)
+    expect(writeTo(batch, socket, 'y')).toBe(3 + server.bufferedAmount)
     socket.uncork()
   })
 
@@ -473,7 +487,7 @@ describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
     const { server, socket, client } = await wsPair()
     const seen = transcript(client)
     const batch = new OutputBatch()
-    batch.write(socket, 'held')
+    writeTo(batch, socket, 'held')
     // A pong (ws answers the client's ping at once) leaves after the frame sent before it.
     server.pong()
     await seen.until(2)

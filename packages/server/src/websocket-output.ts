@@ -35,13 +35,24 @@ const CACHED_FRAMES = 32
 const CACHED_FRAME_BYTES = 64 * 1024
 /** Large texts decoded from clients that are remembered, with their bytes, until the flush. */
 const DECODED_KEPT = 16
-/** Where a socket's output of this turn is kept in its batch (an index), or -1 when none is. */
-const kSlot = Symbol('OutputBatch slot')
+/** The place (see `BatchPlace`) a socket was written with, for the socket's own `write`. */
+const kPlace = Symbol('OutputBatch place')
 
 /** One piece of a socket's output: a whole frame, a large frame's header, or its payload. */
 type Piece = Buffer | string
+/**
+ * A socket's place in an OutputBatch, kept by whoever writes to the socket (a connection)
+ * and passed with every write: `batchSlot` is where the socket's output of this turn is kept
+ * in the batch (an index), or -1 when none is. Kept on the socket instead, every write of a
+ * group send looked at two more objects per member (the socket and its property storage),
+ * which is most of a delivery's time once the members outgrow the CPU's caches.
+ */
+export interface BatchPlace {
+  batchSlot: number
+}
+
 /** A socket an OutputBatch writes to; it takes over the socket's `write` (see below). */
-type BatchedSocket = Writable & { [kSlot]?: number }
+type BatchedSocket = Writable & { [kPlace]?: BatchPlace }
 
 /** The stream's own `write`, which the batch calls on sockets whose `write` it took over. */
 const streamWrite = Writable.prototype.write as (
@@ -80,6 +91,7 @@ export class OutputBatch {
    * grow them again; entries are cleared at the flush).
    */
   readonly #sockets: (BatchedSocket | null)[] = []
+  readonly #places: (BatchPlace | null)[] = []
   readonly #pieces: (Piece | Piece[] | null)[] = []
   readonly #bytes: number[] = []
   #count = 0
@@ -115,8 +127,8 @@ export class OutputBatch {
   constructor() {
     const batch = this
     this.#releasingWrite = function releasingWrite(this: BatchedSocket, ...args: unknown[]) {
-      const slot = this[kSlot]
-      if (slot !== undefined && slot >= 0) batch.#release(this, slot)
+      const slot = this[kPlace]?.batchSlot ?? -1
+      if (slot >= 0) batch.#release(this, slot)
       return Reflect.apply(streamWrite, this, args) as boolean
     } as Writable['write']
   }
@@ -131,37 +143,38 @@ export class OutputBatch {
   /**
    * Writes one message to `socket` as a text (string) or binary (Uint8Array) frame; returns
    * the bytes the socket holds unsent afterwards: what the batch holds for it plus its
-   * `writableLength` (ws's `bufferedAmount`: see above), for `maxBufferedBytes`.
+   * `writableLength` (ws's `bufferedAmount`: see above), for `maxBufferedBytes`. `place` is
+   * the socket's place in the batch: the same object for every write to that socket.
    */
-  write(socket: Writable, payload: string | Uint8Array): number {
+  write(socket: Writable, payload: string | Uint8Array, place: BatchPlace): number {
     let held: number
     const target = socket as BatchedSocket
     if (typeof payload === 'string') {
       const frame = this.#textFrame(payload)
       if (frame instanceof LargeText) {
-        this.#hold(socket, frame.header, frame.header.length)
-        held = this.#hold(socket, frame.payload, frame.length - frame.header.length)
+        this.#hold(target, place, frame.header, frame.header.length)
+        held = this.#hold(target, place, frame.payload, frame.length - frame.header.length)
       } else {
-        held = this.#hold(socket, frame, frame.length)
+        held = this.#hold(target, place, frame, frame.length)
       }
     } else if (payload.byteLength + headerLength(payload.byteLength) >= WHOLE_FRAME_LIMIT) {
       // Uncopied, so it leaves now: the caller may reuse the array once the socket took it.
-      const slot = target[kSlot]
+      const slot = place.batchSlot
       // Corked first, so what the socket held leaves with it in one writev.
       socket.cork()
-      if (slot !== undefined && slot >= 0) this.#release(target, slot)
+      if (slot >= 0) this.#release(target, slot)
       streamWrite.call(socket, frameHeader(payload.byteLength, true))
       streamWrite.call(socket, payload)
       socket.uncork()
       return socket.writableLength
     } else {
       const frame = this.#binaryFrame(payload)
-      held = this.#hold(socket, frame, frame.length)
+      held = this.#hold(target, place, frame, frame.length)
     }
     // The socket's own backlog as of its first output this turn: it only shrinks meanwhile.
-    if (held < EARLY_FLUSH_BYTES) return held + (this.#unsent[target[kSlot] as number] as number)
+    if (held < EARLY_FLUSH_BYTES) return held + (this.#unsent[place.batchSlot] as number)
     // Large output leaves now, so the batch never holds back more than a socket buffer's worth.
-    this.#release(target, target[kSlot] as number)
+    this.#release(target, place.batchSlot)
     return socket.writableLength
   }
 
@@ -205,6 +218,7 @@ export class OutputBatch {
     for (let slot = 0; slot < this.#count; slot++) {
       if (pieces[slot] !== null) this.#release(sockets[slot] as BatchedSocket, slot)
       sockets[slot] = null
+      this.#places[slot] = null
     }
     this.#count = 0
     this.#smallText = null
@@ -218,18 +232,22 @@ export class OutputBatch {
   }
 
   /** Adds `piece` (`length` bytes) to what `socket` holds this turn; returns the bytes it holds. */
-  #hold(socket: BatchedSocket, piece: Piece, length: number): number {
+  #hold(socket: BatchedSocket, place: BatchPlace, piece: Piece, length: number): number {
     this.#heldBytes += length
     if (this.#heldBytes >= TURN_HOLD_BYTES && !this.#atNextTick) {
       this.#atNextTick = true
       process.nextTick(this.#flush)
     }
-    const slot = socket[kSlot]
-    if (slot === undefined || slot < 0) {
-      if (slot === undefined) socket.write = this.#releasingWrite
+    const slot = place.batchSlot
+    if (slot < 0) {
+      if (socket[kPlace] === undefined) {
+        socket[kPlace] = place
+        socket.write = this.#releasingWrite
+      }
       const next = this.#count++
-      socket[kSlot] = next
+      place.batchSlot = next
       this.#sockets[next] = socket
+      this.#places[next] = place
       this.#pieces[next] = piece
       this.#bytes[next] = length
       this.#unsent[next] = socket.writableLength
@@ -251,7 +269,7 @@ export class OutputBatch {
   #release(socket: BatchedSocket, slot: number): void {
     const held = this.#pieces[slot] as Piece | Piece[]
     this.#pieces[slot] = null
-    socket[kSlot] = -1
+    ;(this.#places[slot] as BatchPlace).batchSlot = -1
     // Ended or destroyed meanwhile (ws ends a socket only after its close frame, which
     // released this): what is held could not leave.
     if (!socket.writable) return
