@@ -27,11 +27,6 @@ const optionsSchema = z.strictObject({
   channelCapacity: z.unknown().optional(),
 })
 
-interface Entry {
-  expiresAt: number
-  message: Message
-}
-
 /** A group's members as of one epoch: its channels, oldest member first, and their queues. */
 interface Roster {
   readonly epoch: number
@@ -40,13 +35,19 @@ interface Roster {
 }
 
 /**
- * One channel: queued messages, or receivers waiting for the next one. Both lists are null
+ * One channel: queued messages, or receivers waiting for the next one. The lists are null
  * while empty: most channels only ever have their reader waiting, and an emptied array would
  * keep its spare room for as long as the channel lives.
  */
 class ChannelQueue {
   /** Queued messages, oldest first. */
-  items: Entry[] | null = null
+  messages: Message[] | null = null
+  /**
+   * When each queued message expires (`Date.now()` time), in the same order: numbers in an
+   * array of their own are stored unboxed, where an entry object per message would be two
+   * allocations (the object and the boxed time).
+   */
+  expiries: number[] | null = null
   /** Receivers waiting, oldest first (after `reader`, when it waits). */
   waiters: ChannelReceiver[] | null = null
   /** The receiver reading through `receiveInto()`: the channel stays open for it. */
@@ -56,22 +57,39 @@ class ChannelQueue {
 
   /** Messages queued. */
   get size(): number {
-    return this.items === null ? 0 : this.items.length
+    return this.messages === null ? 0 : this.messages.length
   }
 
-  /** Queues an entry. */
-  push(entry: Entry): void {
-    if (this.items === null) this.items = [entry]
-    else this.items.push(entry)
+  /** When the oldest queued message expires, if one is queued. */
+  get firstExpiry(): number | undefined {
+    return this.expiries?.[0]
   }
 
-  /** Takes the oldest entry. */
-  shift(): Entry | undefined {
-    const items = this.items
-    if (items === null) return undefined
-    const entry = items.shift()
-    if (items.length === 0) this.items = null
-    return entry
+  /** Queues a message that expires at `expiresAt`. */
+  push(message: Message, expiresAt: number): void {
+    if (this.messages === null || this.expiries === null) {
+      this.messages = [message]
+      this.expiries = [expiresAt]
+    } else {
+      this.messages.push(message)
+      this.expiries.push(expiresAt)
+    }
+  }
+
+  /** Takes the oldest queued message. */
+  shift(): Message | undefined {
+    const messages = this.messages
+    if (messages === null) return undefined
+    const message = messages.shift()
+    this.expiries?.shift()
+    if (messages.length === 0) this.clear()
+    return message
+  }
+
+  /** Drops every queued message. */
+  clear(): void {
+    this.messages = null
+    this.expiries = null
   }
 
   /** Queues a waiting receiver. */
@@ -172,10 +190,10 @@ export class InMemoryChannelLayer implements ChannelLayer {
     if (signal?.aborted) return Promise.reject(signal.reason)
     this.#cleanExpired()
     const queue = this.#channels.get(channel) ?? this.#openChannel(channel)
-    const entry = queue.shift()
-    if (entry) {
+    const message = queue.shift()
+    if (message !== undefined) {
       this.#releaseIfIdle(channel, queue)
-      return Promise.resolve(entry.message)
+      return Promise.resolve(message)
     }
     return new Promise<Message>((resolve, reject) => {
       const onAbort = () => {
@@ -223,11 +241,11 @@ export class InMemoryChannelLayer implements ChannelLayer {
       queue = this.#openChannel(channel)
     }
     // Only a message about to be handed over must not have expired.
-    if (queue.items !== null) this.#cleanExpired()
-    const entry = queue.shift()
-    if (entry !== undefined) {
+    if (queue.messages !== null) this.#cleanExpired()
+    const message = queue.shift()
+    if (message !== undefined) {
       if (!queue.readerWaits) queue.reader = receiver
-      receiver.deliver(entry.message)
+      receiver.deliver(message)
     } else if (queue.readerWaits || queue.waiters !== null) {
       // Someone waits already: this receiver queues behind them.
       queue.wait(receiver)
@@ -342,7 +360,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   async flush(): Promise<void> {
     // Receivers already waiting keep waiting on a fresh, empty channel.
     for (const [name, queue] of this.#channels) {
-      queue.items = null
+      queue.clear()
       if (queue.waiters === null && !queue.readerWaits) this.#channels.delete(name)
     }
     this.#groups = new Map()
@@ -386,7 +404,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     }
     if (queue.size >= this.#capacities.get(channel)) return false
     const expiresAt = now + this.expiryMs
-    queue.push({ expiresAt, message })
+    queue.push(message, expiresAt)
     if (expiresAt < this.#nextExpiryAt) this.#nextExpiryAt = expiresAt
     return true
   }
@@ -400,7 +418,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
 
   #releaseIfIdle(channel: string, queue: ChannelQueue): void {
     if (
-      queue.items === null &&
+      queue.messages === null &&
       queue.waiters === null &&
       queue.reader === null &&
       this.#channels.get(channel) === queue
@@ -421,13 +439,13 @@ export class InMemoryChannelLayer implements ChannelLayer {
     let next = Number.POSITIVE_INFINITY
     for (const [name, queue] of this.#channels) {
       let expired = false
-      while ((queue.items?.[0]?.expiresAt ?? now) < now) {
+      while ((queue.firstExpiry ?? now) < now) {
         queue.shift()
         expired = true
       }
       if (expired) this.#removeFromGroups(name)
-      const head = queue.items?.[0]
-      if (head) next = Math.min(next, head.expiresAt)
+      const head = queue.firstExpiry
+      if (head !== undefined) next = Math.min(next, head)
       this.#releaseIfIdle(name, queue)
     }
     const joinedBefore = now - this.groupExpiryMs
