@@ -265,15 +265,11 @@ export class AsyncConsumer {
       this.#relays === null ? null : relayFor,
     )
     this.#mailbox = mailbox
-    // Made once, here (one closure context for both): following a handler's promise with
-    // them costs less than an `await` in an async function, which allocates its own promise
-    // and resume callbacks each time.
-    this.#handled = () => {
-      if (this.#handlerDone(null)) this.#drain()
-    }
-    this.#handlerFailed = (error: unknown) => {
-      if (this.#handlerDone({ error })) this.#drain()
-    }
+    // Made once, here: following a handler's promise with them costs less than an `await`
+    // in an async function, which allocates its own promise and resume callbacks each time.
+    // Bound methods rather than arrow functions: they keep no closure context.
+    this.#handled = this.#onHandled.bind(this)
+    this.#handlerFailed = this.#onHandlerFailed.bind(this)
     try {
       mailbox.addReceive(receive)
       if (layer !== null) mailbox.addLayer(layer, this.channelName)
@@ -344,6 +340,16 @@ export class AsyncConsumer {
       })
     }
     return true
+  }
+
+  /** A handler's promise fulfilled: goes on as `#drain` does. */
+  #onHandled(): void {
+    if (this.#handlerDone(null)) this.#drain()
+  }
+
+  /** A handler's promise rejected: the instance ends (see `#mayGoOn`). */
+  #onHandlerFailed(error: unknown): void {
+    if (this.#handlerDone({ error })) this.#drain()
   }
 
   /**
