@@ -61,7 +61,7 @@ export class WebsocketConsumer extends AsyncConsumer {
 
   /** Handles `websocket.connect`: joins `groups`, then calls `connect()`. */
   async websocket_connect(_message: Message): Promise<void> {
-    await this.#forEachGroup((layer, group, channel) => layer.groupAdd(group, channel))
+    if (this.groups.length > 0) await this.#forEachGroup(joinGroup)
     try {
       await this.connect()
     } catch (error) {
@@ -137,7 +137,7 @@ export class WebsocketConsumer extends AsyncConsumer {
    * ASGI spec says; Channels raises KeyError there).
    */
   async websocket_disconnect(message: Message): Promise<void> {
-    await this.#forEachGroup((layer, group, channel) => layer.groupDiscard(group, channel))
+    if (this.groups.length > 0) await this.#forEachGroup(leaveGroup)
     const code = typeof message.code === 'number' ? message.code : 1005
     await this.disconnect(code)
     throw DISCONNECTED
@@ -146,14 +146,8 @@ export class WebsocketConsumer extends AsyncConsumer {
   /** Called when the connection has closed, with the close code. The default does nothing. */
   disconnect(_code: number): void | Promise<void> {}
 
-  async #forEachGroup(
-    act: (
-      layer: NonNullable<AsyncConsumer['channelLayer']>,
-      group: string,
-      channel: string,
-    ) => Promise<void>,
-  ): Promise<void> {
-    if (this.groups.length === 0) return
+  /** Joins or leaves (`act`) every group of `groups`; called only when there are some. */
+  async #forEachGroup(act: GroupAction): Promise<void> {
     const layer = this.channelLayer
     if (layer === null || !layer.extensions.includes('groups')) {
       throw new InvalidChannelLayerError("BACKEND is unconfigured or doesn't support groups")
@@ -163,6 +157,15 @@ export class WebsocketConsumer extends AsyncConsumer {
 }
 
 // --- helpers ---
+
+type GroupAction = (
+  layer: NonNullable<AsyncConsumer['channelLayer']>,
+  group: string,
+  channel: string,
+) => Promise<void>
+
+const joinGroup: GroupAction = (layer, group, channel) => layer.groupAdd(group, channel)
+const leaveGroup: GroupAction = (layer, group, channel) => layer.groupDiscard(group, channel)
 
 /** What `websocket_disconnect` ends the instance with: one shared StopConsumer, not one per connection. */
 const DISCONNECTED = new StopConsumer()

@@ -115,7 +115,7 @@ export function URLRouter(routes: readonly Route[]): Application {
     send: Send,
     exit: ExitReceiver,
   ): void => {
-    const outer = scope.url_route ?? { args: [], kwargs: {} }
+    const outer = scope.url_route ?? NO_ROUTE
     for (let index = first; index < table.length; index++) {
       const { route, endpoint, consumer } = table[index] as (typeof table)[number]
       const found = route.pattern.match(remaining, endpoint)
@@ -189,6 +189,9 @@ class FallThrough implements ExitReceiver {
 // The not-found errors of routers, with the url_route of the attempt they answer: the outer
 // router that made that url_route object tries its next route, nobody else does.
 const failedAttempts = new WeakMap<RouteNotFound, object>()
+
+/** What an unrouted scope's matches extend: nothing (read only, never handed out). */
+const NO_ROUTE: Readonly<UrlRoute> = Object.freeze({ args: [], kwargs: {} })
 
 /**
  * The path a router matches: `path_remaining` in a nested router, else `path` without the

@@ -22,7 +22,9 @@ export function checkOrigin(req: IncomingMessage, options: OriginOptions): Origi
   const values: string[] = []
   const raw = req.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] ?? '').toLowerCase() === name) values.push(raw[i + 1] ?? '')
+    const field = raw[i] ?? ''
+    // Lower-cased only at the right length: most fields are not it, and each would be a new string.
+    if (field.length === name.length && field.toLowerCase() === name) values.push(raw[i + 1] ?? '')
   }
   return judgeOrigin(values, req.headers.host, options)
 }

@@ -145,7 +145,7 @@ function connectionScope(
   const headers: Headers = new Array(raw.length >> 1)
   let count = 0
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = sharedHeaderName((raw[i] ?? '').toLowerCase())
+    const name = sharedHeaderName(raw[i] ?? '')
     const value = raw[i + 1] ?? ''
     if (!TOKEN.test(name)) throw new BadRequest('Invalid header name')
     if (BAD_VALUE.test(value)) throw new BadRequest('Invalid header value')

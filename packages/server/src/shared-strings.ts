@@ -67,9 +67,24 @@ const MAX_VALUE_LENGTH = 1024
 const values = new Map<string, string>()
 let valueChars = 0
 
-/** The shared copy of a lower-case header name (the name itself when it is not a common one). */
-export function sharedHeaderName(name: string): string {
-  return NAMES.get(name) ?? name
+/** How clients spelled the common names (`Sec-WebSocket-Key`), each with its shared lower-case name. */
+const spellings = new Map<string, string>()
+/** Bound of the spelling table (a client can spell a name in many cases, but not make it grow). */
+const MAX_SPELLINGS = 256
+
+/**
+ * The lower-case name of a header field as the client spelled it: the shared copy for a
+ * common name, found without lower-casing (a new string each time) once that spelling was
+ * seen; any other name, lower-cased.
+ */
+export function sharedHeaderName(field: string): string {
+  const known = spellings.get(field)
+  if (known !== undefined) return known
+  const lower = field.toLowerCase()
+  const shared = NAMES.get(lower)
+  if (shared === undefined) return lower
+  if (spellings.size < MAX_SPELLINGS) spellings.set(field, shared)
+  return shared
 }
 
 /**
