@@ -348,6 +348,18 @@ describe('AsyncConsumer end and clean-up', () => {
     expect(layer.groups.size).toBe(0)
   })
 
+  it('refuses a group join through a handle first read after it ended', async () => {
+    const layer = memoryLayer()
+    const consumer = await probedInstance()
+    // The instance never read channelLayer while it ran: the handle is made now.
+    const handle = consumer.channelLayer as ChannelLayer
+    expect(consumer.channelLayer).toBe(handle)
+    await expect(handle.groupAdd('late', consumer.channelName)).rejects.toThrow(
+      InvalidChannelLayerError,
+    )
+    expect(layer.groups.size).toBe(0)
+  })
+
   it('refuses a layer message naming a framework method, and cleans up', async () => {
     const layer = memoryLayer()
     const channel = deferred<string>()

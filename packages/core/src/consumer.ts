@@ -89,8 +89,6 @@ export class AsyncConsumer {
 
   /** The connection's scope, set before the first handler runs. */
   declare scope: Scope
-  /** This instance's handle on the channel layer, or `null` when none is configured. */
-  channelLayer: ChannelLayer | null = null
   /**
    * This instance's channel on the layer. Set only when a layer is configured: without one
    * the property does not exist, as in Channels.
@@ -110,7 +108,9 @@ export class AsyncConsumer {
   #failSend: ((error: unknown) => void) | null = null
   /** The inbox of the connection being served; null before it opens and once it has ended. */
   #mailbox: Mailbox<AsyncConsumer> | null = null
-  /** This instance's side of the layer, whose groups it leaves when it ends. */
+  /** The layer this instance's channel is on, once it has one. */
+  #layer: ChannelLayer | null = null
+  /** This instance's side of the layer (`channelLayer`), whose groups it leaves when it ends. */
   #handle: ConsumerChannelLayer | null = null
   /** The async context the application was called in: every handler runs in it. */
   #context: AsyncResource | null = null
@@ -140,6 +140,21 @@ export class AsyncConsumer {
     )
     Object.defineProperty(app, 'name', { value: consumerClass.name })
     return Object.assign(app, { consumerClass, consumerInit: init })
+  }
+
+  /**
+   * This instance's handle on the channel layer, or `null` when none is configured (or
+   * before the instance has its channel). Made when first read: an instance that never uses
+   * the layer keeps none. Mirrors `self.channel_layer`.
+   */
+  get channelLayer(): ChannelLayer | null {
+    if (this.#handle === null && this.#layer !== null) {
+      const handle = new ConsumerChannelLayer(this.#layer, this.channelName)
+      this.#handle = handle
+      // First read after the instance ended (and left its groups): the handle joins none.
+      if (this.#mailbox === null) void handle.leaveAll()
+    }
+    return this.#handle
   }
 
   /**
@@ -247,8 +262,7 @@ export class AsyncConsumer {
     }
     Promise.resolve(layer.newChannel()).then(
       (channelName) => {
-        this.#handle = new ConsumerChannelLayer(layer, channelName)
-        this.channelLayer = this.#handle
+        this.#layer = layer
         this.channelName = channelName
         this.#open(receive, layer, relays)
       },
