@@ -163,14 +163,20 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   into one write per socket (their kernel time per delivery is the frame-once server's), so
   what remains is user-mode work per member. Without sockets (1 000 members, bursts of 10,
   callgrind) the handler path costs about 3 700 instructions per delivery in the consumer and
-  the layer alone. Relays: in one process, with the layer's group send timed on its own, a
-  relayed delivery takes 200-250 ns to reach the output batch, where the frame-once + cork
-  server's corked \`socket.write\` takes 35-60 ns; cutting the path short at each step put
-  about 60 ns in the layer, mailbox, consumer and application instance, 60-130 ns in the
-  connection, and 90-100 ns in the output batch. Each step is a few checks, but each member's
-  delivery reaches a dozen objects of its own (channel queue, source, mailbox, consumer,
-  application instance, connection, ws socket, net socket), where a corked write touches the
-  socket and its state, and with 1 000 members they do not all stay in the CPU's caches.
+  the layer alone. Relays: the socket write itself costs both servers the same (1 000
+  loopback sockets, ten 77-byte frames each per turn: 130-170 ns of user time per frame
+  whether they leave as one write of their concatenation or as corked writes), so the gap is
+  the work before it. In one process, with the layer's group send timed on its own, a relayed
+  delivery takes 115-140 ns to reach the output batch on the machine of this run, where the
+  frame-once + cork server's corked
+  \`socket.write\` takes 35-60 ns. Most of it is waiting for memory: with 100 to 300
+  members the same path takes 55-75 ns. Each member's delivery goes from object to object of
+  its own (channel queue, source, mailbox, consumer, application instance, connection), each
+  found through the one before, where a corked write reaches the socket and its state; once a
+  thousand members' objects outgrow the CPU's caches each such step waits on memory. Keeping
+  the output batch's place for a socket on its connection rather than on the socket (two
+  steps fewer) and making the application's \`send\` a bound method (one fewer) took that
+  path from about 150 ns (at d5e9b64) to 115-130 ns.
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
   its async handler and send, and the output batch (written out at the end of the event-loop
@@ -180,15 +186,17 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   µs of user time per message, with the same profile shape (every function slower in
   proportion) and the same output-batch counts (one frame encoded per flush, the next three
   reused), so the rate ratio has come out anywhere from 0.69x to 1.11x.
-- Connection setup: per connection the server allocates about 9 KiB more than raw ws (scope,
-  application instance, consumer, mailbox, channel, their promises; measured with V8's
-  sampling heap profiler, 24 KiB against 15 KiB) and keeps about 2 KiB more, which costs
-  scavenges as well as the JavaScript itself; the rate ratio has moved between 0.65x and
-  1.05x across runs.
-- Idle memory: about 2.2 KiB more V8 heap per connection than raw ws (heap snapshots: the
-  consumer, its mailbox and two sources, the application instance, the connection object,
-  the routed scope with \`url_route\`, the channel's queue); the RSS ratio has been 1.16x to
-  1.32x against the 1.3x limit, so a run can land on either side.`
+- Connection setup: per connection the server allocates about 6 KiB more than raw ws (V8's
+  sampling heap profiler over 2 000 connections, collected objects included: 17.1 KiB
+  against 11.1; the scope, routing, the application instance, consumer, mailbox and channel,
+  their promises) and keeps about 1.9 KiB more, which costs scavenges as well as the
+  JavaScript itself; the rate ratio has moved between 0.65x and 1.05x across runs, on the
+  same code.
+- Idle memory: about 1.9 KiB more V8 heap per connection than raw ws (heap snapshots of 2 000
+  idle echo connections: 4.43 KiB against 2.58; the consumer, its mailbox and two sources, the
+  application instance, the connection object, the routed scope with \`url_route\`, the
+  channel's queue); the RSS ratio moves by several hundredths from run to run (1.16x to
+  1.32x so far, against the 1.3x limit).`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
