@@ -168,8 +168,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   whether they leave as one write of their concatenation or as corked writes), so the gap is
   the work before it. In one process, with the layer's group send timed on its own, a relayed
   delivery takes 115-140 ns to reach the output batch on the machine of this run, where the
-  frame-once + cork server's corked \`socket.write\` takes 35-60 ns. Most of it is waiting
-  for memory: with 100 to 300 members the same path takes 55-75 ns. Each member's delivery goes from object to object of
+  frame-once + cork server's corked \`socket.write\` took 35-60 ns when last measured (on
+  another machine). Most of it is waiting for memory: with 100 to 300 members the same path
+  takes 55-75 ns. Each member's delivery goes from object to object of
   its own (channel queue, source, mailbox, consumer, application instance, connection), each
   found through the one before, where a corked write reaches the socket and its state; once a
   thousand members' objects outgrow the CPU's caches each such step waits on memory. Keeping
