@@ -1,0 +1,233 @@
+import { spawn } from 'node:child_process'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import {
+  InMemoryChannelLayer,
+  type Message,
+  setChannelLayer,
+  WebsocketConsumer,
+  type WebsocketFrame,
+} from '@node-channels/core'
+import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
+import { serve } from '@node-channels/server'
+import { WebSocketServer } from 'ws'
+import { CorkedGroup } from '../servers/corked-group.js'
+
+/**
+ * How a group of WebSocket members is sent to: node-channels with a `chat_message` handler,
+ * node-channels with the type relayed, or a raw ws server that frames each message once and
+ * corks every member's socket until the flush (the benchmark's bar).
+ */
+export type GroupSendForm = 'handler' | 'relays' | 'cork'
+
+/** What `measureGroupSendPath()` runs. */
+export type GroupSendPathOptions = {
+  form: GroupSendForm
+  /** Members of the group, each with a ws client (in a process of their own). */
+  members: number
+  /** Rounds measured (after two rounds of warm-up). */
+  rounds: number
+  /** Messages sent to the group, one after another, in each round's one synchronous run. */
+  burst: number
+  /** Bound on each round's wait for its deliveries. */
+  roundTimeoutMs?: number
+  /** The clients' script (built group-send-clients.js); by default the one beside this module. */
+  clientsScript?: string
+}
+
+/** Per delivery, in nanoseconds. */
+export type GroupSendPathResult = {
+  /** Wall time of the synchronous run of sends (node-channels: `layer.groupSend()`), median and minimum over the rounds. */
+  sendMedianNs: number
+  sendMinNs: number
+  /** CPU time from the end of that run to the end of the turn's output flush (the handlers, if any, and the socket writes). */
+  restUserNs: number
+  restSystemNs: number
+}
+
+const GROUP = 'path'
+const TEXT = 'x'.repeat(64)
+
+/** The member consumer: joins the group on connect, sends each group message to its client. */
+class Member extends WebsocketConsumer {
+  override async connect(): Promise<void> {
+    await this.channelLayer?.groupAdd(GROUP, this.channelName)
+    await this.accept()
+  }
+
+  async chat_message(event: Message): Promise<void> {
+    await this.send({ textData: String(event.text) })
+  }
+}
+
+/** The same member, relaying `chat.message` instead of handling it. */
+class RelayingMember extends Member {
+  static override relays = {
+    'chat.message': (event: Message): WebsocketFrame => ({ textData: String(event.text) }),
+  }
+}
+
+/** A server in this process, and how one synchronous run sends `burst` messages to its group. */
+type Target = {
+  port: number
+  sendBurst(burst: number): void
+  close(): Promise<void>
+}
+
+async function nodeChannelsTarget(form: 'handler' | 'relays'): Promise<Target> {
+  const layer = new InMemoryChannelLayer()
+  setChannelLayer(layer)
+  const member = form === 'relays' ? RelayingMember : Member
+  const application = ProtocolTypeRouter({
+    websocket: URLRouter([path('group/', member.asAsgi())]),
+  })
+  const handle = await serve(application, {
+    host: '127.0.0.1',
+    port: 0,
+    maxConnectionsPerClient: null,
+  })
+  return {
+    port: (handle.server.address() as AddressInfo).port,
+    sendBurst(burst) {
+      for (let i = 0; i < burst; i++)
+        void layer.groupSend(GROUP, { type: 'chat.message', text: TEXT })
+    },
+    close: () => handle.close(),
+  }
+}
+
+/** The bar's server (as bench/src/servers/programs/raw-ws-cork.ts), its flush at the end of the turn. */
+async function corkTarget(): Promise<Target> {
+  const server = http.createServer((_request, response) => {
+    response.writeHead(404).end()
+  })
+  const wss = new WebSocketServer({ noServer: true })
+  const group = new CorkedGroup()
+  server.on('upgrade', (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (ws) => group.add(ws, socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const payload = Buffer.from(TEXT)
+  return {
+    port: (server.address() as AddressInfo).port,
+    sendBurst(burst) {
+      for (let i = 0; i < burst; i++) group.broadcast(payload, false)
+    },
+    close: async () => {
+      for (const ws of group.members()) ws.terminate()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+const CLIENTS = fileURLToPath(new URL('./group-send-clients.js', import.meta.url))
+
+/** Clients that are open, and a way to wait for each round's deliveries. */
+type Clients = { nextRound(timeoutMs: number): Promise<void>; stop(): void }
+
+/** The clients' process (group-send-clients.ts): resolves once its clients are open. */
+async function startClients(
+  script: string,
+  port: number,
+  count: number,
+  perRound: number,
+): Promise<Clients> {
+  const child = spawn(process.execPath, [script, String(port), String(count), String(perRound)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const lines = createInterface({ input: child.stdout })
+  const waiting: Array<(line: string) => void> = []
+  const pending: string[] = []
+  lines.on('line', (line) => {
+    const next = waiting.shift()
+    if (next === undefined) pending.push(line)
+    else next(line)
+  })
+  const exited = new Promise<never>((_resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`The clients' process exited (${code}).`)))
+  })
+  exited.catch(() => undefined)
+  const nextLine = (timeoutMs: number): Promise<string> => {
+    const line = pending.shift()
+    if (line !== undefined) return Promise.resolve(line)
+    let timer: NodeJS.Timeout | undefined
+    return Promise.race([
+      new Promise<string>((resolve) => waiting.push(resolve)),
+      exited,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`No word from the clients within ${timeoutMs} ms.`)),
+          timeoutMs,
+        )
+      }),
+    ]).finally(() => clearTimeout(timer))
+  }
+  const expect = async (word: string, timeoutMs: number): Promise<void> => {
+    const line = await nextLine(timeoutMs)
+    if (line !== word) throw new Error(`The clients said ${JSON.stringify(line)}, not ${word}.`)
+  }
+  try {
+    await expect('OPEN', 30_000)
+  } catch (error) {
+    child.kill()
+    throw error
+  }
+  return {
+    nextRound: (timeoutMs) => expect('ROUND', timeoutMs),
+    stop: () => {
+      child.stdin.end()
+      child.kill()
+    },
+  }
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Measures, in one process, what a burst of group sends costs per delivery before the socket
+ * writes (the synchronous run of sends) and after it (the rest of the turn: handlers and the
+ * flush). The clients read in later turns, outside both windows.
+ */
+export async function measureGroupSendPath(
+  options: GroupSendPathOptions,
+): Promise<GroupSendPathResult> {
+  const { form, members, rounds, burst } = options
+  const roundTimeoutMs = options.roundTimeoutMs ?? 10_000
+  const target = form === 'cork' ? await corkTarget() : await nodeChannelsTarget(form)
+  let clients: Clients | null = null
+  try {
+    const script = options.clientsScript ?? CLIENTS
+    clients = await startClients(script, target.port, members, burst * members)
+    // The members joined the group in their connect handlers, which ran before their clients
+    // were open; a round waits for every member's delivery, so a missing one times out.
+    const sendNs: number[] = []
+    let restUser = 0
+    let restSystem = 0
+    for (let round = -2; round < rounds; round++) {
+      const started = process.hrtime.bigint()
+      target.sendBurst(burst)
+      const sent = process.hrtime.bigint()
+      const cpu = process.cpuUsage()
+      await nextTurn()
+      const rest = process.cpuUsage(cpu)
+      await clients.nextRound(roundTimeoutMs)
+      if (round < 0) continue
+      sendNs.push(Number(sent - started) / (burst * members))
+      restUser += rest.user
+      restSystem += rest.system
+    }
+    sendNs.sort((a, b) => a - b)
+    const measured = rounds * burst * members
+    return {
+      sendMedianNs: sendNs[Math.floor(sendNs.length / 2)] ?? Number.NaN,
+      sendMinNs: sendNs[0] ?? Number.NaN,
+      restUserNs: (restUser * 1000) / measured,
+      restSystemNs: (restSystem * 1000) / measured,
+    }
+  } finally {
+    clients?.stop()
+    await target.close()
+  }
+}
