@@ -163,20 +163,19 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   into one write per socket (their kernel time per delivery is the frame-once server's), so
   what remains is user-mode work per member. Without sockets (1 000 members, bursts of 10,
   callgrind) the handler path costs about 3 700 instructions per delivery in the consumer and
-  the layer alone. Relays: the socket write itself costs both servers the same (1 000
-  loopback sockets, ten 77-byte frames each per turn: 130-170 ns of user time per frame
-  whether they leave as one write of their concatenation or as corked writes), so the gap is
-  the work before it. In one process, with the layer's group send timed on its own, a relayed
-  delivery takes 115-140 ns to reach the output batch on the machine of this run, where the
-  frame-once + cork server's corked \`socket.write\` took 35-60 ns when last measured (on
-  another machine). Most of it is waiting for memory: with 100 to 300 members the same path
-  takes 55-75 ns. Each member's delivery goes from object to object of
-  its own (channel queue, source, mailbox, consumer, application instance, connection), each
-  found through the one before, where a corked write reaches the socket and its state; once a
-  thousand members' objects outgrow the CPU's caches each such step waits on memory. Keeping
-  the output batch's place for a socket on its connection rather than on the socket (two
-  steps fewer) and making the application's \`send\` a bound method (one fewer) took that
-  path from about 150 ns (at d5e9b64) to 115-130 ns.
+  the layer alone. Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
+  and its 1 000 members' clients in two processes and times, per delivery, a burst of ten
+  sends (the synchronous run of group sends up to the output batch, or of corked writes) and
+  the rest of the turn (the socket writes). On the machine of this run, pinned to one core:
+  relayed sends take 100-140 ns, the frame-once + cork server's 35-42 ns; the rest of the
+  turn costs both about the same (130-240 ns user, 580-700 ns system), and neither moves
+  much with the number of members (100 to 3 000). A relayed delivery passes a chain of calls,
+  each with its checks (the layer's loop, the member's source, mailbox and consumer, the
+  application instance's send, the connection, the output batch), where a corked write is
+  one stream call. Keeping the output batch's place for a socket on its connection rather
+  than as a property of the socket, and making the application's \`send\` a bound method
+  rather than an arrow function calling a private method, took the relayed sends from
+  120-189 ns (at d5e9b64) to 101-138 ns (four runs of the tool each).
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
   its async handler and send, and the output batch (written out at the end of the event-loop
@@ -258,6 +257,8 @@ BENCH_SMOKE=1 pnpm bench             # tiny and short; what CI runs (bench/src/s
 # profile a server (or the generator, BENCH_GENERATOR_NODE_FLAGS) and list its hot spots
 BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" pnpm bench -- --servers node-channels --no-write
 node bench/dist/tools/summarize-profile.js /tmp/prof/*.cpuprofile --top 30
+# a burst of group sends, per delivery, for relays, the handler form and frame-once + cork
+taskset -c 1 node bench/dist/tools/group-send-path-cli.js --members 1000 --rounds 40
 \`\`\`
 
 Other settings: \`--warmup-ms\`, \`--generators N\` (split echo and connection clients over N

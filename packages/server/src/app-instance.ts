@@ -113,11 +113,10 @@ export class AppInstance implements ExitReceiver {
   }
 
   #start(application: Application, scope: Scope): void {
-    // Bound methods rather than arrow functions: a call goes from the function straight to
-    // this instance, not through a closure's context as well (one object fewer to reach on
-    // every send of a group send, where each member's objects are out of the CPU's caches);
-    // and the instance keeps no context once `receive` itself is dropped (a consumer keeps
-    // only `receive[kReceiveInto]`).
+    // Bound methods rather than arrow functions calling private methods: a send is one call
+    // fewer (measured on a group send's relayed deliveries), and the instance keeps no
+    // closure context once `receive` itself is dropped (a consumer keeps only
+    // `receive[kReceiveInto]`).
     const receiveInto: ReceiveInto = this.#receiveInto.bind(this)
     const receive = Object.assign(() => this.#receive(), { [kReceiveInto]: receiveInto })
     // Through kRunInto when the application has it: no promise chain for the connection's life.
