@@ -168,11 +168,12 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   sends (the synchronous run of group sends up to the output batch, or of corked writes) and
   the rest of the turn (the socket writes). On the machine of this run, pinned to one core:
   relayed sends take 100-140 ns, the frame-once + cork server's 35-42 ns; the rest of the
-  turn costs both about the same (130-240 ns user, 580-700 ns system), and neither moves
-  much with the number of members (100 to 3 000). A relayed delivery passes a chain of calls,
-  each with its checks (the layer's loop, the member's source, mailbox and consumer, the
-  application instance's send, the connection, the output batch), where a corked write is
-  one stream call. Keeping the output batch's place for a socket on its connection rather
+  turn costs both about the same (130-240 ns user, 580-700 ns system). The relayed sends'
+  time hardly moves with the number of members (about 90-140 ns from 100 to 3 000), so it
+  is not the members' objects falling out of the CPU's caches: a relayed delivery passes a
+  chain of calls, each with its checks (the layer's loop, the member's source, mailbox and
+  consumer, the application instance's send, the connection, the output batch), where a
+  corked write is one stream call. Keeping the output batch's place for a socket on its connection rather
   than as a property of the socket, and making the application's \`send\` a bound method
   rather than an arrow function calling a private method, took the relayed sends from
   120-189 ns (at d5e9b64) to 101-138 ns (four runs of the tool each).
