@@ -36,6 +36,13 @@ class ReadFailure {
 /** The abort reason of a consumer's layer reads once it has ended (a shared value, not an Error). */
 const ENDED: unique symbol = Symbol('consumer ended')
 
+/** A mailbox as its sources see it, whoever its reader is. */
+interface SourceMailbox {
+  deliver(source: MailboxSource, message: Message): void
+  fail(source: MailboxSource, reason: unknown): void
+  relay(memo: RelayMemo): boolean
+}
+
 /**
  * One consumer's inbox: messages from every source, in arrival order, for a dispatcher that
  * takes them one at a time. Each source reads at most one message ahead: its next read
@@ -44,13 +51,6 @@ const ENDED: unique symbol = Symbol('consumer ended')
  * cancellation for the consumer's whole life replace a promise, an abort listener and an
  * outcome object per message. The strategy of `awaitManyDispatch`, without its allocations.
  */
-/** A mailbox as its sources see it, whoever its reader is. */
-interface SourceMailbox {
-  deliver(source: MailboxSource, message: Message): void
-  fail(source: MailboxSource, reason: unknown): void
-  relay(memo: RelayMemo): boolean
-}
-
 export class Mailbox<TReader = unknown> {
   /** The sources with an item ready, oldest first (a list through `MailboxSource.next`). */
   #head: MailboxSource | null = null
@@ -126,9 +126,9 @@ export class Mailbox<TReader = unknown> {
 
   /**
    * Wakes the reader (see the constructor) once, when the next message (or failure) is
-   * queued; for a reader whose `take()` found nothing. Every source queues from a microtask of its own (a
-   * promise reaction, or the shared hand-over), never inside the call of whoever sent the
-   * message, so the wake-up may run a handler at once.
+   * queued; for a reader whose `take()` found nothing. Every source queues from a microtask
+   * of its own (a promise reaction, or the shared hand-over), never inside the call of
+   * whoever sent the message, so the wake-up may run a handler at once.
    */
   sleep(): void {
     if (this.#head !== null) throw new TypeError('A message is ready: take it instead of sleeping.')
