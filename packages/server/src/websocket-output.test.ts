@@ -155,6 +155,44 @@ describe('OutputBatch', () => {
     }
   })
 
+  it('copies the same frames into one buffer for every socket given them in a turn', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(4)
+    const [first, second, third, fourth] = sockets as [
+      RecordingSocket,
+      RecordingSocket,
+      RecordingSocket,
+      RecordingSocket,
+    ]
+    for (const socket of [first, second])
+      for (const text of ['x', 'y']) writeTo(batch, socket, text)
+    // Other frames, or the same in another order, are copied for that socket.
+    for (const text of ['x', 'z']) writeTo(batch, third, text)
+    for (const text of ['y', 'x']) writeTo(batch, fourth, text)
+    await nextTurn()
+    const written = sockets.map((socket) => socket.calls[0]?.[0])
+    expect(written[1]).toBe(written[0])
+    expect(new Set(written).size).toBe(3)
+    expect(parseFrames(second.bytes)).toEqual([
+      [1, 'x'],
+      [1, 'y'],
+    ])
+    expect(parseFrames(third.bytes)).toEqual([
+      [1, 'x'],
+      [1, 'z'],
+    ])
+    expect(parseFrames(fourth.bytes)).toEqual([
+      [1, 'y'],
+      [1, 'x'],
+    ])
+    // The next turn copies afresh: a buffer is shared within a turn only.
+    for (const socket of [first, second])
+      for (const text of ['x', 'y']) writeTo(batch, socket, text)
+    await nextTurn()
+    expect(first.calls[1]?.[0]).not.toBe(written[0])
+    expect(second.calls[1]?.[0]).toBe(first.calls[1]?.[0])
+  })
+
   it('keeps frames in order when sockets take turns with several messages (socket-major order)', async () => {
     const batch = new OutputBatch()
     const sockets = recordingSockets(4)
