@@ -17,11 +17,11 @@ const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.en
 type Run = { code: number | null; stdout: string; stderr: string; suite: SuiteResult }
 
 /** Runs `pnpm bench`'s runner in smoke mode as CI would, bounded in time, and reads its JSON. */
-function runSmoke(): Promise<Run> {
+function runSmoke(extraArgs: string[] = []): Promise<Run> {
   const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
   const jsonPath = join(directory, 'smoke.json')
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, '--smoke', '--json', jsonPath], {
+    const child = spawn(process.execPath, [RUNNER, '--smoke', '--json', jsonPath, ...extraArgs], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -120,4 +120,26 @@ describe('the benchmark in smoke mode', () => {
       if (cell.kind === 'echo') expect(cell.connections, where).toBe(cell.parameters.clients)
     }
   })
+})
+
+describe('idle memory in the benchmark', () => {
+  it(
+    'is the median of one reading per fresh process, one per repeat',
+    async () => {
+      spawnSync('pnpm', ['exec', 'tsc', '-b', 'bench'], { cwd: REPO, stdio: 'inherit' })
+      const args = ['--servers', 'raw-ws,node-channels', '--scenarios', 'connect-idle']
+      const run = await runSmoke([...args, '--repeats', '3'])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.suite.results).toHaveLength(2)
+      for (const cell of run.suite.results) {
+        expect(cell.status, `${cell.server}: ${cell.reason}`).toBe('ok')
+        expect(cell.rates).toHaveLength(3)
+        const readings = cell.memoryReadingsKiB ?? []
+        expect(readings).toHaveLength(3)
+        for (const reading of readings) expect(Number.isFinite(reading)).toBe(true)
+        expect(cell.memoryPerConnectionKiB).toBe([...readings].sort((a, b) => a - b)[1])
+      }
+    },
+    SMOKE_LIMIT_MS,
+  )
 })

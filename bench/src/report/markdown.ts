@@ -115,9 +115,13 @@ const METHOD = `## Method
   number of handshakes outstanding (the rate), then held idle while the server's RSS is read
   (after a full GC for Node servers, started with \`--expose-gc\`); memory per connection is the
   RSS delta over the count ("heap KiB/conn": V8 heap + external delta, Node servers only). Memory
-  is read on the first repeat, when the server is fresh; only that repeat forces collections,
-  so the later ones open connections on a heap in its natural state, not one just compacted
-  (which costs every Node server more setup time). The rate is the median of all repeats.
+  is read on the first repeat, when the server is fresh, and before it on as many more fresh
+  processes as there are further repeats (each takes the connections once and is replaced);
+  the cell shows the median reading, with every reading in brackets in "All figures" (one
+  process's reading moves by several hundredths from process to process). Only these runs
+  force collections, so the later repeats open connections on a heap in its natural state,
+  not one just compacted (which costs every Node server more setup time). The rate is the
+  median of the repeats, not counting the extra memory runs.
 - Settings: every server runs with its defaults, except node-channels' per-address connection
   cap (256; every client here is 127.0.0.1), which is off, and its per-socket rate limit, which
   stays on but out of reach (1e9 messages/s) so its cost is measured. Channels runs on Daphne
@@ -132,7 +136,8 @@ const METHOD = `## Method
   mode (JavaScript, V8, Node's own C++) and kernel mode (system calls: socket writes and
   reads over loopback, epoll) in the proportion of the processes' utime and stime ticks.
 - Each server is started just before its first cell (its memory is read on the fresh
-  process) and stays up, idle between its cells. The cells run scenario by scenario and,
+  process) and stays up, idle between its cells (after the extra memory runs, on the last
+  process started). The cells run scenario by scenario and,
   within a scenario, repeat by repeat in server order (every server's first repeat, then
   every server's second...), so the figures a ratio compares were measured seconds apart: a
   slow spell of the machine lands on several servers' repeats rather than on all of one's.`

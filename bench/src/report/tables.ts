@@ -59,7 +59,7 @@ export function detailTable(results: ScenarioResult[]): {
     row.status === 'ok' ? formatMs(row.p50Us) : '-',
     row.status === 'ok' ? formatMs(row.p99Us) : '-',
     ratioToRawWs(results, row),
-    row.memoryPerConnectionKiB === null ? '' : row.memoryPerConnectionKiB.toFixed(1),
+    memoryCell(row),
     row.heapPerConnectionKiB === null ? '' : row.heapPerConnectionKiB.toFixed(1),
     row.status === 'ok' ? formatCpu(row.serverCpu) : '',
     formatCpuPerOperation(row),
@@ -150,4 +150,14 @@ export function targetTable(checks: TargetCheck[]): {
     check.met === null ? 'not measured' : check.met ? 'yes' : 'NO',
   ])
   return { header, rows, alignRight: [false, false, true, true, true, true, false] }
+}
+
+/** Memory per connection, with each fresh process's reading when there were several. */
+function memoryCell(row: ScenarioResult): string {
+  if (row.memoryPerConnectionKiB === null) return ''
+  const readings = row.memoryReadingsKiB ?? []
+  const median = row.memoryPerConnectionKiB.toFixed(1)
+  return readings.length > 1
+    ? `${median} (${readings.map((reading) => reading.toFixed(1)).join(', ')})`
+    : median
 }

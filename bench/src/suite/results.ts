@@ -37,8 +37,10 @@ export type ScenarioResult = {
   /** CPU used by everything else on the machine during the window, in cores. */
   otherCpu: number
   connections: number
-  /** Resident memory added per idle connection (connect-idle only). */
+  /** Resident memory added per idle connection (connect-idle only): the median of the readings. */
   memoryPerConnectionKiB: number | null
+  /** Each fresh process's reading of `memoryPerConnectionKiB`. Absent in results from before it was kept. */
+  memoryReadingsKiB?: number[]
   /** V8 heap + external memory added per idle connection (connect-idle, Node servers only). */
   heapPerConnectionKiB: number | null
   parameters: Record<string, number>

@@ -148,6 +148,12 @@ function median(values: number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
 }
 
+/** The median of the values read (null: not read), or null when none was. */
+function medianOf(values: (number | null)[]): number | null {
+  const read = values.filter((value): value is number => value !== null)
+  return read.length > 0 ? median(read) : null
+}
+
 function emptyResult(
   server: ServerSpec,
   spec: ScenarioSpec,
@@ -190,18 +196,25 @@ function targetsOf(server: ServerSpec, running: LaunchedServer[]): Target[] {
   return running.map((process) => ({ port: process.port, protocol: server.protocol }))
 }
 
-/** The cell of one server and scenario, from its repeats: the median rate and that repeat's figures. */
-function summarize(server: ServerSpec, spec: ScenarioSpec, runs: Measurement[]): ScenarioResult {
+/**
+ * The cell of one server and scenario, from its repeats: the median rate and that repeat's
+ * figures, and the median of the memory read on the first repeat and on `memoryProbes`.
+ */
+function summarize(
+  server: ServerSpec,
+  spec: ScenarioSpec,
+  runs: Measurement[],
+  memoryProbes: Measurement[],
+): ScenarioResult {
   const rates = runs.map((run) => run.load.rate)
   const chosen =
     runs.find((run) => run.load.rate === median(rates)) ??
     [...runs].sort((a, b) => a.load.rate - b.load.rate)[Math.floor(runs.length / 2)]
   if (chosen === undefined) return emptyResult(server, spec, 'failed', 'No repeat ran.')
-  const errors = runs.reduce((sum, run) => sum + run.load.errors + run.problems.length, 0)
-  const errorSamples = runs
-    .flatMap((run) => [...run.problems, ...run.load.errorSamples])
-    .slice(0, 8)
-  const fresh = runs[0]
+  const all = [...runs, ...memoryProbes]
+  const errors = all.reduce((sum, run) => sum + run.load.errors + run.problems.length, 0)
+  const errorSamples = all.flatMap((run) => [...run.problems, ...run.load.errorSamples]).slice(0, 8)
+  const fresh = runs.length > 0 ? [runs[0] as Measurement, ...memoryProbes] : []
   const failed = errors > 0 || chosen.load.messages === 0
   return {
     ...emptyResult(server, spec, 'skipped', ''),
@@ -221,8 +234,44 @@ function summarize(server: ServerSpec, spec: ScenarioSpec, runs: Measurement[]):
     generatorCpu: chosen.load.generatorCpu,
     otherCpu: chosen.otherCpu,
     connections: chosen.load.connections,
-    memoryPerConnectionKiB: fresh?.memoryPerConnectionKiB ?? null,
-    heapPerConnectionKiB: fresh?.heapPerConnectionKiB ?? null,
+    memoryPerConnectionKiB: medianOf(fresh.map((run) => run.memoryPerConnectionKiB)),
+    memoryReadingsKiB: fresh.flatMap((run) =>
+      run.memoryPerConnectionKiB === null ? [] : [run.memoryPerConnectionKiB],
+    ),
+    heapPerConnectionKiB: medianOf(fresh.map((run) => run.heapPerConnectionKiB)),
+  }
+}
+
+/**
+ * Reads idle memory on `config.repeats - 1` fresh processes besides the first repeat's: each
+ * time the contender's processes (fresh, as none has run a cell of this scenario yet) take
+ * the scenario's connections once, with memory read, and are then replaced by new ones. One
+ * reading of a process's resident memory moves by several hundredths per connection from
+ * process to process; the cell reports the median of all the readings. Only memory is kept
+ * from these runs (and any error they met): the rate is the repeats' own.
+ */
+async function probeMemory(
+  contender: Contender,
+  spec: ScenarioSpec,
+  config: BenchConfig,
+  start: (contender: Contender) => Promise<void>,
+): Promise<void> {
+  const probes: Measurement[] = []
+  contender.memoryProbes.set(spec.id, probes)
+  for (let probe = 1; probe < config.repeats && contender.failure === null; probe++) {
+    await settle(contender.running, config.quietWaitMs)
+    probes.push(
+      await measureOnce(
+        spec,
+        contender.running,
+        targetsOf(contender.server, contender.running),
+        config,
+        true,
+      ),
+    )
+    await Promise.all(contender.running.map((process) => process.stop()))
+    contender.running = []
+    await start(contender)
   }
 }
 
@@ -231,6 +280,8 @@ type Contender = {
   server: ServerSpec
   running: LaunchedServer[]
   runs: Map<string, Measurement[]>
+  /** Memory read on processes started for it alone (see `probeMemory`), by scenario. */
+  memoryProbes: Map<string, Measurement[]>
   /** Set once the server failed: its remaining cells fail with this reason. */
   failure: string | null
 }
@@ -296,7 +347,13 @@ export async function runSuite(
         log(`${server.label}: ${status}, ${problem}`)
         continue
       }
-      contenders.push({ server, running: [], runs: new Map(), failure: null })
+      contenders.push({
+        server,
+        running: [],
+        runs: new Map(),
+        memoryProbes: new Map(),
+        failure: null,
+      })
     }
     const start = async (contender: Contender): Promise<void> => {
       const context = {
@@ -315,7 +372,8 @@ export async function runSuite(
       }
     }
     // Scenario by scenario, repeat by repeat, server by server. Memory is read on each
-    // server's first connect repeat, right after its process started (connect-idle runs first).
+    // server's first connect repeat, right after its process started (connect-idle runs
+    // first), and on the fresh processes of `probeMemory` before it.
     for (const spec of specs) {
       const taking = contenders.filter((contender) => contender.server.runs(spec))
       for (let repeat = 0; repeat < config.repeats; repeat++) {
@@ -328,6 +386,9 @@ export async function runSuite(
             continue
           }
           try {
+            const readMemory = spec.kind === 'connect' && repeat === 0
+            if (readMemory) await probeMemory(contender, spec, config, start)
+            if (contender.failure !== null) continue
             await settle(contender.running, config.quietWaitMs)
             const runs = contender.runs.get(spec.id) ?? []
             contender.runs.set(spec.id, runs)
@@ -337,7 +398,7 @@ export async function runSuite(
                 contender.running,
                 targetsOf(contender.server, contender.running),
                 config,
-                spec.kind === 'connect' && repeat === 0,
+                readMemory,
               ),
             )
           } catch (error) {
@@ -345,12 +406,12 @@ export async function runSuite(
           }
         }
       }
-      for (const { server, runs, failure } of taking) {
+      for (const { server, runs, memoryProbes, failure } of taking) {
         const measured = runs.get(spec.id) ?? []
         const result =
           failure !== null && measured.length < config.repeats
             ? emptyResult(server, spec, 'failed', failure)
-            : summarize(server, spec, measured)
+            : summarize(server, spec, measured, memoryProbes.get(spec.id) ?? [])
         results.push(result)
         log(formatLogLine(result))
       }
