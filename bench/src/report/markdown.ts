@@ -157,7 +157,10 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   lengthen each cycle. Taking the group read out altogether (an unsafe cached
   member list, tried only to measure) left the burst cell within its run-to-run spread: it is
   bound by CPU per frame on the shared core. In isolation the Redis side's own work is about
-  0.4 µs per member delivered (the pop, the decode and the hand-over).
+  0.4 µs per member delivered (the pop, the decode and the hand-over). Counting the socket
+  writes in the burst cell (a preloaded counter, relays): one of the two processes wrote
+  about 3.3 frames per socket write, the other one frame, where the in-memory layer
+  wrote all ten frames of a burst in one; socket.io's processes wrote one frame per write.
   RedisPubSubChannelLayer publishes once, without the group read, and is the faster layer.
 - RedisChannelLayer against channels_redis on Daphne: ours uses about a tenth of the CPU per
   delivery (the list above); the paced cell's rate ratio comes out a little lower, as our
@@ -181,7 +184,12 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   corked write is one stream call. Keeping the output batch's place for a socket on its connection rather
   than as a property of the socket, and making the application's \`send\` a bound method
   rather than an arrow function calling a private method, took the relayed sends from
-  120-189 ns (at d5e9b64) to 101-138 ns (four runs of the tool each).
+  120-189 ns (at d5e9b64) to 101-138 ns (four runs of the tool each). The members' sockets
+  held the same ten frames at the end of the turn, and each socket's were copied into a
+  buffer of its own; now every socket given the same frames in a turn is written the one
+  copy: the rest of the turn's user time went from 203 to 160 ns per delivery (medians of
+  twelve alternating runs of the tool), and sends plus the rest of the turn came to 916 ns
+  per delivery against the frame-once + cork server's 904 (medians of eight runs).
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
   its async handler and send, and the output batch (written out at the end of the event-loop
@@ -200,8 +208,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
 - Idle memory: about 1.9 KiB more V8 heap per connection than raw ws (heap snapshots of 2 000
   idle echo connections: 4.43 KiB against 2.58; the consumer, its mailbox and two sources, the
   application instance, the connection object, the routed scope with \`url_route\`, the
-  channel's queue); the RSS ratio moves by several hundredths from run to run (1.16x to
-  1.32x so far, against the 1.3x limit).`
+  channel's queue). One process's resident memory per connection moved by several
+  hundredths from process to process (raw ws: 7.3 and 7.8 KiB in two runs, with the same
+  heap), so the cell is now the median of three fresh processes' readings (see Method).`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
