@@ -75,6 +75,29 @@ describe('checkOrigin', () => {
     expect(check('https://example.com.evil.test')).not.toBeNull()
   })
 
+  it('judges every value the same once it remembers as many verdicts as it keeps', () => {
+    const options = { allowedOrigins: ['https://partner.test'], requireOrigin: false }
+    const check = (origin: string, host: string) =>
+      checkOrigin(
+        request([
+          ['Host', host],
+          ['Origin', origin],
+        ]),
+        options,
+      )
+    // More hosts and more origins per host than are kept.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++) {
+        const host = `h${i % 40}.test:8000`
+        expect(check(`http://evil${i}.test`, host)).toBe(
+          `origin "http://evil${i}.test" is neither the server's own (Host "${host}") nor allowed`,
+        )
+        expect(check(`http://${host}`, host)).toBeNull()
+        expect(check('https://partner.test', host)).toBeNull()
+      }
+    }
+  })
+
   it("allows everything with '*'", () => {
     const options = { allowedOrigins: ['*'], requireOrigin: true }
     expect(checkOrigin(request([['Origin', 'http://evil.example']]), options)).toBeNull()
