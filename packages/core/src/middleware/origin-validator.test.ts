@@ -78,6 +78,19 @@ describe('OriginValidator', () => {
     expect(await answer(allowed, origins)).toEqual(expected)
   })
 
+  it('gives one validator the same verdicts, origin after origin, beyond those it keeps', async () => {
+    const app = OriginValidator(acceptingApp, ['.allowed.com'])
+    const connect = (origin: string) => connectWebsocket(app, websocketScope([['origin', origin]]))
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 100; i++) {
+        expect(await connect(`http://site${i}.allowed.com`)).toEqual(ACCEPTED)
+        expect(await connect(`http://site${i}.evil.com`)).toEqual(DENIED)
+      }
+      expect(await connect('http://allowed.com')).toEqual(ACCEPTED)
+      expect(await connect('http://allowed.com.evil.com')).toEqual(DENIED)
+    }
+  })
+
   it('uses the last Origin header, as Channels does', async () => {
     expect(await answer(['good.com'], ['http://evil.com', 'http://good.com'])).toEqual(ACCEPTED)
     expect(await answer(['good.com'], ['http://good.com', 'http://evil.com'])).toEqual(DENIED)

@@ -49,8 +49,13 @@ export function AllowedHostsOriginValidator(
   ).asApplication()
 }
 
+/** Origin values whose verdict one validator keeps (a browser app's handshakes share one). */
+const KEPT_VERDICTS = 64
+
 class OriginCheck extends BaseMiddleware {
   readonly #patterns: readonly string[]
+  /** Verdicts by `Origin` value, so a repeated origin is not parsed again: at most KEPT_VERDICTS. */
+  readonly #verdicts = new Map<string, boolean>()
 
   constructor(inner: Application, patterns: readonly string[]) {
     super(inner)
@@ -61,15 +66,24 @@ class OriginCheck extends BaseMiddleware {
     if (scope.type !== 'websocket') {
       throw new TypeError('You cannot use OriginValidator on a non-WebSocket connection')
     }
-    let origin: ParsedUrl | null = null
+    let origin: string | null = null
     // No break: as in Channels, the last Origin header wins.
     for (const header of Array.isArray(scope.headers) ? scope.headers : []) {
       if (Array.isArray(header) && header[0] === 'origin' && typeof header[1] === 'string') {
-        origin = parseUrl(header[1])
+        origin = header[1]
       }
     }
-    if (this.#isValid(origin)) await this.inner(scope, receive, send)
+    if (this.#allows(origin)) await this.inner(scope, receive, send)
     else await WebsocketDenier(scope, receive, send)
+  }
+
+  #allows(origin: string | null): boolean {
+    if (origin === null) return this.#isValid(null)
+    const known = this.#verdicts.get(origin)
+    if (known !== undefined) return known
+    const verdict = this.#isValid(parseUrl(origin))
+    if (this.#verdicts.size < KEPT_VERDICTS) this.#verdicts.set(origin, verdict)
+    return verdict
   }
 
   #isValid(origin: ParsedUrl | null): boolean {
