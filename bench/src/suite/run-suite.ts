@@ -242,6 +242,18 @@ function summarize(
   }
 }
 
+/** One repeat on the contender's running processes, once the machine is quiet. */
+async function measureContender(
+  contender: Contender,
+  spec: ScenarioSpec,
+  config: BenchConfig,
+  readMemory: boolean,
+): Promise<Measurement> {
+  await settle(contender.running, config.quietWaitMs)
+  const targets = targetsOf(contender.server, contender.running)
+  return measureOnce(spec, contender.running, targets, config, readMemory)
+}
+
 /**
  * Reads idle memory on `config.repeats - 1` fresh processes besides the first repeat's: each
  * time the contender's processes (fresh, as none has run a cell of this scenario yet) take
@@ -259,16 +271,7 @@ async function probeMemory(
   const probes: Measurement[] = []
   contender.memoryProbes.set(spec.id, probes)
   for (let probe = 1; probe < config.repeats && contender.failure === null; probe++) {
-    await settle(contender.running, config.quietWaitMs)
-    probes.push(
-      await measureOnce(
-        spec,
-        contender.running,
-        targetsOf(contender.server, contender.running),
-        config,
-        true,
-      ),
-    )
+    probes.push(await measureContender(contender, spec, config, true))
     await Promise.all(contender.running.map((process) => process.stop()))
     contender.running = []
     await start(contender)
@@ -389,18 +392,9 @@ export async function runSuite(
             const readMemory = spec.kind === 'connect' && repeat === 0
             if (readMemory) await probeMemory(contender, spec, config, start)
             if (contender.failure !== null) continue
-            await settle(contender.running, config.quietWaitMs)
             const runs = contender.runs.get(spec.id) ?? []
             contender.runs.set(spec.id, runs)
-            runs.push(
-              await measureOnce(
-                spec,
-                contender.running,
-                targetsOf(contender.server, contender.running),
-                config,
-                readMemory,
-              ),
-            )
+            runs.push(await measureContender(contender, spec, config, readMemory))
           } catch (error) {
             contender.failure = error instanceof Error ? error.message : String(error)
           }
