@@ -136,10 +136,10 @@ const METHOD = `## Method
   mode (JavaScript, V8, Node's own C++) and kernel mode (system calls: socket writes and
   reads over loopback, epoll) in the proportion of the processes' utime and stime ticks.
 - Each server is started just before its first cell (its memory is read on the fresh
-  process) and stays up, idle between its cells (after the extra memory runs, on the last
-  process started). The cells run scenario by scenario and,
-  within a scenario, repeat by repeat in server order (every server's first repeat, then
-  every server's second...), so the figures a ratio compares were measured seconds apart: a
+  process) and stays up, idle between its cells (after the extra memory runs, the last
+  process started stays up). The cells run scenario by scenario and, within a scenario,
+  repeat by repeat in server order (every server's first repeat, then every server's
+  second...), so the figures a ratio compares were measured seconds apart: a
   slow spell of the machine lands on several servers' repeats rather than on all of one's.`
 
 /** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
