@@ -199,19 +199,21 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   µs of user time per message, with the same profile shape (every function slower in
   proportion) and the same output-batch counts (one frame encoded per flush, the next three
   reused), so the rate ratio has come out anywhere from 0.69x to 1.11x.
-- Connection setup: per connection the server allocates about 6 KiB more than raw ws (V8's
-  sampling heap profiler over 2 000 connections, collected objects included: 17.1 KiB
-  against 11.1; the scope, routing, the application instance, consumer, mailbox and channel,
-  their promises) and keeps about 1.9 KiB more, which costs scavenges as well as the
+- Connection setup: per connection the server allocates about 7 KiB more than raw ws (V8's
+  sampling heap profiler over 2 000 connections, collected objects included, with
+  \`connection-memory-cli.js\`: 18.3 KiB against 11.3; the scope, routing, the application instance, consumer, mailbox and channel,
+  their promises) and keeps about 2 KiB more, which costs scavenges as well as the
   JavaScript itself; the rate ratio has moved between 0.65x and 1.05x across runs, on the
   same code (0.68x and 0.84x in the runs at fee28ee and f07e73f; in the first, our first
   repeat, on a fresh process, outran raw ws's, 4 345 against 4 073 connections/s, and raw
   ws gained more from the warm ones).
-  The server's origin check parsed the \`Origin\` and \`Host\` values of every handshake
-  (0.9 KiB of the 19.5 KiB a handshake allocated, in one sampling profile); it now keeps its
-  verdict per pair of values.
-- Idle memory: about 1.9 KiB more V8 heap per connection than raw ws (heap snapshots of 2 000
-  idle echo connections: 4.43 KiB against 2.58; the consumer, its mailbox and two sources, the
+  Outside these cells: the server's origin check parsed the \`Origin\` and \`Host\` values
+  of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
+  0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
+  its verdict per pair of values.
+- Idle memory: about 2 KiB more V8 heap per connection than raw ws (heap snapshots of 2 000
+  idle echo connections: 4.43 KiB against 2.58; \`connection-memory-cli.js\`, below, gives
+  4.76 against 2.64 from the heap used; the consumer, its mailbox and two sources, the
   application instance, the connection object, the routed scope with \`url_route\`, the
   channel's queue). One process's resident memory per connection moved by several
   hundredths from process to process (raw ws: 7.3 and 7.8 KiB in two runs, with the same
@@ -279,6 +281,8 @@ BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" pnpm bench -- --se
 node bench/dist/tools/summarize-profile.js /tmp/prof/*.cpuprofile --top 30
 # a burst of group sends, per delivery, for relays, the handler form and frame-once + cork
 taskset -c 1 node bench/dist/tools/group-send-path-cli.js --members 1000 --rounds 40
+# V8 heap kept per idle connection and bytes allocated per handshake, node-channels and raw ws
+node bench/dist/tools/connection-memory-cli.js --connections 2000 [--origin]
 \`\`\`
 
 Other settings: \`--warmup-ms\`, \`--generators N\` (split echo and connection clients over N

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { type GroupSendForm, measureGroupSendPath } from './group-send-path.js'
 
 // The clients run as a script of their own: the built one (the test command builds first).
-const CLIENTS = fileURLToPath(new URL('../../dist/tools/group-send-clients.js', import.meta.url))
+const CLIENTS = fileURLToPath(new URL('../../dist/tools/clients-process.js', import.meta.url))
 
 describe('measureGroupSendPath', () => {
   it.each<GroupSendForm>(['relays', 'handler', 'cork'])(

@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import {
   InMemoryChannelLayer,
   type Message,
@@ -14,6 +11,7 @@ import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { serve } from '@node-channels/server'
 import { WebSocketServer } from 'ws'
 import { CorkedGroup } from '../servers/corked-group.js'
+import { CLIENTS_SCRIPT, type Clients, startClients } from './clients.js'
 
 /**
  * How a group of WebSocket members is sent to: node-channels with a `chat_message` handler,
@@ -33,7 +31,7 @@ export type GroupSendPathOptions = {
   burst: number
   /** Bound on each round's wait for its deliveries. */
   roundTimeoutMs?: number
-  /** The clients' script (built group-send-clients.js); by default the one beside this module. */
+  /** The clients' script (built clients-process.js); by default the one beside this module. */
   clientsScript?: string
 }
 
@@ -122,67 +120,6 @@ async function corkTarget(): Promise<Target> {
   }
 }
 
-const CLIENTS = fileURLToPath(new URL('./group-send-clients.js', import.meta.url))
-
-/** Clients that are open, and a way to wait for each round's deliveries. */
-type Clients = { nextRound(timeoutMs: number): Promise<void>; stop(): void }
-
-/** The clients' process (group-send-clients.ts): resolves once its clients are open. */
-async function startClients(
-  script: string,
-  port: number,
-  count: number,
-  perRound: number,
-): Promise<Clients> {
-  const child = spawn(process.execPath, [script, String(port), String(count), String(perRound)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  const lines = createInterface({ input: child.stdout })
-  const waiting: Array<(line: string) => void> = []
-  const pending: string[] = []
-  lines.on('line', (line) => {
-    const next = waiting.shift()
-    if (next === undefined) pending.push(line)
-    else next(line)
-  })
-  const exited = new Promise<never>((_resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`The clients' process exited (${code}).`)))
-  })
-  exited.catch(() => undefined)
-  const nextLine = (timeoutMs: number): Promise<string> => {
-    const line = pending.shift()
-    if (line !== undefined) return Promise.resolve(line)
-    let timer: NodeJS.Timeout | undefined
-    return Promise.race([
-      new Promise<string>((resolve) => waiting.push(resolve)),
-      exited,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`No word from the clients within ${timeoutMs} ms.`)),
-          timeoutMs,
-        )
-      }),
-    ]).finally(() => clearTimeout(timer))
-  }
-  const expect = async (word: string, timeoutMs: number): Promise<void> => {
-    const line = await nextLine(timeoutMs)
-    if (line !== word) throw new Error(`The clients said ${JSON.stringify(line)}, not ${word}.`)
-  }
-  try {
-    await expect('OPEN', 30_000)
-  } catch (error) {
-    child.kill()
-    throw error
-  }
-  return {
-    nextRound: (timeoutMs) => expect('ROUND', timeoutMs),
-    stop: () => {
-      child.stdin.end()
-      child.kill()
-    },
-  }
-}
-
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
@@ -198,8 +135,11 @@ export async function measureGroupSendPath(
   const target = form === 'cork' ? await corkTarget() : await nodeChannelsTarget(form)
   let clients: Clients | null = null
   try {
-    const script = options.clientsScript ?? CLIENTS
-    clients = await startClients(script, target.port, members, burst * members)
+    clients = await startClients(options.clientsScript ?? CLIENTS_SCRIPT, [
+      target.port,
+      members,
+      burst * members,
+    ])
     // The members joined the group in their connect handlers, which ran before their clients
     // were open; a round waits for every member's delivery, so a missing one times out.
     const sendNs: number[] = []
