@@ -19,14 +19,18 @@ export type OriginOptions = Pick<ResolvedSecurityOptions, 'allowedOrigins' | 're
 export function checkOrigin(req: IncomingMessage, options: OriginOptions): OriginRefusal {
   // Version 8 (hybi-08) clients name the header Sec-WebSocket-Origin.
   const name = req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'
-  const values: string[] = []
+  let first: string | undefined
+  let count = 0
   const raw = req.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const field = raw[i] ?? ''
     // Lower-cased only at the right length: most fields are not it, and each would be a new string.
-    if (field.length === name.length && field.toLowerCase() === name) values.push(raw[i + 1] ?? '')
+    if (field.length === name.length && field.toLowerCase() === name) {
+      first ??= raw[i + 1] ?? ''
+      count++
+    }
   }
-  return judgeOrigin(values, req.headers.host, options)
+  return judgeOrigin(first, count, req.headers.host, options)
 }
 
 /**
@@ -34,13 +38,16 @@ export function checkOrigin(req: IncomingMessage, options: OriginOptions): Origi
  * over plain HTTP requests (the long-polling `open`): the same rules and options.
  */
 export function checkScopeOrigin(headers: Headers, options: OriginOptions): OriginRefusal {
-  const values: string[] = []
+  let first: string | undefined
+  let count = 0
   let host: string | undefined
   for (const [name, value] of headers) {
-    if (name === 'origin') values.push(value)
-    else if (name === 'host') host ??= value
+    if (name === 'origin') {
+      first ??= value
+      count++
+    } else if (name === 'host') host ??= value
   }
-  return judgeOrigin(values, host, options)
+  return judgeOrigin(first, count, host, options)
 }
 
 /** True when the origin names the host and port of the `Host` header. */
@@ -56,16 +63,16 @@ export function isSameOrigin(origin: ParsedUrl, host: string | undefined): boole
 
 // --- helpers ---
 
-/** The check itself, on the `Origin` values a request carried and its `Host`. */
+/** The check itself, on the first of the `count` `Origin` values a request carried and its `Host`. */
 function judgeOrigin(
-  values: readonly string[],
+  value: string | undefined,
+  count: number,
   host: string | undefined,
   { allowedOrigins, requireOrigin }: OriginOptions,
 ): OriginRefusal {
   if (allowedOrigins.includes('*')) return null
-  const [value] = values
   if (value === undefined) return requireOrigin ? 'no Origin header' : null
-  if (values.length > 1) return 'more than one Origin header'
+  if (count > 1) return 'more than one Origin header'
   let byHost = VERDICTS.get(allowedOrigins)
   if (byHost === undefined) {
     byHost = new Map()
