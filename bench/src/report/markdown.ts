@@ -204,9 +204,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   \`connection-memory-cli.js\`: 18.3 KiB against 11.3; the scope, routing, the application instance, consumer, mailbox and channel,
   their promises) and keeps about 2 KiB more, which costs scavenges as well as the
   JavaScript itself; the rate ratio has moved between 0.65x and 1.05x across runs, on the
-  same code (0.68x and 0.84x in the runs at fee28ee and f07e73f; in the first, our first
-  repeat, on a fresh process, outran raw ws's, 4 345 against 4 073 connections/s, and raw
-  ws gained more from the warm ones).
+  same code (0.68x, 0.84x and 0.84x in the runs at fee28ee, f07e73f and 01edc33; in the
+  first, our first repeat, on a fresh process, outran raw ws's, 4 345 against 4 073
+  connections/s, and raw ws gained more from the warm ones).
   Outside these cells: the server's origin check parsed the \`Origin\` and \`Host\` values
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
