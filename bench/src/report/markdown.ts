@@ -176,10 +176,12 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   the layer alone. Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
   and its 1 000 members' clients in two processes and times, per delivery, a burst of ten
   sends (the synchronous run of group sends up to the output batch, or of corked writes) and
-  the rest of the turn (the socket writes). On the machine of this run, pinned to one core:
-  relayed sends take 100-140 ns, the frame-once + cork server's 35-42 ns; the rest of the
-  turn costs both about the same (130-240 ns user, 580-700 ns system). The relayed sends'
-  time hardly moves with the number of members (about 90-140 ns from 100 to 3 000), so it
+  the rest of the turn (the socket writes). Pinned to one core, on the machine of the
+  previous round: relayed sends took 100-140 ns, the frame-once + cork server's 35-42 ns, and
+  the rest of the turn cost both about the same (130-240 ns user, 580-700 ns system); on
+  this round's: relayed sends 113-249 ns in single runs (131 ns, the median of sixteen), the
+  bar's 41-47. The relayed sends' time hardly
+  moves with the number of members (about 90-140 ns from 100 to 3 000), so it
   is not the members' objects falling out of the CPU's caches: a relayed delivery passes a
   chain of calls, each with its checks (the layer's loop, the member's source, mailbox and
   consumer, the application instance's send, the connection, the output batch), where a
@@ -203,8 +205,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   reused), so the rate ratio has come out anywhere from 0.69x to 1.11x.
 - Connection setup: per connection the server allocates about 7 KiB more than raw ws (V8's
   sampling heap profiler over 2 000 connections, collected objects included, with
-  \`connection-memory-cli.js\`: 18.3 KiB against 11.3; the scope, routing, the application instance, consumer, mailbox and channel,
-  their promises) and keeps about 2 KiB more, which costs scavenges as well as the
+  \`connection-memory-cli.js\`: 18.3 KiB against 11.3; the scope, routing, the application
+  instance, consumer, mailbox and channel, their promises) and keeps about 2 KiB more, which
+  costs scavenges as well as the
   JavaScript itself; the rate ratio has moved between 0.65x and 1.05x across runs, on the
   same code (0.68x, 0.84x and 0.84x in the runs at fee28ee, f07e73f and 01edc33; in the
   first, our first repeat, on a fresh process, outran raw ws's, 4 345 against 4 073
