@@ -3,15 +3,11 @@ import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import {
-  InMemoryChannelLayer,
-  setChannelLayer,
-  WebsocketConsumer,
-  type WebsocketFrame,
-} from '@node-channels/core'
+import { InMemoryChannelLayer, setChannelLayer } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { serve } from '@node-channels/server'
 import { WebSocketServer } from 'ws'
+import { EchoConsumer } from '../servers/echo-consumer.js'
 import { CLIENTS_SCRIPT, type Clients, startClients } from './clients.js'
 
 /** The servers `measureConnectionMemory()` compares: node-channels' echo consumer, or raw ws echoing. */
@@ -39,13 +35,6 @@ export type ConnectionMemoryResult = {
 const ECHO_PATH = '/echo/'
 const WARM_UP_CONNECTIONS = 200
 const SETTLE_MS = 300
-
-/** Sends every frame back to its sender (as the benchmark's node-channels program). */
-class EchoConsumer extends WebsocketConsumer {
-  override async receive(frame: WebsocketFrame): Promise<void> {
-    await this.send(frame)
-  }
-}
 
 /** A server in this process: its port, and how to close it. */
 type Target = { port: number; close(): Promise<void> }

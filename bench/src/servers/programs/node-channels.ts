@@ -9,6 +9,7 @@ import {
 import { RedisChannelLayer, RedisPubSubChannelLayer } from '@node-channels/redis'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { serve } from '@node-channels/server'
+import { EchoConsumer } from '../echo-consumer.js'
 import { announceReady, installHooks, type ProgramOptions, programOptions } from './program-kit.js'
 
 /**
@@ -20,13 +21,6 @@ import { announceReady, installHooks, type ProgramOptions, programOptions } from
  * Server defaults otherwise, except the two limits noted at `serve()` below.
  */
 const GROUP = 'bench'
-
-/** Sends every frame back to its sender. */
-class EchoConsumer extends WebsocketConsumer {
-  override async receive(frame: WebsocketFrame): Promise<void> {
-    await this.send(frame)
-  }
-}
 
 /** Joins the group on connect; every frame is group-sent, and `chat_message` relays it. */
 class ChatConsumer extends WebsocketConsumer {
