@@ -4,6 +4,7 @@ import type { ChannelLayer, ChannelReceiver, ReceiveOptions } from '../channel-l
 import { ChannelFull, InvalidChannelLayerError } from '../errors.js'
 import { RelayMemo } from '../relay.js'
 import type { Message } from '../types.js'
+import { callbackNow } from './callback-clock.js'
 import { CapacityTable, type ChannelCapacity } from './capacity.js'
 import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
 import { requireValidChannelName, requireValidGroupName } from './names.js'
@@ -26,6 +27,12 @@ const optionsSchema = z.strictObject({
   capacity: z.number().int().positive().optional(),
   channelCapacity: z.unknown().optional(),
 })
+
+/**
+ * A read-ahead message this close to the layer's first expiry is checked against the time
+ * itself; further off, against the callback's reading (see `receiveInto`).
+ */
+const EXACT_EXPIRY_MS = 1000
 
 /** A group's members as of one epoch: its channels, oldest member first, and their queues. */
 interface Roster {
@@ -223,6 +230,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
    * `receiver.fail()`. One call takes one message, like one `receive()`, without a promise
    * or an abort listener. The channel stays open between reads (even with nothing queued or
    * waiting) until `cancelReceive()`, which also withdraws the receiver if it is waiting.
+   * Expiry is judged by the clock as read in this event-loop callback (`callbackNow`), and by
+   * the time itself within EXACT_EXPIRY_MS of the layer's first expiry.
    */
   receiveInto(channel: string, receiver: ChannelReceiver): void {
     if (this.#closed) {
@@ -240,8 +249,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
       }
       queue = this.#openChannel(channel)
     }
-    // Only a message about to be handed over must not have expired.
-    if (queue.messages !== null) this.#cleanExpired()
+    // Only a message about to be handed over must not have expired. Nothing has while the
+    // callback's clock is more than EXACT_EXPIRY_MS short of the first expiry: the time is
+    // read again only near it (so it is exact unless one callback has run for that long).
+    if (queue.messages !== null && callbackNow() + EXACT_EXPIRY_MS >= this.#nextExpiryAt) {
+      this.#cleanExpired()
+    }
     const message = queue.shift()
     if (message !== undefined) {
       if (!queue.readerWaits) queue.reader = receiver

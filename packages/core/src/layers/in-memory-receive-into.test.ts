@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ChannelReceiver } from '../channel-layer.js'
 import { AsyncConsumer } from '../consumer.js'
 import { InvalidChannelLayerError } from '../errors.js'
@@ -22,8 +22,11 @@ beforeEach(() => {
 })
 
 afterEach(async () => {
+  vi.useRealTimers()
   await layer.close()
 })
+
+const nextCallback = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** A receiver that records what it was handed, in order. */
 function recorder(): ChannelReceiver & { got: Array<Message | { failed: unknown }> } {
@@ -44,6 +47,40 @@ describe('InMemoryChannelLayer.receiveInto', () => {
     expect(reader.got).toEqual([{ type: 'm.one' }])
     layer.receiveInto('ch', reader)
     expect(reader.got).toEqual([{ type: 'm.one' }, { type: 'm.two' }])
+  })
+
+  it('drops a read-ahead message that expired, checking the time itself within a second of expiry', async () => {
+    await layer.close()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    layer = new InMemoryChannelLayer({ capacity: 3, expiryMs: 500 })
+    await layer.send('ch', { type: 'm.one' })
+    await layer.send('ch', { type: 'm.two' })
+    const reader = recorder()
+    layer.receiveInto('ch', reader)
+    // Still the callback that read the clock for the first message.
+    vi.setSystemTime(Date.now() + 501)
+    layer.receiveInto('ch', reader)
+    expect(reader.got).toEqual([{ type: 'm.one' }])
+    expect(layer.channels.get('ch')).toEqual({ size: 0 })
+  })
+
+  it('checks a message further from expiry against the clock as read in the callback', async () => {
+    await layer.close()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    layer = new InMemoryChannelLayer({ capacity: 3, expiryMs: 60_000 })
+    for (const type of ['m.one', 'm.two', 'm.three']) await layer.send('ch', { type })
+    const reader = recorder()
+    layer.receiveInto('ch', reader)
+    // The same callback, 10 s later by the clock (a callback that ran that long): its reading stands.
+    vi.setSystemTime(Date.now() + 10_000)
+    layer.receiveInto('ch', reader)
+    expect(reader.got).toEqual([{ type: 'm.one' }, { type: 'm.two' }])
+    // The next callback reads the clock again: the last message expired meanwhile.
+    await nextCallback()
+    vi.setSystemTime(Date.now() + 50_001)
+    layer.receiveInto('ch', reader)
+    expect(reader.got).toHaveLength(2)
+    expect(layer.channels.get('ch')).toEqual({ size: 0 })
   })
 
   it('waits for the next message when none is queued, and keeps the channel open between reads', async () => {
