@@ -1,17 +1,12 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  InMemoryChannelLayer,
-  type Message,
-  setChannelLayer,
-  WebsocketConsumer,
-  type WebsocketFrame,
-} from '@node-channels/core'
+import { InMemoryChannelLayer, setChannelLayer } from '@node-channels/core'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { serve } from '@node-channels/server'
 import { WebSocketServer } from 'ws'
 import { CorkedGroup } from '../servers/corked-group.js'
 import { CLIENTS_SCRIPT, type Clients, startClients } from './clients.js'
+import { GROUP, Member, RelayingMember, TEXT } from './members.js'
 
 /**
  * How a group of WebSocket members is sent to: node-channels with a `chat_message` handler,
@@ -43,28 +38,6 @@ export type GroupSendPathResult = {
   /** CPU time from the end of that run to the end of the turn's output flush (the handlers, if any, and the socket writes). */
   restUserNs: number
   restSystemNs: number
-}
-
-const GROUP = 'path'
-const TEXT = 'x'.repeat(64)
-
-/** The member consumer: joins the group on connect, sends each group message to its client. */
-class Member extends WebsocketConsumer {
-  override async connect(): Promise<void> {
-    await this.channelLayer?.groupAdd(GROUP, this.channelName)
-    await this.accept()
-  }
-
-  async chat_message(event: Message): Promise<void> {
-    await this.send({ textData: String(event.text) })
-  }
-}
-
-/** The same member, relaying `chat.message` instead of handling it. */
-class RelayingMember extends Member {
-  static override relays = {
-    'chat.message': (event: Message): WebsocketFrame => ({ textData: String(event.text) }),
-  }
 }
 
 /** A server in this process, and how one synchronous run sends `burst` messages to its group. */
