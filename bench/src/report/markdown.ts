@@ -173,7 +173,21 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   into one write per socket (their kernel time per delivery is the frame-once server's), so
   what remains is user-mode work per member. Without sockets (1 000 members, bursts of 10,
   callgrind) the handler path costs about 3 700 instructions per delivery in the consumer and
-  the layer alone. Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
+  the layer alone. \`consumer-path-cli.js\` measures that part (the consumers and the
+  in-memory layer, served by a stand-in for the server): on this round's machine an async
+  \`chat_message\` costs 510-620 ns user per delivery, a synchronous one 290-390, a relay
+  about 30; the async call, its \`await\` and its promise are about 240 ns of the handler's.
+  The layer read the clock (\`Date.now()\`, 63 ns here) for every message a member read
+  ahead, to drop it if it had expired; it now takes one reading per event-loop callback and
+  reads the time itself only within a second of the first expiry: 649 -> 532 ns per delivery
+  with that tool, 1 299 -> 1 165 ns user for the rest of the turn with the group-send tool
+  (medians of nine alternating runs each). Queuing a read-ahead message in the mailbox at
+  once instead of a microtask later saved 18 ns without sockets and nothing measurable with
+  them; taking queued messages by index instead of \`shift()\` showed no gain in five runs
+  without sockets (neither kept). This round's machine ran every server slower than the last
+  round's, ours more than the bar (burst cell, deliveries/s: the bar 1.17M -> 0.79M, the
+  handler form 0.84M -> 0.51M, relays 1.42M -> 0.74M; raw ws echo 94 000 -> 69 000 one at a
+  time). Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
   and its 1 000 members' clients in two processes and times, per delivery, a burst of ten
   sends (the synchronous run of group sends up to the output batch, or of corked writes) and
   the rest of the turn (the socket writes). Pinned to one core, on the machine of the
@@ -286,6 +300,8 @@ BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" pnpm bench -- --se
 node bench/dist/tools/summarize-profile.js /tmp/prof/*.cpuprofile --top 30
 # a burst of group sends, per delivery, for relays, the handler form and frame-once + cork
 taskset -c 1 node bench/dist/tools/group-send-path-cli.js --members 1000 --rounds 40
+# a burst of group sends, per delivery, in the consumers and the in-memory layer alone (no sockets)
+taskset -c 1 node bench/dist/tools/consumer-path-cli.js --members 1000 --rounds 300
 # V8 heap kept per idle connection and bytes allocated per handshake, node-channels and raw ws
 node bench/dist/tools/connection-memory-cli.js --connections 2000 [--origin]
 \`\`\`
