@@ -254,6 +254,8 @@ export class InMemoryChannelLayer implements ChannelLayer {
     // read again only near it (so it is exact unless one callback has run for that long).
     if (queue.messages !== null && callbackNow() + EXACT_EXPIRY_MS >= this.#nextExpiryAt) {
       this.#cleanExpired()
+      // Every message it held expired and nobody reads it yet: it was released meanwhile.
+      if (this.#channels.get(channel) !== queue) queue = this.#openChannel(channel)
     }
     const message = queue.shift()
     if (message !== undefined) {

@@ -64,6 +64,20 @@ describe('InMemoryChannelLayer.receiveInto', () => {
     expect(layer.channels.get('ch')).toEqual({ size: 0 })
   })
 
+  it('waits on the channel when every message queued there expired before its first read', async () => {
+    await layer.close()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    layer = new InMemoryChannelLayer({ capacity: 3, expiryMs: 500 })
+    await layer.send('ch', { type: 'm.old' })
+    vi.setSystemTime(Date.now() + 501)
+    const reader = recorder()
+    // The expired message goes, and with it the channel: the reader must wait on a new one.
+    layer.receiveInto('ch', reader)
+    expect(reader.got).toEqual([])
+    await layer.send('ch', { type: 'm.new' })
+    expect(reader.got).toEqual([{ type: 'm.new' }])
+  })
+
   it('checks a message further from expiry against the clock as read in the callback', async () => {
     await layer.close()
     vi.useFakeTimers({ toFake: ['Date'] })
