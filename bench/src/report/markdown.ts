@@ -184,7 +184,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   (medians of nine alternating runs each). Queuing a read-ahead message in the mailbox at
   once instead of a microtask later saved 18 ns without sockets and nothing measurable with
   them; taking queued messages by index instead of \`shift()\` showed no gain in five runs
-  without sockets (neither kept). This round's machine ran every server slower than the last
+  without sockets; keeping the channel's queue on its reader, so a read skips the lookup by
+  name, 526 -> 504 ns without sockets and no gain with them (medians of nine and seven). None
+  is kept. This round's machine ran every server slower than the last
   round's, ours more than the bar (burst cell, deliveries/s: the bar 1.17M -> 0.79M, the
   handler form 0.84M -> 0.51M, relays 1.42M -> 0.74M; raw ws echo 94 000 -> 69 000 one at a
   time). Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
