@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { listOption, positiveOption } from './cli-options.js'
 import { type ConnectionMemoryServer, measureConnectionMemory } from './connection-memory.js'
 
 /**
@@ -18,18 +19,8 @@ const { values } = parseArgs({
     origin: { type: 'boolean', default: false },
   },
 })
-const connections = Number(values.connections)
-if (!Number.isInteger(connections) || connections < 1) {
-  throw new RangeError(
-    `--connections must be a positive integer, got ${JSON.stringify(values.connections)}.`,
-  )
-}
-const servers = values.servers.split(',').map((server) => {
-  if (!(SERVERS as readonly string[]).includes(server)) {
-    throw new RangeError(`--servers takes ${SERVERS.join(', ')}, got ${JSON.stringify(server)}.`)
-  }
-  return server as ConnectionMemoryServer
-})
+const connections = positiveOption('connections', values.connections)
+const servers = listOption('servers', values.servers, SERVERS)
 for (const server of servers) {
   const result = await measureConnectionMemory({ server, connections, origin: values.origin })
   console.log(

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util'
+import { burstToolOptions } from './cli-options.js'
 import { type ConsumerPathForm, measureConsumerPath } from './consumer-path.js'
 
 /**
@@ -10,31 +10,7 @@ import { type ConsumerPathForm, measureConsumerPath } from './consumer-path.js'
  */
 const FORMS: readonly ConsumerPathForm[] = ['handler', 'sync-handler', 'relays']
 
-function positive(name: string, value: string): number {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1) {
-    throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(value)}.`)
-  }
-  return number
-}
-
-const { values } = parseArgs({
-  options: {
-    members: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '300' },
-    burst: { type: 'string', default: '10' },
-    forms: { type: 'string', default: FORMS.join(',') },
-  },
-})
-const members = positive('members', values.members)
-const rounds = positive('rounds', values.rounds)
-const burst = positive('burst', values.burst)
-const forms = values.forms.split(',').map((form) => {
-  if (!(FORMS as readonly string[]).includes(form)) {
-    throw new RangeError(`--forms takes ${FORMS.join(', ')}, got ${JSON.stringify(form)}.`)
-  }
-  return form as ConsumerPathForm
-})
+const { members, rounds, burst, forms } = burstToolOptions(FORMS, 300)
 for (const form of forms) {
   const result = await measureConsumerPath({ form, members, rounds, burst })
   console.log(
