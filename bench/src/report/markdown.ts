@@ -186,10 +186,10 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   them; taking queued messages by index instead of \`shift()\` showed no gain in five runs
   without sockets; keeping the channel's queue on its reader, so a read skips the lookup by
   name, 526 -> 504 ns without sockets and no gain with them (medians of nine and seven). None
-  is kept. This round's machine ran every server slower than the last
-  round's, ours more than the bar (burst cell, deliveries/s: the bar 1.17M -> 0.79M, the
-  handler form 0.84M -> 0.51M, relays 1.42M -> 0.74M; raw ws echo 94 000 -> 69 000 one at a
-  time). Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
+  is kept. This round's machine ran every server slower than the last round's, ours more
+  than the bar (burst cell, deliveries/s, last round's page against this round's first run:
+  the bar 1.17M -> 0.79M, the handler form 0.84M -> 0.51M, relays 1.42M -> 0.74M; raw ws
+  echo one at a time 94 000 -> 69 000). Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
   and its 1 000 members' clients in two processes and times, per delivery, a burst of ten
   sends (the synchronous run of group sends up to the output batch, or of corked writes) and
   the rest of the turn (the socket writes). Pinned to one core, on the machine of the
