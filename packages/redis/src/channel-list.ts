@@ -15,23 +15,19 @@ export function encodeChannelList(names: readonly Uint8Array[]): Uint8Array {
 }
 
 /** The names as `encodeChannelList` writes them: UTF-8 as it is, anything else with U+FFFD. */
-export function validChannelNames(names: readonly Uint8Array[]): Uint8Array[] {
+function validChannelNames(names: readonly Uint8Array[]): Uint8Array[] {
   return names.map((name) => (isUtf8(name) ? name : Buffer.from(Buffer.from(name).toString())))
 }
 
 /** The encoded size of a list of valid names (from `validChannelNames`). */
-export function channelListLength(valid: readonly Uint8Array[]): number {
+function channelListLength(valid: readonly Uint8Array[]): number {
   let length = headerLength(valid.length, 0x10)
   for (const name of valid) length += strHeaderLength(name.byteLength) + name.byteLength
   return length
 }
 
 /** Writes a list of valid names (from `validChannelNames`) into `out` at `start`; returns the end. */
-export function writeChannelList(
-  out: Uint8Array,
-  start: number,
-  valid: readonly Uint8Array[],
-): number {
+function writeChannelList(out: Uint8Array, start: number, valid: readonly Uint8Array[]): number {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
   let offset = writeArrayHeader(out, view, start, valid.length)
   for (const name of valid) {

@@ -12,7 +12,7 @@ import {
   requireValidGroupName,
 } from '@node-channels/core'
 import { RedisConnection } from './connection.js'
-import { groupQueuesByShard } from './group-queues.js'
+import { GroupPlans } from './group-plans.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
 import {
@@ -56,8 +56,8 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly clientPrefix: string = randomUUID().replaceAll('-', '')
   readonly #options: ResolvedRedisChannelLayerOptions
   readonly #capacities: CapacityTable
-  /** A group member's capacity; without `channelCapacity` patterns, the default without decoding the name. */
-  readonly #capacityOf: (member: Buffer) => number
+  /** The queues of recent group sends, reused while a group's members stay the same. */
+  readonly #plans: GroupPlans
   readonly #serializer: MessageSerializer
   readonly #commands: RedisConnection[]
   readonly #local: LocalChannels
@@ -77,10 +77,12 @@ export class RedisChannelLayer implements ChannelLayer {
     this.capacity = resolved.capacity
     this.#capacities = new CapacityTable(resolved.capacity, resolved.channelCapacity)
     const capacities = this.#capacities
-    this.#capacityOf =
+    // A group member's capacity; without `channelCapacity` patterns, the default without decoding the name.
+    const capacityOf =
       Object.keys(resolved.channelCapacity).length === 0
         ? () => resolved.capacity
-        : (member) => capacities.get(member.toString())
+        : (member: Buffer) => capacities.get(member.toString())
+    this.#plans = new GroupPlans(resolved.prefix, capacityOf, resolved.hosts.length)
     this.#serializer = new MessageSerializer({
       randomPrefixLength: resolved.randomPrefixLength,
       symmetricEncryptionKeys: resolved.symmetricEncryptionKeys,
@@ -271,7 +273,7 @@ export class RedisChannelLayer implements ChannelLayer {
         client.zrangeBuffer(key, 0, '-1'),
       ]),
     )
-    const shards = groupQueuesByShard(members, this.prefix, this.#capacityOf, this.#commands.length)
+    const shards = this.#plans.planFor(group, members)
     const score = this.#score()
     const cutoff = now - this.expiryMs / 1000
     const overCapacity = await Promise.all(

@@ -86,7 +86,7 @@ describe('MessageSerializer', () => {
         )
         names.push(Buffer.concat([Buffer.from('specific.x!'), Buffer.of(0xff)]))
         const body = serializer.encodeBody(message, 'g')
-        const member = serializer.groupMember(body, names, 'g')
+        const member = serializer.groupMember(body, encodeChannelList(names), 'g')
         const expected = serializer.withAsgiChannel(body, encodeChannelList(names), 'g')
         expect(member.length).toBe(prefixLength + expected.byteLength)
         expect(member.subarray(prefixLength).equals(Buffer.from(expected))).toBe(true)
@@ -105,7 +105,9 @@ describe('MessageSerializer', () => {
       expected = error
     }
     expect(expected).toBeInstanceOf(MessageTooLarge)
-    expect(() => serializer.groupMember(body, names, 'room')).toThrow(expected as Error)
+    expect(() => serializer.groupMember(body, encodeChannelList(names), 'room')).toThrow(
+      expected as Error,
+    )
   })
 
   it('encrypts a group member with keys, decrypting to the message with its channels', () => {
@@ -116,7 +118,11 @@ describe('MessageSerializer', () => {
       maxMessageBytes: 2 ** 20,
     })
     const body = serializer.encodeBody({ type: 'chat.message', n: 1 }, 'g')
-    const member = serializer.groupMember(body, [Buffer.from('specific.a!1')], 'g')
+    const member = serializer.groupMember(
+      body,
+      encodeChannelList([Buffer.from('specific.a!1')]),
+      'g',
+    )
     expect(serializer.deserialize(member)).toEqual({
       type: 'chat.message',
       n: 1,

@@ -1,12 +1,6 @@
 import { randomFillSync } from 'node:crypto'
 import { MessageTooLarge } from '@node-channels/core'
 import { ASGI_CHANNEL_KEY, mapHeader, readMapHeader } from './asgi-channel.js'
-import {
-  channelListLength,
-  encodeChannelList,
-  validChannelNames,
-  writeChannelList,
-} from './channel-list.js'
 import { MultiFernet } from './fernet.js'
 import { decodeMessage, encodeMessage } from './msgpack-codec.js'
 
@@ -86,23 +80,18 @@ export class MessageSerializer {
 
   /**
    * The stored bytes of a group message for one queue: `body` (from `encodeBody()`) with
-   * `"__asgi_channel__": names` appended (`names` as `ZRANGE` returns them, UTF-8), framed as
+   * `"__asgi_channel__"` appended, its value `channels` (from `encodeChannelList()`), framed as
    * `frame()` frames it. Without encryption it is built in one allocation, with no
    * intermediate copies. Throws MessageTooLarge as `withAsgiChannel()` does.
    */
-  groupMember(body: Uint8Array, names: readonly Uint8Array[], target: string): Buffer {
-    if (this.#fernet)
-      return this.frame(this.withAsgiChannel(body, encodeChannelList(names), target))
+  groupMember(body: Uint8Array, channels: Uint8Array, target: string): Buffer {
+    if (this.#fernet) return this.frame(this.withAsgiChannel(body, channels, target))
     const map = readMapHeader(body)
     if (map === null) throw new TypeError('A channel layer message must encode as a msgpack map.')
-    const valid = validChannelNames(names)
     const header = mapHeader(map.count + 1)
     const entries = body.subarray(map.headerLength)
     const length =
-      header.byteLength +
-      entries.byteLength +
-      ASGI_CHANNEL_KEY.byteLength +
-      channelListLength(valid)
+      header.byteLength + entries.byteLength + ASGI_CHANNEL_KEY.byteLength + channels.byteLength
     this.#checkLength(length, target)
     const member = Buffer.allocUnsafe(this.#prefixLength + length)
     // Uniqueness only: identical messages must stay distinct members of a sorted set.
@@ -113,7 +102,7 @@ export class MessageSerializer {
     member.set(entries, offset)
     offset += entries.byteLength
     member.set(ASGI_CHANNEL_KEY, offset)
-    writeChannelList(member, offset + ASGI_CHANNEL_KEY.byteLength, valid)
+    member.set(channels, offset + ASGI_CHANNEL_KEY.byteLength)
     return member
   }
 
