@@ -164,6 +164,13 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   about 3.3 frames per socket write, the other one frame, where the in-memory layer
   wrote all ten frames of a burst in one; socket.io's processes wrote one frame per write.
   RedisPubSubChannelLayer publishes once, without the group read, and is the faster layer.
+  One RedisChannelLayer group send to the benchmark's 1,000 members cost the sending process
+  about 0.75 ms of user time (\`redis-group-send-cli.js\`, this round's machine), close to
+  our excess of user time per delivery over socket.io's in the burst cell; a quarter of it
+  was bucketing the members by process and encoding each process's channel list, done again
+  for every send. A group send now reuses them while the group read returns the same
+  members: 838 -> 612 µs user and 1 176 -> 924 µs wall per send (medians of five
+  alternating runs of the tool).
 - RedisChannelLayer against channels_redis on Daphne: ours uses about a tenth of the CPU per
   delivery (the list above); the paced cell's rate ratio comes out a little lower, as our
   processes wait on the round trips for part of each cycle where Daphne's are busy throughout.
@@ -304,6 +311,8 @@ node bench/dist/tools/summarize-profile.js /tmp/prof/*.cpuprofile --top 30
 taskset -c 1 node bench/dist/tools/group-send-path-cli.js --members 1000 --rounds 40
 # a burst of group sends, per delivery, in the consumers and the in-memory layer alone (no sockets)
 taskset -c 1 node bench/dist/tools/consumer-path-cli.js --members 1000 --rounds 300
+# what one RedisChannelLayer group send to 1 000 members costs the sending process
+taskset -c 1 node bench/dist/tools/redis-group-send-cli.js --members 1000 --sends 300
 # V8 heap kept per idle connection and bytes allocated per handshake, node-channels and raw ws
 node bench/dist/tools/connection-memory-cli.js --connections 2000 [--origin]
 \`\`\`
