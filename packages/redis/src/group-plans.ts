@@ -50,8 +50,15 @@ export class GroupPlans {
   /** The queues, by shard, of a send to `group`, whose members are `members`. */
   planFor(group: string, members: readonly Buffer[]): Map<number, PlannedQueue[]> {
     const known = this.#plans.get(group)
-    if (known !== undefined && sameMembers(known, members)) return known.shards
-    if (known !== undefined) this.#forget(group, known)
+    if (known !== undefined) {
+      // Deleted either way: a plan reused goes back in as the newest.
+      this.#plans.delete(group)
+      if (sameMembers(known, members)) {
+        this.#plans.set(group, known)
+        return known.shards
+      }
+      this.#bytes -= known.bytes
+    }
     const shards = new Map<number, PlannedQueue[]>()
     let bytes = 0
     const queuesByShard = groupQueuesByShard(
