@@ -51,13 +51,9 @@ export class GroupPlans {
   planFor(group: string, members: readonly Buffer[]): Map<number, PlannedQueue[]> {
     const known = this.#plans.get(group)
     if (known !== undefined) {
-      // Deleted either way: a plan reused goes back in as the newest.
-      this.#plans.delete(group)
-      if (sameMembers(known, members)) {
-        this.#plans.set(group, known)
-        return known.shards
-      }
-      this.#bytes -= known.bytes
+      // Taken out either way: a plan reused goes back in as the newest.
+      this.#forget(group, known)
+      if (sameMembers(known, members)) return this.#keep(group, known)
     }
     const shards = new Map<number, PlannedQueue[]>()
     let bytes = 0
@@ -81,14 +77,23 @@ export class GroupPlans {
       end += (members[index] as Buffer).length
       ends[index] = end
     }
-    const plan = { members: Buffer.concat(members, end), ends, shards, bytes: bytes + end }
+    return this.#keep(group, {
+      members: Buffer.concat(members, end),
+      ends,
+      shards,
+      bytes: bytes + end,
+    })
+  }
+
+  /** Keeps `plan` as the newest, dropping the oldest ones past the bounds; returns its queues. */
+  #keep(group: string, plan: Plan): Map<number, PlannedQueue[]> {
     this.#plans.set(group, plan)
     this.#bytes += plan.bytes
     for (const [oldest, kept] of this.#plans) {
       if (kept === plan || (this.#plans.size <= KEPT_GROUPS && this.#bytes <= KEPT_BYTES)) break
       this.#forget(oldest, kept)
     }
-    return shards
+    return plan.shards
   }
 
   #forget(group: string, plan: Plan): void {

@@ -79,10 +79,10 @@ function judgeOrigin(
     VERDICTS.set(allowedOrigins, byHost)
   }
   const hostKey = host ?? ''
-  const known = byHost.get(hostKey)?.get(value)
+  let byOrigin = byHost.get(hostKey)
+  const known = byOrigin?.get(value)
   if (known !== undefined) return known
   const verdict = judgeOneOrigin(value, host, allowedOrigins)
-  let byOrigin = byHost.get(hostKey)
   if (byOrigin === undefined && byHost.size < KEPT_HOSTS) {
     byOrigin = new Map()
     byHost.set(hostKey, byOrigin)
