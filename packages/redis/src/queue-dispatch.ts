@@ -23,6 +23,12 @@ export class QueueDispatcher {
   readonly #options: QueueDispatcherOptions
   /** The channel lists of recent group messages, decoded once. */
   readonly #lists = new ChannelListCache()
+  /**
+   * Lists (as `#lists` hands them out again) whose every channel was found to belong to the
+   * queue they map to: their next messages skip the check, which cost a group delivery about
+   * 100 ns per channel (`startsWith` on names of 80 characters).
+   */
+  readonly #checked = new WeakMap<readonly string[], string>()
 
   constructor(options: QueueDispatcherOptions) {
     this.#options = options
@@ -50,11 +56,19 @@ export class QueueDispatcher {
       return
     }
     const group = new GroupDelivery(message)
+    if (this.#checked.get(channels) === queue) {
+      for (const channel of channels) local.deliverToMember(channel, group, expiresAt, now, false)
+      return
+    }
+    let allBelong = true
     for (const channel of channels) {
       if (this.#belongs(channel, queue, key)) {
         local.deliverToMember(channel, group, expiresAt, now, false)
+      } else {
+        allBelong = false
       }
     }
+    if (allBelong) this.#checked.set(channels, queue)
   }
 
   /** Hands a message popped from the named channel `channel` (Redis key `key`) to its receiver. */
