@@ -24,27 +24,35 @@ export function listOption<T extends string>(
 }
 
 /** What the group-send tools are asked to run. */
-export type BurstToolOptions<T extends string> = {
+export type BurstToolOptions<T extends string, L extends string> = {
   members: number
   rounds: number
   burst: number
   forms: T[]
+  /** The `layers` asked for (empty for a tool that takes no `--layers`). */
+  layers: L[]
 }
 
 /**
  * The group-send tools' options from the command line: `--members` (1000), `--rounds`
- * (`defaultRounds`), `--burst` (10) and `--forms` (a list of `forms`, all by default).
+ * (`defaultRounds`), `--burst` (10), `--forms` (a list of `forms`, all by default) and, for a
+ * tool given `layers`, `--layers` (a list of them, the first by default). `args` are the
+ * command line's by default.
  */
-export function burstToolOptions<T extends string>(
+export function burstToolOptions<T extends string, L extends string = never>(
   forms: readonly T[],
   defaultRounds: number,
-): BurstToolOptions<T> {
+  layers: readonly L[] = [],
+  args: string[] = process.argv.slice(2),
+): BurstToolOptions<T, L> {
   const { values } = parseArgs({
+    args,
     options: {
       members: { type: 'string', default: '1000' },
       rounds: { type: 'string', default: String(defaultRounds) },
       burst: { type: 'string', default: '10' },
       forms: { type: 'string', default: forms.join(',') },
+      layers: { type: 'string' },
     },
   })
   return {
@@ -52,5 +60,14 @@ export function burstToolOptions<T extends string>(
     rounds: positiveOption('rounds', values.rounds),
     burst: positiveOption('burst', values.burst),
     forms: listOption('forms', values.forms, forms),
+    layers: layerList(values.layers, layers),
   }
+}
+
+/** `--layers` as `burstToolOptions()` takes it: refused by a tool without layers. */
+function layerList<L extends string>(value: string | undefined, layers: readonly L[]): L[] {
+  if (layers.length > 0) return listOption('layers', value ?? (layers[0] as L), layers)
+  if (value !== undefined)
+    throw new RangeError(`This tool takes no --layers, got ${JSON.stringify(value)}.`)
+  return []
 }

@@ -1,5 +1,6 @@
 import {
   type Application,
+  type ChannelLayer,
   type ChannelReceiver,
   InMemoryChannelLayer,
   kReceiveInto,
@@ -8,6 +9,8 @@ import {
   setChannelLayer,
   type WebSocketScope,
 } from '@node-channels/core'
+import { RedisChannelLayer } from '@node-channels/redis'
+import { startRedis } from '../process/redis-instance.js'
 import { GROUP, Member, RelayingMember, SyncMember, TEXT } from './members.js'
 
 /**
@@ -16,14 +19,22 @@ import { GROUP, Member, RelayingMember, SyncMember, TEXT } from './members.js'
  */
 export type ConsumerPathForm = 'handler' | 'sync-handler' | 'relays'
 
+/**
+ * The layer between the group sends and the members: the in-memory layer, or a
+ * RedisChannelLayer on a private redis-server (the members' channels are this process's, so
+ * each group send stores one message, which this process pops and hands to every member).
+ */
+export type ConsumerPathLayer = 'memory' | 'redis'
+
 /** What `measureConsumerPath()` runs. */
 export type ConsumerPathOptions = {
   form: ConsumerPathForm
+  layer: ConsumerPathLayer
   /** Members of the group, each a consumer served by a stand-in for the server. */
   members: number
   /** Rounds measured (after ten rounds of warm-up). */
   rounds: number
-  /** Messages sent to the group, one after another, in each round's one synchronous run. */
+  /** Messages sent to the group in each round, in one synchronous run (not awaited one by one). */
   burst: number
 }
 
@@ -32,28 +43,59 @@ export type ConsumerPathResult = {
   /** CPU time of the rounds (the group sends, the handlers or relays, the sends) per delivery. */
   userNs: number
   systemNs: number
+  /** Wall time of a round, from the first group send to the last member's send. */
+  roundUs: number
 }
 
 const MEMBER_CLASSES = { handler: Member, 'sync-handler': SyncMember, relays: RelayingMember }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** A round not delivered in full within this time fails the measurement. */
+const ROUND_TIMEOUT_MS = 10_000
+const REDIS_PREFIX = 'bench-consumer-path:'
 
 /**
  * Serves `members` connections of the form's consumer with a stand-in for the server, in
  * this process and without sockets: its `receive` hands events over through `kReceiveInto`
  * and its `send` counts `websocket.send` messages and is done at once, as the server's is.
- * What it measures is the consumers' and the in-memory layer's part of a group delivery.
+ * What it measures is the consumers' and the layer's part of a group delivery. A round ends
+ * when every member has sent every message of the round (the in-memory layer's within the
+ * turn of the group sends, Redis' after its round trips).
  */
 export async function measureConsumerPath(
   options: ConsumerPathOptions,
 ): Promise<ConsumerPathResult> {
   const { form, members, rounds, burst } = options
-  const layer = new InMemoryChannelLayer({ capacity: Math.max(100, burst) })
-  setChannelLayer(layer)
+  const capacity = Math.max(100, burst)
+  const redis = options.layer === 'redis' ? await startRedis() : null
+  const layer: ChannelLayer =
+    redis === null
+      ? new InMemoryChannelLayer({ capacity })
+      : new RedisChannelLayer({ hosts: [redis.url], prefix: REDIS_PREFIX, capacity })
+  try {
+    setChannelLayer(layer)
+    return await measureRounds(layer, form, members, rounds, burst)
+  } finally {
+    await layer.close()
+    await redis?.server.stop()
+  }
+}
+
+async function measureRounds(
+  layer: ChannelLayer,
+  form: ConsumerPathForm,
+  members: number,
+  rounds: number,
+  burst: number,
+): Promise<ConsumerPathResult> {
   const application = MEMBER_CLASSES[form].asAsgi()
+  let accepted = 0
   let sent = 0
+  let expected = 0
+  let delivered = (): void => {}
   const send = (message: Message): Promise<void> => {
-    if (message.type === 'websocket.send') sent++
+    if (message.type === 'websocket.send' && ++sent === expected) delivered()
+    else if (message.type === 'websocket.accept') accepted++
     return sendDone
   }
   const readers: (ChannelReceiver | null)[] = []
@@ -67,31 +109,45 @@ export async function measureConsumerPath(
     if (reader === null) throw new Error('A member did not read its events.')
     reader.deliver({ type: 'websocket.connect' })
   }
-  await nextTurn()
-  const joined = layer.groups.get(GROUP)?.length ?? 0
-  if (joined !== members) throw new Error(`${joined} of ${members} members joined the group.`)
+  // Every member joins the group (a round trip each on Redis), then accepts.
+  for (let waited = 0; accepted < members && waited < ROUND_TIMEOUT_MS; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  if (accepted !== members) throw new Error(`${accepted} of ${members} members joined.`)
   const message = { type: 'chat.message', text: TEXT }
   let user = 0
   let system = 0
+  let wall = 0
   for (let round = -10; round < rounds; round++) {
     sent = 0
+    expected = burst * members
+    let timer: NodeJS.Timeout | undefined
+    const done = new Promise<boolean>((resolve) => {
+      delivered = () => resolve(true)
+      timer = setTimeout(() => resolve(false), ROUND_TIMEOUT_MS)
+    })
     const cpu = process.cpuUsage()
+    const started = performance.now()
     for (let i = 0; i < burst; i++) void layer.groupSend(GROUP, message)
-    await nextTurn()
+    const complete = await done
+    const elapsed = performance.now() - started
     const used = process.cpuUsage(cpu)
-    if (sent !== burst * members) {
-      throw new Error(`Round ${round}: ${sent} of ${burst * members} messages were sent.`)
-    }
+    clearTimeout(timer)
+    if (!complete) throw new Error(`Round ${round}: ${sent} of ${expected} messages were sent.`)
     if (round < 0) continue
     user += used.user
     system += used.system
+    wall += elapsed
   }
   // Each member's next read is armed: the disconnect ends every consumer cleanly.
   for (const reader of readers) reader?.deliver({ type: 'websocket.disconnect', code: 1000 })
   await Promise.all(served)
-  await layer.close()
   const deliveries = rounds * burst * members
-  return { userNs: (user * 1000) / deliveries, systemNs: (system * 1000) / deliveries }
+  return {
+    userNs: (user * 1000) / deliveries,
+    systemNs: (system * 1000) / deliveries,
+    roundUs: (wall * 1000) / rounds,
+  }
 }
 
 /** Calls the application for connection `index`, keeping the receiver its consumer last armed. */
