@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { cpus } from 'node:os'
 import { freePort } from './free-port.js'
 import { type LaunchedServer, launch } from './launch.js'
 
@@ -9,7 +10,9 @@ export function redisAvailable(): boolean {
 
 /**
  * Starts a private, unpinned `redis-server` on a free port (no persistence), so the benchmark
- * neither disturbs nor is disturbed by anything else using the machine's Redis.
+ * neither disturbs nor is disturbed by anything else using the machine's Redis. Unpinned even
+ * when the caller is (a tool run under `taskset`): it may use every CPU, so it does not share
+ * the measured process's core by inheritance.
  */
 export async function startRedis(): Promise<{ url: string; server: LaunchedServer }> {
   const port = await freePort()
@@ -28,7 +31,7 @@ export async function startRedis(): Promise<{ url: string; server: LaunchedServe
       '--maxclients',
       '10000',
     ],
-    cpus: null,
+    cpus: `0-${cpus().length - 1}`,
     minOpenFiles: 0,
     readyPattern: /Ready to accept connections/,
     port,
