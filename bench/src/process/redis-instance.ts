@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { cpus } from 'node:os'
+import { cpus as availableCpus } from 'node:os'
 import { freePort } from './free-port.js'
 import { type LaunchedServer, launch } from './launch.js'
 
@@ -9,12 +9,14 @@ export function redisAvailable(): boolean {
 }
 
 /**
- * Starts a private, unpinned `redis-server` on a free port (no persistence), so the benchmark
- * neither disturbs nor is disturbed by anything else using the machine's Redis. Unpinned even
- * when the caller is (a tool run under `taskset`): it may use every CPU, so it does not share
- * the measured process's core by inheritance.
+ * Starts a private `redis-server` on a free port (no persistence), so the benchmark neither
+ * disturbs nor is disturbed by anything else using the machine's Redis. It runs on `cpus` (a
+ * taskset list); with null, on any CPU, even when the caller is pinned (a tool run under
+ * `taskset`), so it does not share the measured process's core by inheritance.
  */
-export async function startRedis(): Promise<{ url: string; server: LaunchedServer }> {
+export async function startRedis(
+  cpus: string | null = null,
+): Promise<{ url: string; server: LaunchedServer }> {
   const port = await freePort()
   const server = await launch({
     name: 'redis-server',
@@ -31,7 +33,7 @@ export async function startRedis(): Promise<{ url: string; server: LaunchedServe
       '--maxclients',
       '10000',
     ],
-    cpus: `0-${cpus().length - 1}`,
+    cpus: cpus ?? `0-${availableCpus().length - 1}`,
     minOpenFiles: 0,
     readyPattern: /Ready to accept connections/,
     port,

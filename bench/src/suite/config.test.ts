@@ -15,6 +15,13 @@ describe('readConfig', () => {
     expect(readConfig([], {}).help).toBe(false)
   })
 
+  it('runs Redis on any CPU unless BENCH_REDIS_CPUS pins it', () => {
+    // Pinning needs two CPUs; this machine has them (CI too).
+    expect(readConfig([], {}).redisCpus).toBeNull()
+    expect(readConfig([], { BENCH_REDIS_CPUS: '0' }).redisCpus).toBe('0')
+    expect(readConfig([], { BENCH_REDIS_CPUS: 'any' }).redisCpus).toBeNull()
+  })
+
   it('refuses an unknown option or a bad number with a BenchConfigError quoting it', () => {
     expect(() => readConfig(['--bogus'], {})).toThrow(
       new BenchConfigError("Unknown option '--bogus'"),

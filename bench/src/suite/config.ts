@@ -25,6 +25,8 @@ export type BenchConfig = {
   /** taskset CPU lists; null (unpinned) on a machine with a single core. */
   generatorCpus: string | null
   serverCpus: string | null
+  /** Where the run's private redis-server runs (a taskset list); null: any CPU. */
+  redisCpus: string | null
   /** Run only these servers / scenarios (null: all). */
   servers: string[] | null
   scenarios: string[] | null
@@ -55,6 +57,7 @@ export const BENCH_USAGE = `Usage: pnpm bench [options]   (node bench/dist/run.j
   --render FILE           run nothing: rewrite the page and the chart from results JSON
   -h, --help              print this
 Environment: BENCH_PYTHON, BENCH_GENERATOR_CPUS, BENCH_SERVER_CPUS (taskset lists),
+BENCH_REDIS_CPUS (a taskset list for the private redis-server; any CPU by default),
 BENCH_SERVER_NODE_FLAGS and BENCH_GENERATOR_NODE_FLAGS (Node flags for the server programs
 and the load generators).`
 
@@ -84,6 +87,7 @@ const FULL: BenchConfig = {
   generatorProcesses: 1,
   generatorCpus: '0',
   serverCpus: '1',
+  redisCpus: null,
   servers: null,
   scenarios: null,
   python: '/usr/bin/python3',
@@ -123,6 +127,12 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
   return value
 }
 
+/** BENCH_REDIS_CPUS: a taskset list, or "any" for no pinning; `fallback` when unset. */
+function redisCpus(text: string | undefined, fallback: string | null): string | null {
+  if (text === undefined || text === '') return fallback
+  return text === 'any' ? null : text
+}
+
 function list(text: string | undefined): string[] | null {
   if (text === undefined || text.trim() === '') return null
   return text
@@ -135,7 +145,7 @@ function list(text: string | undefined): string[] | null {
  * Reads the configuration from the command line, then the environment:
  * `--smoke` / BENCH_SMOKE=1, `--duration-ms` / BENCH_DURATION_MS, `--warmup-ms` / BENCH_WARMUP_MS,
  * `--repeats` / BENCH_REPEATS, `--generators` / BENCH_GENERATORS, `--servers a,b` / BENCH_SERVERS,
- * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, `--render <results.json>`, BENCH_PYTHON, BENCH_GENERATOR_CPUS and BENCH_SERVER_CPUS (taskset lists), and in CI
+ * `--scenarios x,y` / BENCH_SCENARIOS, `--no-write` / BENCH_NO_WRITE=1, `--json <file>`, `--render <results.json>`, BENCH_PYTHON, BENCH_GENERATOR_CPUS, BENCH_SERVER_CPUS and BENCH_REDIS_CPUS (taskset lists; "any" leaves Redis unpinned, the default), and in CI
  * (CI set) a peer whose runtime is missing is a failure rather than a skip. Throws a
  * BenchConfigError for an unknown option or a bad number.
  */
@@ -171,6 +181,7 @@ export function readConfig(
     python: env.BENCH_PYTHON ?? base.python,
     generatorCpus: pinnable ? (env.BENCH_GENERATOR_CPUS ?? base.generatorCpus) : null,
     serverCpus: pinnable ? (env.BENCH_SERVER_CPUS ?? base.serverCpus) : null,
+    redisCpus: pinnable ? redisCpus(env.BENCH_REDIS_CPUS, base.redisCpus) : null,
     requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
     jsonPath: values.json ?? null,

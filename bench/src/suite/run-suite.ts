@@ -332,7 +332,7 @@ export async function runSuite(
   const specs = selected('scenario', scenarioSpecs(config), config.scenarios)
   const servers = selected('server', SERVERS, config.servers)
   const needsRedis = servers.some((server) => server.requires.includes('redis'))
-  const redis = needsRedis && redisAvailable() ? await startRedis() : null
+  const redis = needsRedis && redisAvailable() ? await startRedis(config.redisCpus) : null
   const results: ScenarioResult[] = []
   const contenders: Contender[] = []
   try {
