@@ -90,7 +90,13 @@ const METHOD = `## Method
 - Every server is a small standalone program started as a child process pinned to core 1
   (\`taskset -c 1\`); the load generator runs in separate processes pinned to core 0.
   The two-process variants put both server processes on core 1 and share a private,
-  unpinned \`redis-server\` started for the run (no persistence).
+  unpinned \`redis-server\` started for the run (no persistence). Left to the scheduler,
+  Redis ran mostly on core 1 (32 of 40 samples of its CPU in RedisChannelLayer's paced cell),
+  beside the servers; \`BENCH_REDIS_CPUS=0\` puts it on the generator's core instead. One
+  run of the Redis cells each way (3 repeats) moved every Redis server's rate, in both
+  directions, but no ratio to socket.io's adapter consistently: RedisChannelLayer paced 1.03x
+  unpinned and 0.96x on core 0, burst 0.82x and 0.79x; with relays 1.10x and 1.05x, 0.91x and
+  0.84x.
 - The generator speaks WebSocket on bare \`net.Socket\`s: a precomputed handshake, frames built
   once and written many times (a zero masking key, which RFC 6455 allows on the wire), and
   zero-copy parsing of server frames. It also speaks socket.io's engine.io framing
@@ -158,8 +164,21 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   two round trips and the group read (about 0.45 ms of the sender's CPU for 1 000 members)
   lengthen each cycle. Taking the group read out altogether (an unsafe cached
   member list, tried only to measure) left the burst cell within its run-to-run spread: it is
-  bound by CPU per frame on the shared core. In isolation the Redis side's own work is about
-  0.4 µs per member delivered (the pop, the decode and the hand-over). Counting the socket
+  bound by CPU per frame on the shared core. Without sockets (\`consumer-path-cli.js --layers
+  memory,redis\`: 1 000 members in one process, one message per round, pinned) the layer's part
+  of a group delivery, the group send included, is 1.5-1.7 µs user per delivery with the async
+  handler (0.32-0.43 with the in-memory layer) and 0.7-1.15 with relays (about 0.04). Per send
+  to 1 000 members, in a CPU profile of the relay form: ioredis making the group read 1 000
+  Buffers and the comparison with the kept plan, about 150 µs; garbage collection, 75; writing
+  the store (76 KB), 74; joining the popped message's TCP chunks, 35. The receiving side
+  checked every channel of a group message against the queue it came from (\`startsWith\` on
+  74-character names, about 100 ns each); a list found to belong is now remembered: 1 731 ->
+  1 592 ns user per delivery with the handler (medians of seven alternating runs). A trace
+  of the paced cell (timestamps in both processes, 107 cycles; medians) shows where a cycle's
+  idle time goes: the sender's group read came back 1.1 ms after its consumer took the frame,
+  the other process popped the message at 2.9 ms and the sender its own at 6.3 ms, in a cycle
+  of 19 ms, with Redis sharing the servers' core (Method); socket.io's adapter hands a
+  broadcast to the sender's own members before it publishes it. Counting the socket
   writes in the burst cell (a preloaded counter, relays): one of the two processes wrote
   about 3.3 frames per socket write, the other one frame, where the in-memory layer
   wrote all ten frames of a burst in one; socket.io's processes wrote one frame per write.
@@ -309,8 +328,8 @@ BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" pnpm bench -- --se
 node bench/dist/tools/summarize-profile.js /tmp/prof/*.cpuprofile --top 30
 # a burst of group sends, per delivery, for relays, the handler form and frame-once + cork
 taskset -c 1 node bench/dist/tools/group-send-path-cli.js --members 1000 --rounds 40
-# a burst of group sends, per delivery, in the consumers and the in-memory layer alone (no sockets)
-taskset -c 1 node bench/dist/tools/consumer-path-cli.js --members 1000 --rounds 300
+# a burst of group sends, per delivery, in the consumers and the layer alone (no sockets)
+taskset -c 1 node bench/dist/tools/consumer-path-cli.js --members 1000 --rounds 300 --layers memory,redis
 # what one RedisChannelLayer group send to 1 000 members costs the sending process
 taskset -c 1 node bench/dist/tools/redis-group-send-cli.js --members 1000 --sends 300
 # V8 heap kept per idle connection and bytes allocated per handshake, node-channels and raw ws
@@ -319,6 +338,7 @@ node bench/dist/tools/connection-memory-cli.js --connections 2000 [--origin]
 
 Other settings: \`--warmup-ms\`, \`--generators N\` (split echo and connection clients over N
 generator processes), \`BENCH_GENERATOR_CPUS\` / \`BENCH_SERVER_CPUS\` (taskset lists, default
-0 and 1), \`BENCH_PYTHON\` (default /usr/bin/python3), \`--json <file>\`, \`--no-write\`.
+0 and 1), \`BENCH_REDIS_CPUS\` (where the private redis-server runs; any CPU by default),
+\`BENCH_PYTHON\` (default /usr/bin/python3), \`--json <file>\`, \`--no-write\`.
 `
 }
