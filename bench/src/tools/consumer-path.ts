@@ -133,7 +133,11 @@ async function measureRounds(
     const elapsed = performance.now() - started
     const used = process.cpuUsage(cpu)
     clearTimeout(timer)
-    if (!complete) throw new Error(`Round ${round}: ${sent} of ${expected} messages were sent.`)
+    // Outside the measurement: a send more than expected in the turn is an error as well.
+    if (complete) await nextTurn()
+    if (sent !== expected) {
+      throw new Error(`Round ${round}: ${sent} messages were sent, not ${expected}.`)
+    }
     if (round < 0) continue
     user += used.user
     system += used.system
