@@ -91,8 +91,9 @@ const METHOD = `## Method
   (\`taskset -c 1\`); the load generator runs in separate processes pinned to core 0.
   The two-process variants put both server processes on core 1 and share a private,
   unpinned \`redis-server\` started for the run (no persistence). Left to the scheduler,
-  Redis ran mostly on core 1 (32 of 40 samples of its CPU in RedisChannelLayer's paced cell),
-  beside the servers; \`BENCH_REDIS_CPUS=0\` puts it on the generator's core instead. One
+  Redis runs on both cores, beside the generator or the servers (the CPU it last ran on, read
+  150 times in RedisChannelLayer's cells: core 1 in 33 of the paced cell's readings, in 88 of
+  the burst cell's); \`BENCH_REDIS_CPUS=0\` keeps it on the generator's core. One
   run of the Redis cells each way (3 repeats) moved every Redis server's rate, in both
   directions, but no ratio to socket.io's adapter consistently: RedisChannelLayer paced 1.03x
   unpinned and 0.96x on core 0, burst 0.82x and 0.79x; with relays 1.10x and 1.05x, 0.91x and
@@ -177,7 +178,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   of the paced cell (timestamps in both processes, 107 cycles; medians) shows where a cycle's
   idle time goes: the sender's group read came back 1.1 ms after its consumer took the frame,
   the other process popped the message at 2.9 ms and the sender its own at 6.3 ms, in a cycle
-  of 19 ms, with Redis sharing the servers' core (Method); socket.io's adapter hands a
+  of 19 ms, with Redis at times on the servers' core (Method); socket.io's adapter hands a
   broadcast to the sender's own members before it publishes it. Counting the socket
   writes in the burst cell (a preloaded counter, relays): one of the two processes wrote
   about 3.3 frames per socket write, the other one frame, where the in-memory layer
