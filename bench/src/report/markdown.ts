@@ -168,7 +168,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   bound by CPU per frame on the shared core. Without sockets (\`consumer-path-cli.js --layers
   memory,redis\`: 1 000 members in one process, one message per round, pinned) the layer's part
   of a group delivery, the group send included, is 1.5-1.7 µs user per delivery with the async
-  handler (0.32-0.43 with the in-memory layer) and 0.7-1.15 with relays (about 0.04). Per send
+  handler (0.32-0.43 with the in-memory layer) and 0.7-1.3 with relays (about 0.04). Per send
   to 1 000 members, in a CPU profile of the relay form: ioredis making the group read 1 000
   Buffers and the comparison with the kept plan, about 150 µs; garbage collection, 75; writing
   the store (76 KB), 74; joining the popped message's TCP chunks, 35. The receiving side
