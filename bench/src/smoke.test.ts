@@ -5,14 +5,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SERVERS } from './servers/catalog.js'
-import { readConfig } from './suite/config.js'
+import { readConfig, runsInCi } from './suite/config.js'
 import type { SuiteResult } from './suite/results.js'
 import { scenarioSpecs } from './suite/scenarios.js'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const RUNNER = fileURLToPath(new URL('../dist/run.js', import.meta.url))
 const SMOKE_LIMIT_MS = 120_000
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
+const inCi = runsInCi()
 
 type Run = { code: number | null; stdout: string; stderr: string; suite: SuiteResult }
 

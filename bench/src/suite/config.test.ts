@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BenchConfigError, readConfig } from './config.js'
+import { BenchConfigError, readConfig, runsInCi } from './config.js'
 import { selected } from './run-suite.js'
 
 describe('readConfig', () => {
@@ -13,6 +13,14 @@ describe('readConfig', () => {
     expect(config.scenarios).toEqual(['echo-64B-50x1'])
     expect(config.help).toBe(true)
     expect(readConfig([], {}).help).toBe(false)
+  })
+
+  it('counts CI as set unless empty or "false", and then requires every peer', () => {
+    expect(runsInCi({ CI: 'true' })).toBe(true)
+    expect(runsInCi({ CI: '1' })).toBe(true)
+    for (const off of [{}, { CI: '' }, { CI: 'false' }]) expect(runsInCi(off)).toBe(false)
+    expect(readConfig([], { CI: 'true' }).requireAllPeers).toBe(true)
+    expect(readConfig([], {}).requireAllPeers).toBe(false)
   })
 
   it('runs Redis on any CPU unless BENCH_REDIS_CPUS pins it', () => {

@@ -127,6 +127,14 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
   return value
 }
 
+/**
+ * Whether `env` says this runs in CI (CI set, and neither empty nor "false"): there a peer,
+ * Redis or Python the benchmark needs is a failure, not a skip.
+ */
+export function runsInCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false'
+}
+
 /** BENCH_REDIS_CPUS: a taskset list, or "any" for no pinning; `fallback` when unset. */
 function redisCpus(text: string | undefined, fallback: string | null): string | null {
   if (text === undefined || text === '') return fallback
@@ -182,7 +190,7 @@ export function readConfig(
     generatorCpus: pinnable ? (env.BENCH_GENERATOR_CPUS ?? base.generatorCpus) : null,
     serverCpus: pinnable ? (env.BENCH_SERVER_CPUS ?? base.serverCpus) : null,
     redisCpus: pinnable ? redisCpus(env.BENCH_REDIS_CPUS, base.redisCpus) : null,
-    requireAllPeers: env.CI !== undefined && env.CI !== '' && env.CI !== 'false',
+    requireAllPeers: runsInCi(env),
     writeFiles: base.writeFiles && values['no-write'] !== true && env.BENCH_NO_WRITE !== '1',
     jsonPath: values.json ?? null,
     renderFrom: values.render ?? null,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { redisAvailable } from '../process/redis-instance.js'
+import { runsInCi } from '../suite/config.js'
 import {
   type ConsumerPathForm,
   type ConsumerPathLayer,
   measureConsumerPath,
 } from './consumer-path.js'
 
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
+const inCi = runsInCi()
 const FORMS: ConsumerPathForm[] = ['handler', 'sync-handler', 'relays']
 const LAYERS: ConsumerPathLayer[] = ['memory', 'redis']
 

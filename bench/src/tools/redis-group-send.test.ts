@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { redisAvailable } from '../process/redis-instance.js'
+import { runsInCi } from '../suite/config.js'
 import { measureRedisGroupSend } from './redis-group-send.js'
 
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
+const inCi = runsInCi()
 
 describe('measureRedisGroupSend', () => {
   it.skipIf(!inCi && !redisAvailable())(

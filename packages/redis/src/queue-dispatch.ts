@@ -26,7 +26,7 @@ export class QueueDispatcher {
   /**
    * Lists (as `#lists` hands them out again) whose every channel was found to belong to the
    * queue they map to: their next messages skip the check, which cost a group delivery about
-   * 100 ns per channel (`startsWith` on names of 80 characters).
+   * 100 ns per channel (`startsWith` on names of 74 characters).
    */
   readonly #checked = new WeakMap<readonly string[], string>()
 
