@@ -7,6 +7,7 @@ import { RedisChannelLayer } from '../src/redis-channel-layer.js'
 import {
   fileInspector,
   layerForTest,
+  monitorCommands,
   REDIS_URL,
   recordingLogger,
   redisAvailable,
@@ -19,19 +20,6 @@ const redis = fileInspector()
 const makeLayer = (prefix?: string): RedisChannelLayer =>
   layerForTest(redis, RedisChannelLayer, 'batch', { prefix, capacity: 500 })
 
-/** Commands the layer's clients send for keys under `prefix` (not those run inside scripts). */
-async function monitorCommands(prefix: string): Promise<string[][]> {
-  const monitor = await redis.monitor()
-  onTestFinished(() => monitor.disconnect())
-  const commands: string[][] = []
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua' && args.some((arg) => arg.startsWith(prefix))) {
-      commands.push([(args[0] ?? '').toLowerCase(), ...args.slice(1)])
-    }
-  })
-  return commands
-}
-
 describe.skipIf(!redisAvailable)('batched pops of the process queue', () => {
   it('pops a burst of process-local messages in one round trip per batch, in order', async () => {
     const layer = makeLayer()
@@ -41,7 +29,7 @@ describe.skipIf(!redisAvailable)('batched pops of the process queue', () => {
     for (let index = 0; index < count; index++) {
       await writer.send(channels[index % 2] as string, { type: 'test.message', n: index })
     }
-    const commands = await monitorCommands(layer.prefix)
+    const monitor = await monitorCommands(redis, layer.prefix)
     const received: Record<string, number[]> = {}
     for (const channel of channels) {
       received[channel] = []
@@ -55,7 +43,7 @@ describe.skipIf(!redisAvailable)('batched pops of the process queue', () => {
     expect(received[channels[1] as string]).toEqual(
       [...Array(count / 2).keys()].map((index) => index * 2 + 1),
     )
-    await redis.ping()
+    const commands = await monitor.commands()
     const key = `${layer.prefix}specific.${layer.clientPrefix}!`
     const pops = commands.filter(([name]) => name === 'evalsha' || name === 'eval')
     // Two batches carry the burst; neither the messages nor $inflight go back and forth.

@@ -74,3 +74,44 @@ export function recordingLogger(): RedisLayerLogger & { lines: string[] } {
     error: (message) => lines.push(`error: ${message}`),
   }
 }
+
+/**
+ * Records, through MONITOR on a connection duplicated from `redis` (closed when the test
+ * ends), the commands clients send for keys under `prefix`, not those run inside scripts.
+ * `commands()` gives those run so far: it first has `redis` run a marker command and waits
+ * (up to 5 s) until MONITOR has reported it, which it does after every command run before.
+ */
+export async function monitorCommands(
+  redis: Redis,
+  prefix: string,
+): Promise<{ commands(): Promise<string[][]> }> {
+  const monitor = await redis.monitor()
+  onTestFinished(() => monitor.disconnect())
+  const seen: string[][] = []
+  const marker = `${prefix}:monitor-marker`
+  let marked: (() => void) | null = null
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args[1] === marker) marked?.()
+    else if (source !== 'lua' && args.some((arg) => arg.startsWith(prefix))) {
+      seen.push([(args[0] ?? '').toLowerCase(), ...args.slice(1)])
+    }
+  })
+  return {
+    async commands() {
+      const reported = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('MONITOR did not report the marker.')),
+          5000,
+        )
+        marked = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      await redis.exists(marker)
+      await reported
+      marked = null
+      return [...seen]
+    },
+  }
+}
