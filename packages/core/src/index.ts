@@ -47,6 +47,7 @@ export type { InMemoryChannelLayerOptions } from './layers/in-memory-layer.js'
 export { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 export { copyMessage, copyPlainTree, requireLayerMessage } from './layers/message.js'
 export { nonLocalName, requireValidChannelName, requireValidGroupName } from './layers/names.js'
+export { randomLetters } from './layers/random-letters.js'
 export { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
 // Middleware
 export type { AuthUser, LoadUser } from './middleware/auth.js'

@@ -1,4 +1,3 @@
-import { randomFillSync } from 'node:crypto'
 import { z } from 'zod'
 import type { ChannelLayer, ChannelReceiver, ReceiveOptions } from '../channel-layer.js'
 import { ChannelFull, InvalidChannelLayerError } from '../errors.js'
@@ -8,6 +7,7 @@ import { callbackNow } from './callback-clock.js'
 import { CapacityTable, type ChannelCapacity } from './capacity.js'
 import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
 import { requireValidChannelName, requireValidGroupName } from './names.js'
+import { randomLetters } from './random-letters.js'
 
 /** Options of `new InMemoryChannelLayer()`. Mirrors `InMemoryChannelLayer(expiry, group_expiry, capacity, channel_capacity)`. */
 export interface InMemoryChannelLayerOptions {
@@ -486,24 +486,4 @@ export class InMemoryChannelLayer implements ChannelLayer {
   #assertOpen(): void {
     if (this.#closed) throw new InvalidChannelLayerError('The channel layer was closed.')
   }
-}
-
-const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
-
-/** Random bytes drawn in bulk: one `randomFillSync` serves 341 channel names, not one each. */
-const randomPool = Buffer.alloc(4092)
-let randomUsed = randomPool.length
-
-/** `count` random letters, as a flat string (no tree of concatenations kept per channel). */
-function randomLetters(count: number): string {
-  if (randomUsed + count > randomPool.length) {
-    randomFillSync(randomPool)
-    randomUsed = 0
-  }
-  const codes = new Array<number>(count)
-  for (let i = 0; i < count; i++) {
-    codes[i] = LETTERS.charCodeAt((randomPool[randomUsed + i] ?? 0) % LETTERS.length)
-  }
-  randomUsed += count
-  return String.fromCharCode(...codes)
 }
