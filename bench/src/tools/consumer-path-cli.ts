@@ -23,7 +23,10 @@ for (const layer of layers) {
     console.log(
       `${layer.padEnd(6)} ${form.padEnd(12)} ${members} members, bursts of ${burst}, ${rounds} rounds: ` +
         `${result.userNs.toFixed(0)} ns user + ${result.systemNs.toFixed(0)} ns system per delivery, ` +
-        `${result.roundUs.toFixed(0)} µs per round`,
+        `${result.roundUs.toFixed(0)} µs per round` +
+        (result.redisNs === null
+          ? ''
+          : `; redis-server ${result.redisNs.toFixed(0)} ns per delivery`),
     )
   }
 }

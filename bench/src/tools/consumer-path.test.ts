@@ -23,6 +23,8 @@ describe('measureConsumerPath', () => {
         expect(Number.isFinite(result.userNs)).toBe(true)
         expect(result.systemNs).toBeGreaterThanOrEqual(0)
         expect(result.roundUs).toBeGreaterThan(0)
+        if (layer === 'memory') expect(result.redisNs).toBeNull()
+        else expect(result.redisNs).toBeGreaterThanOrEqual(0)
       },
       30_000,
     )

@@ -45,6 +45,8 @@ export type ConsumerPathResult = {
   systemNs: number
   /** Wall time of a round, from the first group send to the last member's send. */
   roundUs: number
+  /** CPU time of the private redis-server during the rounds, per delivery; null in memory. */
+  redisNs: number | null
 }
 
 const MEMBER_CLASSES = { handler: Member, 'sync-handler': SyncMember, relays: RelayingMember }
@@ -74,7 +76,8 @@ export async function measureConsumerPath(
       : new RedisChannelLayer({ hosts: [redis.url], prefix: REDIS_PREFIX, capacity })
   try {
     setChannelLayer(layer)
-    return await measureRounds(layer, form, members, rounds, burst)
+    const redisCpuMs = redis === null ? null : () => redis.server.cpuTimeMs()
+    return await measureRounds(layer, form, members, rounds, burst, redisCpuMs)
   } finally {
     await layer.close()
     await redis?.server.stop()
@@ -87,6 +90,7 @@ async function measureRounds(
   members: number,
   rounds: number,
   burst: number,
+  redisCpuMs: (() => number) | null,
 ): Promise<ConsumerPathResult> {
   const application = MEMBER_CLASSES[form].asAsgi()
   let accepted = 0
@@ -118,6 +122,7 @@ async function measureRounds(
   let user = 0
   let system = 0
   let wall = 0
+  let redisMs = 0
   for (let round = -10; round < rounds; round++) {
     sent = 0
     expected = burst * members
@@ -126,12 +131,15 @@ async function measureRounds(
       delivered = () => resolve(true)
       timer = setTimeout(() => resolve(false), ROUND_TIMEOUT_MS)
     })
+    // Read outside the window the tool's own CPU time is taken in.
+    const redisBefore = redisCpuMs?.() ?? 0
     const cpu = process.cpuUsage()
     const started = performance.now()
     for (let i = 0; i < burst; i++) void layer.groupSend(GROUP, message)
     const complete = await done
     const elapsed = performance.now() - started
     const used = process.cpuUsage(cpu)
+    const redisUsed = (redisCpuMs?.() ?? 0) - redisBefore
     clearTimeout(timer)
     // Outside the measurement: a send more than expected in the turn is an error as well.
     if (complete) await nextTurn()
@@ -142,6 +150,7 @@ async function measureRounds(
     user += used.user
     system += used.system
     wall += elapsed
+    redisMs += redisUsed
   }
   // Each member's next read is armed: the disconnect ends every consumer cleanly.
   for (const reader of readers) reader?.deliver({ type: 'websocket.disconnect', code: 1000 })
@@ -151,6 +160,7 @@ async function measureRounds(
     userNs: (user * 1000) / deliveries,
     systemNs: (system * 1000) / deliveries,
     roundUs: (wall * 1000) / rounds,
+    redisNs: redisCpuMs === null ? null : (redisMs * 1e6) / deliveries,
   }
 }
 
