@@ -47,6 +47,18 @@ export class GroupPlans {
     this.#shardCount = shardCount
   }
 
+  /**
+   * The queues, by shard, of the plan kept for `group` and how many members it was built
+   * from, if one is kept (it is then the newest).
+   */
+  known(group: string): { shards: Map<number, PlannedQueue[]>; members: number } | undefined {
+    const plan = this.#plans.get(group)
+    if (plan === undefined) return undefined
+    this.#forget(group, plan)
+    this.#keep(group, plan)
+    return { shards: plan.shards, members: plan.ends.length }
+  }
+
   /** The queues, by shard, of a send to `group`, whose members are `members`. */
   planFor(group: string, members: readonly Buffer[]): Map<number, PlannedQueue[]> {
     const known = this.#plans.get(group)

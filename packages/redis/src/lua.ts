@@ -72,6 +72,39 @@ export const GROUP_SEND_SCRIPT: LuaScript = script(`
             `)
 
 /**
+ * A group send that skips the group read: trims the group (KEYS[1]) of memberships added at
+ * or before ARGV[1], and only if it then has exactly the ARGV[2] members its snapshot
+ * (KEYS[2], see `checked-group-send.ts`) has, refreshes the snapshot's expiry (ARGV[3]
+ * seconds) and trims and stores as `GROUP_SEND_SCRIPT` does (KEYS[3..]: queues; ARGV[4]: the
+ * queues' cutoff; then messages, capacities, score, expiry seconds). Returns how many queues
+ * were full, or -1, storing nothing, when the members differ from the snapshot's.
+ */
+export const CHECKED_GROUP_SEND_SCRIPT: LuaScript = script(`
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+  local count = tonumber(ARGV[2])
+  if redis.call('ZCARD', KEYS[1]) ~= count or redis.call('ZCARD', KEYS[2]) ~= count
+      or redis.call('ZINTERCARD', 2, KEYS[1], KEYS[2]) ~= count then
+    return -1
+  end
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  local queues = #KEYS - 2
+  local current_time = ARGV[#ARGV - 1]
+  local expiry = ARGV[#ARGV]
+  local over_capacity = 0
+  for i = 1, queues do
+    local key = KEYS[i + 2]
+    redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[4])
+    if redis.call('ZCOUNT', key, '-inf', '+inf') < tonumber(ARGV[4 + queues + i]) then
+      redis.call('ZADD', key, current_time, ARGV[4 + i])
+      redis.call('EXPIRE', key, expiry)
+    else
+      over_capacity = over_capacity + 1
+    end
+  end
+  return over_capacity
+`)
+
+/**
  * channels_redis' `send()` in one atomic step: trim expired messages (score <= ARGV[1]), refuse
  * when the queue holds ARGV[2] messages, else add ARGV[4] at score ARGV[3] and set the key to
  * expire in ARGV[5] seconds. Returns 1 when added, 0 when full. Python sends the same four

@@ -11,8 +11,16 @@ import {
   requireValidChannelName,
   requireValidGroupName,
 } from '@node-channels/core'
+import {
+  type CheckedSend,
+  checkedGroupSend,
+  readGroupWithSnapshot,
+  SNAPSHOT_MIN_MEMBERS,
+  snapshotKey,
+  snapshotsUnsupported,
+} from './checked-group-send.js'
 import { RedisConnection } from './connection.js'
-import { GroupPlans } from './group-plans.js'
+import { GroupPlans, type PlannedQueue } from './group-plans.js'
 import { LocalChannels, type LocalReceiver } from './local-channels.js'
 import { FLUSH_SCRIPT, GROUP_SEND_SCRIPT, runScript, SEND_SCRIPT } from './lua.js'
 import {
@@ -67,6 +75,11 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #loops: ReceiveLoops
   /** Channels received from here, checked, with the queue each is read from (saves the check per receive). */
   readonly #queues = new Map<string, Receivable>()
+  /** The snapshot each kept plan (by its queues) was read with, for sends that skip the read. */
+  readonly #snapshots = new WeakMap<Map<number, PlannedQueue[]>, string>()
+  #snapshotCount = 0
+  /** False once Redis refused a command snapshots need (before 7.0, or an ACL). */
+  #snapshotsSupported = true
   #sendIndex = 0
   #lastScore = 0
   #closed = false
@@ -264,7 +277,10 @@ export class RedisChannelLayer implements ChannelLayer {
   /**
    * Sends a message to every member of a group: one Redis entry per member queue, listing its
    * channels in `__asgi_channel__`, added by channels_redis' Lua script. Full queues are skipped
-   * and logged, never thrown. Mirrors `RedisChannelLayer.group_send`.
+   * and logged, never thrown. Mirrors `RedisChannelLayer.group_send`, which reads the group and
+   * then stores (two round trips). A group whose last send here found `SNAPSHOT_MIN_MEMBERS`
+   * or more is read with a snapshot of its members, and while the group has exactly those
+   * members, checked in Redis, its next sends store without reading it: one round trip.
    */
   async groupSend(group: string, message: Message): Promise<void> {
     this.#assertOpen()
@@ -273,25 +289,48 @@ export class RedisChannelLayer implements ChannelLayer {
     const body = this.#serializer.encodeBody(message, group)
     const key = this.#groupKey(group)
     const now = Date.now() / 1000
-    const [, members] = await this.#commandsFor(group).run((client) =>
-      Promise.all([
-        client.zremrangebyscore(key, 0, now - this.groupExpiryMs / 1000),
-        // As bytes: they go into `__asgi_channel__` as they are, without decoding and re-encoding.
-        client.zrangeBuffer(key, 0, '-1'),
-      ]),
-    )
-    const shards = this.#plans.planFor(group, members)
-    const score = this.#score()
+    const groupCutoff = now - this.groupExpiryMs / 1000
     const cutoff = now - this.expiryMs / 1000
+    const score = this.#score()
+    const storeArgs = (queues: readonly PlannedQueue[]): (Buffer | number)[] => [
+      ...queues.map(({ channels }) => this.#serializer.groupMember(body, channels, group)),
+      ...queues.map(({ capacity }) => capacity),
+      score,
+      this.#expirySeconds(this.expiryMs),
+    ]
+    const groupShard = consistentHash(group, this.#commands.length)
+    const commands = this.#commands[groupShard] as RedisConnection
+    const known = this.#plans.known(group)
+    const previous = known === undefined ? undefined : this.#snapshots.get(known.shards)
+    // Only a plan whose queues all share the group's Redis can be checked and stored in one script.
+    const knownQueues = known?.shards.size === 1 ? known.shards.get(groupShard) : undefined
+    const snapshots =
+      this.#snapshotsSupported &&
+      knownQueues !== undefined &&
+      (known?.members ?? 0) >= SNAPSHOT_MIN_MEMBERS
+    if (snapshots && known !== undefined && previous !== undefined && knownQueues !== undefined) {
+      const full = await this.#checkedSend(commands, {
+        keys: { group: key, snapshot: previous, queues: knownQueues.map((queue) => queue.key) },
+        members: known.members,
+        groupCutoff,
+        queueCutoff: cutoff,
+        storeArgs: storeArgs(knownQueues),
+      })
+      if (full !== null) return this.#reportOverCapacity(full, known.members, group)
+    }
+    // Checked again: the check may have found that Redis lacks a command snapshots need.
+    const snapshot =
+      snapshots && this.#snapshotsSupported
+        ? snapshotKey(this.prefix, this.clientPrefix, ++this.#snapshotCount, group)
+        : null
+    const read = await this.#readGroup(commands, key, groupCutoff, snapshot, previous)
+    const shards = this.#plans.planFor(group, read.members)
+    if (read.snapshot === null) this.#snapshots.delete(shards)
+    else this.#snapshots.set(shards, read.snapshot)
     const overCapacity = await Promise.all(
       [...shards].map(([shard, queues]) => {
         const keys = queues.map((queue) => queue.key)
-        const args = [
-          ...queues.map(({ channels }) => this.#serializer.groupMember(body, channels, group)),
-          ...queues.map(({ capacity }) => capacity),
-          score,
-          this.#expirySeconds(this.expiryMs),
-        ]
+        const args = storeArgs(queues)
         return (this.#commands[shard] as RedisConnection).run(async (client) => {
           // Sent ahead of the script on the same connection, so they run first: no extra round trip.
           const trimmed = Promise.all(keys.map((key) => client.zremrangebyscore(key, 0, cutoff)))
@@ -304,10 +343,65 @@ export class RedisChannelLayer implements ChannelLayer {
       }),
     )
     const full = overCapacity.reduce((sum, count) => sum + count, 0)
+    this.#reportOverCapacity(full, read.members.length, group)
+  }
+
+  /** `checkedGroupSend`, or null (nothing stored) when the group changed or Redis lacks its commands. */
+  async #checkedSend(commands: RedisConnection, send: CheckedSend): Promise<number | null> {
+    try {
+      return await commands.run((client) => checkedGroupSend(client, send))
+    } catch (error) {
+      if (!snapshotsUnsupported(error)) throw error
+      this.#noSnapshots(error as Error)
+      return null
+    }
+  }
+
+  /**
+   * Reads a group's members for a send (trimming expired memberships first), copying them into
+   * `snapshot` when one is given and Redis can; `snapshot` in the result is the one taken.
+   */
+  async #readGroup(
+    commands: RedisConnection,
+    key: string,
+    cutoff: number,
+    snapshot: string | null,
+    previous: string | undefined,
+  ): Promise<{ members: Buffer[]; snapshot: string | null }> {
+    if (snapshot !== null) {
+      try {
+        const members = await commands.run((client) =>
+          readGroupWithSnapshot(client, key, snapshot, previous, cutoff),
+        )
+        return { members, snapshot }
+      } catch (error) {
+        if (!snapshotsUnsupported(error)) throw error
+        this.#noSnapshots(error as Error)
+      }
+    }
+    const [, members] = await commands.run((client) =>
+      Promise.all([
+        client.zremrangebyscore(key, 0, cutoff),
+        // As bytes: they go into `__asgi_channel__` as they are, without decoding and re-encoding.
+        client.zrangeBuffer(key, 0, '-1'),
+      ]),
+    )
+    return { members, snapshot: null }
+  }
+
+  /** Reads every group from now on: Redis lacks (or refuses) a command snapshots need. */
+  #noSnapshots(error: Error): void {
+    if (!this.#snapshotsSupported) return
+    this.#snapshotsSupported = false
+    this.#options.logger.info(
+      `Group sends read the group every time: Redis refused a command they need (${error.message}).`,
+    )
+  }
+
+  /** Logs how many of a group's channels a send found over capacity, if any. */
+  #reportOverCapacity(full: number, members: number, group: string): void {
     if (full > 0) {
-      this.#options.logger.info(
-        `${full} of ${members.length} channels over capacity in group ${group}`,
-      )
+      this.#options.logger.info(`${full} of ${members} channels over capacity in group ${group}`)
     }
   }
 

@@ -24,15 +24,20 @@ export async function freePort(): Promise<number> {
 export class PrivateRedis {
   readonly port: number
   readonly #dir = mkdtempSync(join(tmpdir(), 'nc-redis-'))
+  readonly #extraArgs: readonly string[]
   #process: ChildProcess | null = null
 
-  private constructor(port: number) {
+  private constructor(port: number, extraArgs: readonly string[]) {
     this.port = port
+    this.#extraArgs = extraArgs
   }
 
-  /** Starts a server on a free port and resolves once it accepts connections. */
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort())
+  /**
+   * Starts a server on a free port, with `extraArgs` after ours (such as
+   * `--rename-command ZINTERCARD ""`), and resolves once it accepts connections.
+   */
+  static async start(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), extraArgs)
     await redis.restart()
     return redis
   }
@@ -57,6 +62,7 @@ export class PrivateRedis {
         'no',
         '--dir',
         this.#dir,
+        ...this.#extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )

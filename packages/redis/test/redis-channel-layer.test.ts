@@ -348,6 +348,31 @@ describe.skipIf(!redisAvailable)('RedisChannelLayer sharded over several hosts',
     expect(await where(prefix + queue)).toEqual([consistentHash(queue, 3)])
   })
 
+  it('sends to a large group across shards, and skips the group read only where its queues are on its shard', async () => {
+    const prefix = uniquePrefix('shards')
+    const layers = [shardedLayer(prefix), shardedLayer(prefix)]
+    const members = []
+    for (const layer of layers) {
+      for (let index = 0; index < 20; index++) members.push(await layer.newChannel())
+    }
+    for (const channel of members) await layers[0]?.groupAdd('large', channel)
+    const groupShard = consistentHash('large', 3)
+    const together = layers.every(
+      (layer) => consistentHash(`specific.${layer.clientPrefix}!`, 3) === groupShard,
+    )
+    for (const n of [1, 2, 3, 4]) {
+      await layers[0]?.groupSend('large', { type: 'message.n', n })
+      for (const channel of members) {
+        const owner = layers.find((layer) => channel.includes(layer.clientPrefix))
+        expect(await owner?.receive(channel, timeout(5000))).toEqual({ type: 'message.n', n })
+      }
+    }
+    // A snapshot only where it can serve: the group's and both process queues' shard is one.
+    const client = inspector(hosts[groupShard])
+    onTestFinished(() => client.disconnect())
+    expect(await client.keys(`${prefix}:groupplan:*`)).toHaveLength(together ? 1 : 0)
+  })
+
   it('spreads named-channel sends over the shards and receives them from all of them', async () => {
     const layer = shardedLayer(uniquePrefix('shards'))
     for (let index = 0; index < 6; index++)
