@@ -23,6 +23,31 @@ export type LaunchSpec = {
 
 const OUTPUT_LINES_KEPT = 20
 
+/** Every process launched and not yet exited. */
+const live = new Set<ChildProcess>()
+let guarding = false
+
+/**
+ * Makes the launched processes end with the benchmark: killed when it exits, and when it is
+ * stopped by SIGINT, SIGTERM or SIGHUP (the signal is then raised again, so the benchmark
+ * still ends as that signal ends it). A benchmark killed alone would otherwise leave its
+ * servers and its Redis running.
+ */
+function guardLaunched(): void {
+  if (guarding) return
+  guarding = true
+  const killAll = (): void => {
+    for (const child of live) child.kill('SIGKILL')
+  }
+  process.on('exit', killAll)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.kill(process.pid, signal)
+    })
+  }
+}
+
 /** A running server process. */
 export class LaunchedServer {
   readonly name: string
@@ -130,6 +155,9 @@ export function launch(spec: LaunchSpec): Promise<LaunchedServer> {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  guardLaunched()
+  live.add(child)
+  child.once('exit', () => live.delete(child))
   const output: string[] = []
   return new Promise<LaunchedServer>((resolve, reject) => {
     let server: LaunchedServer | null = null
