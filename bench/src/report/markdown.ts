@@ -157,13 +157,21 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   burst ours spends more CPU per delivery, in user mode; in a paced cycle it can spend less
   and still deliver fewer per second, its processes idle while they wait on Redis (the list
   above, and "server CPU" under 100%). The sending consumer awaits each
-  \`groupSend\` (as \`await group_send\` in Channels), two round trips (the group read, then
-  the store) before it takes its next frame, so on a burst the receiving processes find one
-  message per pop (a count of the pops in the burst cell: every one held a single message),
-  and the frames of two messages share a socket write only when their pops complete in the
-  same event-loop turn; socket.io's adapter publishes without waiting. On a paced cycle the
-  two round trips and the group read (about 0.45 ms of the sender's CPU for 1 000 members)
-  lengthen each cycle. Taking the group read out altogether (an unsafe cached
+  \`groupSend\` (as \`await group_send\` in Channels) before it takes its next frame: in
+  channels_redis two round trips (the group read, then the store), in ours one for a large
+  group unchanged since this process last read it (a script checks in Redis that the group
+  has exactly the members of a snapshot taken with that read, then stores; docs/layers.md).
+  So on a burst the receiving processes find one message per pop (a count of the pops in the
+  burst cell: every one held a single message), and the frames of two messages share a socket
+  write only when their pops complete in the same event-loop turn; socket.io's adapter
+  publishes without waiting. Three alternating runs of the Redis servers' cells (3 repeats
+  each), ratios to socket.io's adapter, medians: skipping the read took the burst cell from
+  0.79 to 0.93 (relays 0.90 to 0.97) and left the paced one where it was (0.95 and 1.03 to
+  1.03 and 1.02); process-local names of 34 characters instead of 74 (every stored group
+  message lists the members' names), in four such pairs: paced 0.97 to 1.01 (relays 0.97 to
+  1.06), burst 0.81 to 0.85 (0.80 to 0.88), with the private redis-server's CPU over the whole
+  run 11% lower. Before, on a paced cycle the two round trips and the group read (about
+  0.45 ms of the sender's CPU for 1 000 members) lengthened each cycle. Taking the group read out altogether (an unsafe cached
   member list, tried only to measure) left the burst cell within its run-to-run spread: it is
   bound by CPU per frame on the shared core. Without sockets (\`consumer-path-cli.js --layers
   memory,redis\`: 1 000 members in one process, one message per round, pinned) the layer's part
@@ -173,7 +181,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   Buffers and the comparison with the kept plan, about 150 µs; garbage collection, 75; writing
   the store (76 KB), 74; joining the popped message's TCP chunks, 35. The receiving side
   checked every channel of a group message against the queue it came from (\`startsWith\` on
-  74-character names, about 100 ns each); a list found to belong is now remembered: 1 731 ->
+  the 74-character names of then, about 100 ns each); a list found to belong is now remembered: 1 731 ->
   1 592 ns user per delivery with the handler (medians of seven alternating runs). A trace
   of the paced cell (timestamps in both processes, 107 cycles; medians) shows where a cycle's
   idle time goes: the sender's group read came back 1.1 ms after its consumer took the frame,
