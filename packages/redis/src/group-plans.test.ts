@@ -54,6 +54,20 @@ describe('GroupPlans', () => {
     }
   })
 
+  it('gives the queues and member count of the plan kept for a group, keeping it as the newest', () => {
+    const plans = new GroupPlans('asgi:', () => 5, 1)
+    expect(plans.known('g')).toBeUndefined()
+    const queues = plans.planFor('g', bytes(NAMES))
+    expect(plans.known('g')).toEqual({ shards: queues, members: NAMES.length })
+    expect(plans.known('g')?.shards).toBe(queues)
+    // known() makes g the newest: the seven groups planned after h push h out, not g.
+    plans.planFor('h', bytes(NAMES))
+    plans.known('g')
+    for (let index = 0; index < 7; index++) plans.planFor(`other${index}`, bytes(NAMES))
+    expect(plans.known('g')?.shards).toBe(queues)
+    expect(plans.known('h')).toBeUndefined()
+  })
+
   it('keeps the eight groups sent to last', () => {
     const plans = new GroupPlans('asgi:', () => 5, 1)
     const first = plans.planFor('g0', bytes(NAMES))
