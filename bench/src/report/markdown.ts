@@ -193,7 +193,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   wrote all ten frames of a burst in one; socket.io's processes wrote one frame per write.
   RedisPubSubChannelLayer publishes once, without the group read, and is the faster layer.
   One RedisChannelLayer group send to the benchmark's 1,000 members cost the sending process
-  about 0.75 ms of user time (\`redis-group-send-cli.js\`, this round's machine), close to
+  about 0.75 ms of user time (\`redis-group-send-cli.js\`, on the machine of an earlier page), close to
   our excess of user time per delivery over socket.io's in the burst cell; a quarter of it
   was bucketing the members by process and encoding each process's channel list, done again
   for every send. A group send now reuses them while the group read returns the same
@@ -209,7 +209,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   what remains is user-mode work per member. Without sockets (1 000 members, bursts of 10,
   callgrind) the handler path costs about 3 700 instructions per delivery in the consumer and
   the layer alone. \`consumer-path-cli.js\` measures that part (the consumers and the
-  in-memory layer, served by a stand-in for the server): on this round's machine an async
+  in-memory layer, served by a stand-in for the server): on the machine of an earlier page an async
   \`chat_message\` costs 510-620 ns user per delivery, a synchronous one 290-390, a relay
   about 30; the async call, its \`await\` and its promise are about 240 ns of the handler's.
   The layer read the clock (\`Date.now()\`, 63 ns here) for every message a member read
@@ -221,16 +221,16 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   them; taking queued messages by index instead of \`shift()\` showed no gain in five runs
   without sockets; keeping the channel's queue on its reader, so a read skips the lookup by
   name, 526 -> 504 ns without sockets and no gain with them (medians of nine and seven). None
-  is kept. This round's machine ran every server slower than the last round's, ours more
-  than the bar (burst cell, deliveries/s, last round's page against this round's first run:
+  is kept. Between two earlier pages the machine ran every server slower, ours more than the
+  bar (burst cell, deliveries/s, the earlier page against the later:
   the bar 1.17M -> 0.79M, the handler form 0.84M -> 0.51M, relays 1.42M -> 0.74M; raw ws
   echo one at a time 94 000 -> 69 000). Relays: \`node bench/dist/tools/group-send-path-cli.js\` runs a server
   and its 1 000 members' clients in two processes and times, per delivery, a burst of ten
   sends (the synchronous run of group sends up to the output batch, or of corked writes) and
-  the rest of the turn (the socket writes). Pinned to one core, on the machine of the
-  previous round: relayed sends took 100-140 ns, the frame-once + cork server's 35-42 ns, and
+  the rest of the turn (the socket writes). Pinned to one core, on the faster of those two
+  machines: relayed sends took 100-140 ns, the frame-once + cork server's 35-42 ns, and
   the rest of the turn cost both about the same (130-240 ns user, 580-700 ns system); on
-  this round's: relayed sends 113-249 ns in single runs (131 ns, the median of sixteen), the
+  the slower one: relayed sends 113-249 ns in single runs (131 ns, the median of sixteen), the
   bar's 41-47. The relayed sends' time hardly
   moves with the number of members (about 90-140 ns from 100 to 3 000), so it
   is not the members' objects falling out of the CPU's caches: a relayed delivery passes a
