@@ -298,7 +298,7 @@ export class RedisChannelLayer implements ChannelLayer {
       score,
       this.#expirySeconds(this.expiryMs),
     ]
-    const groupShard = consistentHash(group, this.#commands.length)
+    const groupShard = this.#shardOf(group)
     const commands = this.#commands[groupShard] as RedisConnection
     const known = this.#plans.known(group)
     const previous = known === undefined ? undefined : this.#snapshots.get(known.shards)
@@ -427,7 +427,12 @@ export class RedisChannelLayer implements ChannelLayer {
   }
 
   #commandsFor(name: string): RedisConnection {
-    return this.#commands[consistentHash(name, this.#commands.length)] as RedisConnection
+    return this.#commands[this.#shardOf(name)] as RedisConnection
+  }
+
+  /** The shard a key name lives on, as channels_redis picks it. */
+  #shardOf(name: string): number {
+    return consistentHash(name, this.#commands.length)
   }
 
   /** Named channels are spread over the shards in turn. Mirrors `_send_index_generator`. */
