@@ -161,10 +161,16 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   channels_redis two round trips (the group read, then the store), in ours one for a large
   group unchanged since this process last read it (a script checks in Redis that the group
   has exactly the members of a snapshot taken with that read, then stores; docs/layers.md).
-  So on a burst the receiving processes find one message per pop (a count of the pops in the
-  burst cell: every one held a single message), and the frames of two messages share a socket
-  write only when their pops complete in the same event-loop turn; socket.io's adapter
-  publishes without waiting. Three alternating runs of the Redis servers' cells (3 repeats
+  So on a burst the receiving processes found one message per pop (a count of the pops in the
+  burst cell: every one held a single message): the sender's reply, and so its next send,
+  waited behind its own process's writes of the last message, and every frame took a socket
+  write of its own; socket.io's adapter publishes without waiting. The server now writes 64
+  sockets per pass of the event loop and reads I/O between passes (packages/server/README.md,
+  "Output"): a pop then held up to three messages, the process that does not send wrote 1.5-2
+  frames per socket write instead of 1.0 (a preloaded write counter), and the burst cell rose
+  18-71% in two alternating runs (3 repeats each: 72k and 96k to 123k and 135k deliveries/s
+  with the handler, 79k and 133k to 115k and 158k with relays), the paced one within its
+  spread. Three alternating runs of the Redis servers' cells (3 repeats
   each), ratios to socket.io's adapter, medians: skipping the read took the burst cell from
   0.79 to 0.93 (relays 0.90 to 0.97) and left the paced one where it was (0.95 and 1.03 to
   1.03 and 1.02); process-local names of 34 characters instead of 74 (every stored group
@@ -187,10 +193,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   idle time goes: the sender's group read came back 1.1 ms after its consumer took the frame,
   the other process popped the message at 2.9 ms and the sender its own at 6.3 ms, in a cycle
   of 19 ms, with Redis at times on the servers' core (Method); socket.io's adapter hands a
-  broadcast to the sender's own members before it publishes it. Counting the socket
-  writes in the burst cell (a preloaded counter, relays): one of the two processes wrote
-  about 3.3 frames per socket write, the other one frame, where the in-memory layer
-  wrote all ten frames of a burst in one; socket.io's processes wrote one frame per write.
+  broadcast to the sender's own members before it publishes it. The in-memory layer writes
+  all ten frames of a burst in one socket write; socket.io's processes wrote one frame per
+  write.
   RedisPubSubChannelLayer publishes once, without the group read, and is the faster layer.
   One RedisChannelLayer group send to the benchmark's 1,000 members cost the sending process
   about 0.75 ms of user time (\`redis-group-send-cli.js\`, on the machine of an earlier page), close to

@@ -9,6 +9,7 @@ import {
   type BatchPlace,
   CONCAT_BYTES,
   EARLY_FLUSH_BYTES,
+  FLUSH_PASS_SOCKETS,
   OutputBatch,
   TURN_HOLD_BYTES,
 } from './websocket-output.js'
@@ -128,7 +129,8 @@ describe('decodeText', () => {
 describe('OutputBatch', () => {
   it('frames a message sent to many sockets in one turn once, and writes each socket once', async () => {
     const batch = new OutputBatch()
-    const sockets = recordingSockets(100)
+    // As many as one pass of the flush writes (see the next test for more).
+    const sockets = recordingSockets(FLUSH_PASS_SOCKETS)
     for (const socket of sockets) writeTo(batch, socket, 'alone')
     await nextTurn()
     for (const socket of sockets) {
@@ -138,7 +140,7 @@ describe('OutputBatch', () => {
     for (let n = 0; n < 3; n++) {
       for (const socket of sockets) writeTo(batch, socket, `message ${n}`)
     }
-    expect(batch.pending).toBe(100)
+    expect(batch.pending).toBe(FLUSH_PASS_SOCKETS)
     expect(sockets[0]?.calls).toHaveLength(1)
     await nextTurn()
     expect(batch.pending).toBe(0)
@@ -153,6 +155,50 @@ describe('OutputBatch', () => {
         [1, 'message 2'],
       ])
     }
+  })
+
+  it('writes FLUSH_PASS_SOCKETS sockets per pass; output arriving between passes joins a waiting write', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(FLUSH_PASS_SOCKETS * 2 + 1)
+    const written = (): number => sockets.filter((socket) => socket.calls.length > 0).length
+    for (const socket of sockets) writeTo(batch, socket, 'first')
+    await nextTurn()
+    expect(written()).toBe(FLUSH_PASS_SOCKETS)
+    expect(batch.pending).toBe(FLUSH_PASS_SOCKETS + 1)
+    // Read between passes (a group message): every socket is given a second frame.
+    for (const socket of sockets) writeTo(batch, socket, 'second')
+    await nextTurn()
+    expect(written()).toBe(FLUSH_PASS_SOCKETS * 2)
+    for (let passes = 0; batch.pending > 0 && passes < 10; passes++) await nextTurn()
+    expect(batch.pending).toBe(0)
+    for (const [index, socket] of sockets.entries()) {
+      expect(parseFrames(socket.bytes)).toEqual([
+        [1, 'first'],
+        [1, 'second'],
+      ])
+      // Written in the first pass: the second frame went later. Still waiting: one write.
+      expect(socket.calls).toHaveLength(index < FLUSH_PASS_SOCKETS ? 2 : 1)
+    }
+  })
+
+  it('counts toward TURN_HOLD_BYTES only what it still holds after a pass', async () => {
+    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
+    const batch = new OutputBatch()
+    const text = 'x'.repeat(600)
+    const frameBytes = text.length + 4
+    // Under the limit in all, then over it counting what the first pass wrote.
+    const first = recordingSockets(FLUSH_PASS_SOCKETS + 32)
+    const later = recordingSockets(60)
+    expect(first.length * frameBytes).toBeLessThan(TURN_HOLD_BYTES)
+    expect((first.length + later.length) * frameBytes).toBeGreaterThan(TURN_HOLD_BYTES)
+    expect((32 + later.length) * frameBytes).toBeLessThan(TURN_HOLD_BYTES)
+    for (const socket of first) writeTo(batch, socket, text)
+    await nextTurn()
+    for (const socket of later) writeTo(batch, socket, text)
+    await tick()
+    expect(later.some((socket) => socket.calls.length > 0)).toBe(false)
+    for (let passes = 0; batch.pending > 0 && passes < 10; passes++) await nextTurn()
+    expect([...first, ...later].every((socket) => socket.calls.length === 1)).toBe(true)
   })
 
   it('copies the same frames into one buffer for every socket given them in a turn', async () => {
