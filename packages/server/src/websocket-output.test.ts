@@ -181,6 +181,35 @@ describe('OutputBatch', () => {
     }
   })
 
+  it('keeps its slots bounded, and every socket in order, when it never empties between passes', async () => {
+    const batch = new OutputBatch()
+    const sockets = recordingSockets(300)
+    const expected = sockets.map((): Array<[number, string]> => [])
+    for (let round = 0; round < 40; round++) {
+      // More sockets given output each pass than a pass writes.
+      for (let k = 0; k < 100; k++) {
+        const index = (round * 100 + k) % sockets.length
+        writeTo(batch, sockets[index] as RecordingSocket, `${round}`)
+        expected[index]?.push([1, `${round}`])
+      }
+      // A large binary leaves at once, with what its socket held: that slot is given up, and
+      // the socket's next output takes a new one.
+      const large = new Uint8Array(WHOLE_FRAME_LIMIT).fill(round)
+      const index = (round * 100 + 50) % sockets.length
+      writeTo(batch, sockets[index] as RecordingSocket, large)
+      writeTo(batch, sockets[index] as RecordingSocket, `${round} after`)
+      expected[index]?.push([2, Buffer.from(large).toString('latin1')], [1, `${round} after`])
+      await nextTurn()
+      expect(batch.slots).toBeLessThan(2 * sockets.length + FLUSH_PASS_SOCKETS)
+    }
+    for (let passes = 0; batch.pending > 0 && passes < 20; passes++) await nextTurn()
+    expect(batch.pending).toBe(0)
+    expect(batch.slots).toBe(0)
+    for (const [index, socket] of sockets.entries()) {
+      expect(parseFrames(socket.bytes)).toEqual(expected[index])
+    }
+  })
+
   it('counts toward TURN_HOLD_BYTES only what it still holds after a pass', async () => {
     const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
     const batch = new OutputBatch()

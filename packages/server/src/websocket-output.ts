@@ -142,6 +142,8 @@ export class OutputBatch {
       return
     }
     this.#writeSlots(end)
+    this.#compact()
+    this.#forgetFrames()
     this.#atTurnEnd = true
     setImmediate(this.#turnEnded)
   }
@@ -162,6 +164,11 @@ export class OutputBatch {
     let count = 0
     for (let slot = 0; slot < this.#count; slot++) if (this.#pieces[slot] !== null) count++
     return count
+  }
+
+  /** Slots in use: those waiting, and those written since the last pass that moved them up. */
+  get slots(): number {
+    return this.#count
   }
 
   /**
@@ -239,6 +246,11 @@ export class OutputBatch {
     this.#heldBytes = 0
     this.#count = 0
     this.#next = 0
+    this.#forgetFrames()
+  }
+
+  /** Forgets the frames built and copied so far (at each pass: a batch that never empties keeps none longer). */
+  #forgetFrames(): void {
     this.#lastPieces = null
     this.#lastJoined = null
     this.#smallText = null
@@ -264,6 +276,42 @@ export class OutputBatch {
       this.#places[slot] = null
     }
     this.#next = slot
+  }
+
+  /**
+   * After a pass, moves the slots still holding output to the front once the slots written are
+   * as many as the rest, so a batch given output for more than a pass's sockets in every pass
+   * (it then never empties) keeps fewer than twice its waiting sockets plus a pass in slots.
+   */
+  #compact(): void {
+    const next = this.#next
+    const count = this.#count
+    if (next < count - next) return
+    const sockets = this.#sockets
+    const places = this.#places
+    const pieces = this.#pieces
+    let to = 0
+    for (let from = next; from < count; from++) {
+      const held = pieces[from] as Piece | Piece[] | null
+      // Released early (EARLY_FLUSH_BYTES, a write of ws): dropped. Any later output of its
+      // socket is in a later slot, whose move sets the socket's place.
+      if (held === null) continue
+      const place = places[from] as BatchPlace
+      sockets[to] = sockets[from] as BatchedSocket
+      places[to] = place
+      pieces[to] = held
+      this.#bytes[to] = this.#bytes[from] as number
+      this.#unsent[to] = this.#unsent[from] as number
+      place.batchSlot = to
+      to++
+    }
+    for (let slot = to; slot < count; slot++) {
+      sockets[slot] = null
+      places[slot] = null
+      pieces[slot] = null
+    }
+    this.#count = to
+    this.#next = 0
   }
 
   /** Adds `piece` (`length` bytes) to what `socket` holds this turn; returns the bytes it holds. */
