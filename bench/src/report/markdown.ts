@@ -152,11 +152,12 @@ const METHOD = `## Method
 /** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
 const BEHIND = `What the list above shows, with what profiles, syscall traces and experiments added:
 
-- RedisChannelLayer against socket.io's adapter: both write about one frame per socket write
-  (a syscall count of both in the paced cell: one write per delivery and little else). On a
-  burst ours spends more CPU per delivery, in user mode; in a paced cycle it can spend less
-  and still deliver fewer per second, its processes idle while they wait on Redis (the list
-  above, and "server CPU" under 100%). The sending consumer awaits each
+- RedisChannelLayer against socket.io's adapter (every such target met on the page of
+  ea0cc0a; some missed on earlier pages): both wrote about one frame per socket write (a
+  syscall count of both in the paced cell: one write per delivery and little else). On a
+  burst ours spent more CPU per delivery, in user mode; in a paced cycle it could spend less
+  and still deliver fewer per second, its processes idle while they wait on Redis ("server
+  CPU" under 100%). The sending consumer awaits each
   \`groupSend\` (as \`await group_send\` in Channels) before it takes its next frame: in
   channels_redis two round trips (the group read, then the store), in ours one for a large
   group unchanged since this process last read it (a script checks in Redis that the group
@@ -168,9 +169,10 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   sockets per pass of the event loop and reads I/O between passes (packages/server/README.md,
   "Output"): a pop then held up to three messages, the process that does not send wrote 1.5-2
   frames per socket write instead of 1.0 (a preloaded write counter), and the burst cell rose
-  18-71% in two alternating runs (3 repeats each: 72k and 96k to 123k and 135k deliveries/s
-  with the handler, 79k and 133k to 115k and 158k with relays), the paced one within its
-  spread. Three alternating runs of the Redis servers' cells (3 repeats
+  18-85% in alternating runs: on the AMD machine of an earlier page (two pairs, 3 repeats
+  each) 72k and 96k to 123k and 135k deliveries/s with the handler, 79k and 133k to 115k and
+  158k with relays; on this page's machine (two pairs, 2 repeats) 85k and 84k to 155k and
+  156k, and 106k and 100k to 161k and 142k. The paced cells stayed within their spread. Three alternating runs of the Redis servers' cells (3 repeats
   each), ratios to socket.io's adapter, medians: skipping the read took the burst cell from
   0.79 to 0.93 (relays 0.90 to 0.97) and left the paced one where it was (0.95 and 1.03 to
   1.03 and 1.02); process-local names of 34 characters instead of 74 (every stored group
