@@ -36,7 +36,7 @@ export const TURN_HOLD_BYTES: number = 64 * 1024
  * the cell's rate rose by 18-85% in alternating runs on two machines; 64-byte echoes to 200
  * clients (more than one pass per turn) stayed within their run-to-run spread.
  */
-export const FLUSH_PASS_SOCKETS = 64
+export const FLUSH_PASS_SOCKETS: number = 64
 /** A socket's output of one turn up to this size, in small pieces, leaves as one copied buffer. */
 export const CONCAT_BYTES: number = 16 * 1024
 /** Distinct frames remembered within one turn (besides the last one). */
