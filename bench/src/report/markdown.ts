@@ -169,10 +169,10 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   sockets per pass of the event loop and reads I/O between passes (packages/server/README.md,
   "Output"): a pop then held up to three messages, the process that does not send wrote 1.5-2
   frames per socket write instead of 1.0 (a preloaded write counter), and the burst cell rose
-  18-85% in alternating runs: on the AMD machine of an earlier page (two pairs, 3 repeats
-  each) 72k and 96k to 123k and 135k deliveries/s with the handler, 79k and 133k to 115k and
-  158k with relays; on this page's machine (two pairs, 2 repeats) 85k and 84k to 155k and
-  156k, and 106k and 100k to 161k and 142k. The paced cells stayed within their spread. Three alternating runs of the Redis servers' cells (3 repeats
+  18-85% in four alternating pairs on this page's machine (deliveries/s, two pairs of 3
+  repeats then two of 2): 72k, 96k, 85k and 84k to 123k, 135k, 155k and 156k with the
+  handler; 79k, 133k, 106k and 100k to 115k, 158k, 161k and 142k with relays. The paced cells
+  stayed within their spread. Three alternating runs of the Redis servers' cells (3 repeats
   each), ratios to socket.io's adapter, medians: skipping the read took the burst cell from
   0.79 to 0.93 (relays 0.90 to 0.97) and left the paced one where it was (0.95 and 1.03 to
   1.03 and 1.02); process-local names of 34 characters instead of 74 (every stored group

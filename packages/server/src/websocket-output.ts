@@ -33,7 +33,7 @@ export const TURN_HOLD_BYTES: number = 64 * 1024
  * reply a group sender awaits (and so its next send), and what arrives for a socket still
  * waiting leaves in the same write. In the benchmark's burst of group sends over Redis (500
  * members per process), a receiving process went from 1.0 to 1.5-2 frames per socket write and
- * the cell's rate rose by 18-85% in alternating runs on two machines; 64-byte echoes to 200
+ * the cell's rate rose by 18-85% in four alternating pairs of runs; 64-byte echoes to 200
  * clients (more than one pass per turn) stayed within their run-to-run spread.
  */
 export const FLUSH_PASS_SOCKETS: number = 64
