@@ -172,7 +172,11 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   18-85% in four alternating pairs on this page's machine (deliveries/s, two pairs of 3
   repeats then two of 2): 72k, 96k, 85k and 84k to 123k, 135k, 155k and 156k with the
   handler; 79k, 133k, 106k and 100k to 115k, 158k, 161k and 142k with relays. The paced cells
-  stayed within their spread. Three alternating runs of the Redis servers' cells (3 repeats
+  stayed within their spread. With 2 000 receivers (1 000 per process, a message's output past
+  the 64 KiB at which the batch was written out whole at the next tick), that gain was gone
+  until the next-tick write became a pass of 64 sockets too: 112k and 85k to 220k and 171k
+  deliveries/s with the handler, 110k and 83k to 185k and 197k with relays (two alternating
+  pairs, 2 repeats; the receiver count changed in a scratch copy of the configuration). Three alternating runs of the Redis servers' cells (3 repeats
   each), ratios to socket.io's adapter, medians: skipping the read took the burst cell from
   0.79 to 0.93 (relays 0.90 to 0.97) and left the paced one where it was (0.95 and 1.03 to
   1.03 and 1.02); process-local names of 34 characters instead of 74 (every stored group

@@ -210,6 +210,26 @@ describe('OutputBatch', () => {
     }
   })
 
+  it('writes a pass of the oldest sockets at the next tick past TURN_HOLD_BYTES, the rest in passes', async () => {
+    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
+    const batch = new OutputBatch()
+    const text = 'x'.repeat(1024)
+    // A group send's worth: over three times the limit, over more than three passes' sockets.
+    const sockets = recordingSockets(Math.ceil((3 * TURN_HOLD_BYTES) / text.length) + 1)
+    expect(sockets.length).toBeGreaterThan(3 * FLUSH_PASS_SOCKETS)
+    for (const socket of sockets) writeTo(batch, socket, text)
+    await tick()
+    const written = (): number => sockets.filter((socket) => socket.calls.length > 0).length
+    expect(written()).toBe(FLUSH_PASS_SOCKETS)
+    expect(sockets.slice(0, FLUSH_PASS_SOCKETS).every((socket) => socket.calls.length === 1)).toBe(
+      true,
+    )
+    await nextTurn()
+    expect(written()).toBe(2 * FLUSH_PASS_SOCKETS)
+    for (let passes = 0; batch.pending > 0 && passes < 10; passes++) await nextTurn()
+    expect(sockets.every((socket) => socket.calls.length === 1)).toBe(true)
+  })
+
   it('counts toward TURN_HOLD_BYTES only what it still holds after a pass', async () => {
     const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
     const batch = new OutputBatch()
@@ -374,7 +394,7 @@ describe('OutputBatch', () => {
     }
   })
 
-  it('writes at the end of the turn, or at the next tick once it holds TURN_HOLD_BYTES in all', async () => {
+  it('writes at the end of the turn, or a pass at the next tick once it holds TURN_HOLD_BYTES in all', async () => {
     const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
     const batch = new OutputBatch()
     const [alone] = recordingSockets(1)
@@ -393,6 +413,8 @@ describe('OutputBatch', () => {
     expect(many.every((socket) => socket.calls.length === 0)).toBe(true)
     writeTo(batch, many.at(-1) as RecordingSocket, text)
     await tick()
+    // A pass of the oldest output leaves (all of it here: one pass's worth of sockets).
+    expect(many.length).toBeLessThanOrEqual(FLUSH_PASS_SOCKETS)
     expect(many.every((socket) => socket.calls.length === 1)).toBe(true)
   })
 
