@@ -93,9 +93,9 @@ const streamWrite = Writable.prototype.write as (
  * new place at the end), reading I/O between passes. Once the batch holds TURN_HOLD_BYTES
  * in all (large messages, a group send), a pass of its oldest output is written at the next
  * tick: left to the end of the turn, 16 KiB echoes with 10 in flight per client piled up
- * (p50 latency 0.16 -> 46 ms). Measured against a `nextTick` flush in alternating runs: 64-byte echoes gained 5%
- * to 20% in rate at a lower p50 latency, 16 KiB echoes and group broadcasts stayed within
- * their run-to-run spread.
+ * (p50 latency 0.16 -> 46 ms). Measured against a `nextTick` flush in alternating runs:
+ * 64-byte echoes gained 5% to 20% in rate at a lower p50 latency, 16 KiB echoes and group
+ * broadcasts stayed within their run-to-run spread.
  * Mirrors nothing in Daphne (Twisted writes each frame); it is the `ws` cork pattern, without
  * the cork.
  */
@@ -257,7 +257,10 @@ export class OutputBatch {
     this.#forgetFrames()
   }
 
-  /** Forgets the frames built and copied so far (at each pass: a batch that never empties keeps none longer). */
+  /**
+   * Forgets the frames built and copied so far (at the flush, and after each end-of-turn pass:
+   * a batch that never empties keeps none longer).
+   */
   #forgetFrames(): void {
     this.#lastPieces = null
     this.#lastJoined = null
