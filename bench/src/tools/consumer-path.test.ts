@@ -24,7 +24,8 @@ describe('measureConsumerPath', () => {
         expect(result.systemNs).toBeGreaterThanOrEqual(0)
         expect(result.roundUs).toBeGreaterThan(0)
         if (layer === 'memory') expect(result.redisNs).toBeNull()
-        else expect(result.redisNs).toBeGreaterThanOrEqual(0)
+        // Redis ran the group sends and the pops: some of its CPU time falls in the rounds.
+        else expect(result.redisNs).toBeGreaterThan(0)
       },
       30_000,
     )

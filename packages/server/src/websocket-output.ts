@@ -139,19 +139,12 @@ export class OutputBatch {
   /** The next tick's pass once the batch holds TURN_HOLD_BYTES. */
   readonly #writeHeld = (): void => {
     this.#atNextTick = false
-    this.#writeSlots(this.#next + FLUSH_PASS_SOCKETS)
-    if (this.#next >= this.#count) this.flush()
+    this.#writePass()
   }
+  /** An end-of-turn pass; the next one follows the event loop's next I/O. */
   readonly #turnEnded = (): void => {
     this.#atTurnEnd = false
-    const end = this.#next + FLUSH_PASS_SOCKETS
-    if (end >= this.#count) {
-      this.flush()
-      return
-    }
-    this.#writeSlots(end)
-    this.#compact()
-    this.#forgetFrames()
+    if (this.#writePass()) return
     this.#atTurnEnd = true
     setImmediate(this.#turnEnded)
   }
@@ -258,8 +251,8 @@ export class OutputBatch {
   }
 
   /**
-   * Forgets the frames built and copied so far (at the flush, and after each end-of-turn pass:
-   * a batch that never empties keeps none longer).
+   * Forgets the frames built and copied so far (at the flush, and after each pass: a batch
+   * that never empties keeps none longer).
    */
   #forgetFrames(): void {
     this.#lastPieces = null
@@ -272,6 +265,21 @@ export class OutputBatch {
     this.#lastBytesFrame = null
     if (this.#texts.size > 0) this.#texts.clear()
     if (this.#bytesFrames.size > 0) this.#bytesFrames.clear()
+  }
+
+  /**
+   * Writes one pass: the FLUSH_PASS_SOCKETS oldest sockets holding output. Returns true when
+   * that emptied the batch (then reset as by `flush()`).
+   */
+  #writePass(): boolean {
+    this.#writeSlots(this.#next + FLUSH_PASS_SOCKETS)
+    if (this.#next >= this.#count) {
+      this.flush()
+      return true
+    }
+    this.#compact()
+    this.#forgetFrames()
+    return false
   }
 
   /** Writes the sockets of the slots from `#next` up to `end` (or `#count`, if lower). */
