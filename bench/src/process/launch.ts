@@ -57,6 +57,7 @@ export class LaunchedServer {
   readonly #output: string[]
   #gcWaiter: (() => void) | null = null
   #heapBytes: number | null = null
+  #youngBytes: number | null = null
 
   constructor(
     name: string,
@@ -92,6 +93,11 @@ export class LaunchedServer {
     return this.#heapBytes
   }
 
+  /** What V8's young generation had reserved at the last `residentBytes()` (null unless the program reports it). */
+  get youngBytes(): number | null {
+    return this.#youngBytes
+  }
+
   /** CPU milliseconds used so far. */
   cpuTimeMs(): number {
     return cpuTimeMs(this.pid)
@@ -124,10 +130,15 @@ export class LaunchedServer {
   /** Called for each output line. */
   onLine(line: string): void {
     if (line.startsWith('GC ')) {
-      const heap = JSON.parse(line.slice(3)) as { heapUsed?: unknown; external?: unknown }
+      const heap = JSON.parse(line.slice(3)) as {
+        heapUsed?: unknown
+        external?: unknown
+        youngGeneration?: unknown
+      }
       if (typeof heap.heapUsed === 'number' && typeof heap.external === 'number') {
         this.#heapBytes = heap.heapUsed + heap.external
       }
+      if (typeof heap.youngGeneration === 'number') this.#youngBytes = heap.youngGeneration
       this.#gcWaiter?.()
       this.#gcWaiter = null
     }

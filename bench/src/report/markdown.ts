@@ -121,7 +121,15 @@ const METHOD = `## Method
 - Connection setup and idle memory: on a fresh server, connections are opened with a fixed
   number of handshakes outstanding (the rate), then held idle while the server's RSS is read
   (after a full GC for Node servers, started with \`--expose-gc\`); memory per connection is the
-  RSS delta over the count ("heap KiB/conn": V8 heap + external delta, Node servers only). Memory
+  RSS delta over the count ("heap KiB/conn": V8 heap + external delta, Node servers only). The
+  Node servers run with a young generation of fixed size (16 MiB semi-spaces, V8's largest
+  on 64-bit, which a busy server reaches anyway), filled once before they announce
+  themselves, so the reading holds none of its growth ("young gen KiB/conn", 0 when so).
+  Without that, the first burst grew the young generation, and touched its pages, in
+  whichever process had not grown it while starting: raw ws read 7.2-8.0 KiB per
+  connection, 5-6 of them young generation, and node-channels (which allocates more while
+  loading) 9.6-9.7 with none; with it, 3.5-3.7 and 5.1-5.5 (one run of three readings
+  each, on the machine of this page's run at c513a45). Memory
   is read on the first repeat, when the server is fresh, and before it on as many more fresh
   processes as there are further repeats (each takes the connections once and is replaced);
   the cell shows the median reading, with every reading in brackets in "All figures" (one

@@ -73,6 +73,17 @@ const machine: SuiteResult['machine'] = {
   packages: { ws: '8.23.0' },
 }
 
+function suiteOf(cells: ScenarioResult[]): SuiteResult {
+  return {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1_000,
+    smoke: false,
+    config: readConfig([], {}),
+    machine,
+    results: cells,
+  }
+}
+
 describe('the report', () => {
   it('checks each target as a ratio measured in the same run', () => {
     const checks = checkTargets(results)
@@ -163,6 +174,25 @@ describe('the report', () => {
     )
     // The Daphne target is met: no line for it.
     expect(page).not.toContain('<daphne>: ')
+  })
+
+  it("shows the young generation's growth per connection, blank where none was read", () => {
+    const withYoung = [
+      cell('raw-ws', 'connect-idle', 5_000, {
+        memoryPerConnectionKiB: 4,
+        youngPerConnectionKiB: 0,
+      }),
+      cell('node-channels', 'connect-idle', 4_000, {
+        memoryPerConnectionKiB: 6,
+        youngPerConnectionKiB: 1.25,
+      }),
+      cell('daphne', 'connect-idle', 400, { memoryPerConnectionKiB: 30 }),
+    ]
+    const table = detailTable(withYoung)
+    const column = table.header.indexOf('young gen KiB/conn')
+    expect(table.rows.map((row) => row[column])).toEqual(['0.0', '1.3', ''])
+    expect(table.alignRight).toHaveLength(table.header.length)
+    expect(renderMarkdown(suiteOf(withYoung))).toContain('| 6.0 |  | 1.3 |')
   })
 
   it('writes the page with the machine, the targets met or not, and every cell', () => {

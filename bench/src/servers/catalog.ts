@@ -49,12 +49,23 @@ function extraNodeFlags(): string[] {
   return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 }
 
+/**
+ * Every Node server's young generation is fixed at 16 MiB per semi-space (V8's largest on
+ * 64-bit, which a busy server grows to anyway) and filled once before the program announces
+ * itself (`announceReady`). Otherwise V8 grows it, and first touches its pages, during
+ * whichever burst comes first: resident memory read around the connect-idle burst then
+ * counted 5-6 KiB per connection of young generation for a process that had not grown it at
+ * start-up (raw ws), and none for one that had (node-channels, which loads more code).
+ */
+const YOUNG_GENERATION_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16']
+
 function nodeProgram(name: string, variant = ''): (context: LaunchContext) => LaunchSpec {
   return (context) => ({
     name,
     argv: [
       process.execPath,
       '--expose-gc',
+      ...YOUNG_GENERATION_FLAGS,
       ...extraNodeFlags(),
       programPath(name),
       '--port',

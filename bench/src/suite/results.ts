@@ -43,6 +43,11 @@ export type ScenarioResult = {
   memoryReadingsKiB?: number[]
   /** V8 heap + external memory added per idle connection (connect-idle, Node servers only). */
   heapPerConnectionKiB: number | null
+  /**
+   * Growth of V8's young generation per idle connection (connect-idle, Node servers only; see
+   * `youngGenerationBytes`), part of `memoryPerConnectionKiB`. Absent in results from before it was kept.
+   */
+  youngPerConnectionKiB?: number | null
   parameters: Record<string, number>
 }
 

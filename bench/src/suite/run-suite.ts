@@ -44,6 +44,7 @@ type Measurement = {
   otherCpu: number
   memoryPerConnectionKiB: number | null
   heapPerConnectionKiB: number | null
+  youngPerConnectionKiB: number | null
   problems: string[]
 }
 
@@ -78,9 +79,11 @@ async function measureOnce(
   let busyEnd = 0
   let memoryPerConnectionKiB: number | null = null
   let heapPerConnectionKiB: number | null = null
+  let youngPerConnectionKiB: number | null = null
   const first = servers[0]
   const rssBefore = readMemory && first !== undefined ? await first.residentBytes() : 0
   const heapBefore = first?.heapBytes ?? null
+  const youngBefore = first?.youngBytes ?? null
   let heldConnections = 0
   const job = spec.job(targets)
   const load = await runLoad(job, {
@@ -110,6 +113,10 @@ async function measureOnce(
         if (heapBefore !== null && heapAfter !== null) {
           heapPerConnectionKiB = (heapAfter - heapBefore) / heldConnections / 1024
         }
+        const youngAfter = first.youngBytes
+        if (youngBefore !== null && youngAfter !== null) {
+          youngPerConnectionKiB = (youngAfter - youngBefore) / heldConnections / 1024
+        }
       }
     },
   })
@@ -136,6 +143,7 @@ async function measureOnce(
     otherCpu,
     memoryPerConnectionKiB,
     heapPerConnectionKiB,
+    youngPerConnectionKiB,
     problems,
   }
 }
@@ -187,6 +195,7 @@ function emptyResult(
     connections: 0,
     memoryPerConnectionKiB: null,
     heapPerConnectionKiB: null,
+    youngPerConnectionKiB: null,
     parameters: spec.parameters,
   }
 }
@@ -239,6 +248,7 @@ function summarize(
       run.memoryPerConnectionKiB === null ? [] : [run.memoryPerConnectionKiB],
     ),
     heapPerConnectionKiB: medianOf(fresh.map((run) => run.heapPerConnectionKiB)),
+    youngPerConnectionKiB: medianOf(fresh.map((run) => run.youngPerConnectionKiB)),
   }
 }
 
