@@ -125,11 +125,11 @@ const METHOD = `## Method
   Node servers run with a young generation of fixed size (16 MiB semi-spaces, V8's largest
   on 64-bit, which a busy server reaches anyway), filled once before they announce
   themselves, so the reading holds none of its growth ("young gen KiB/conn", 0 when so).
-  Without that, the first burst grew the young generation, and touched its pages, in
-  whichever process had not grown it while starting: raw ws read 7.2-8.0 KiB per
-  connection, 5-6 of them young generation, and node-channels (which allocates more while
-  loading) 9.6-9.7 with none; with it, 3.5-3.7 and 5.1-5.5 (one run of three readings
-  each, on the machine of this page's run at c513a45). Memory
+  Without that, the first burst grew the young generation where it was still small (raw
+  ws: 5.7 KiB per connection of the 7.2-8.0 read), or first touched pages reserved while
+  starting (node-channels, which allocates more while loading: nothing grown, 9.6-9.7 read);
+  with it, raw ws read 3.5-3.8 and node-channels 4.9-5.6 (runs of three readings each, on
+  the machine of the run at 93d258b). Memory
   is read on the first repeat, when the server is fresh, and before it on as many more fresh
   processes as there are further repeats (each takes the connections once and is replaced);
   the cell shows the median reading, with every reading in brackets in "All figures" (one
@@ -177,7 +177,8 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   sockets per pass of the event loop and reads I/O between passes (packages/server/README.md,
   "Output"): a pop then held up to three messages, the process that does not send wrote 1.5-2
   frames per socket write instead of 1.0 (a preloaded write counter), and the burst cell rose
-  18-85% in four alternating pairs on this page's machine (deliveries/s, two pairs of 3
+  18-85% in four alternating pairs on the machine of the run at be39209, an Intel Xeon
+  (deliveries/s, two pairs of 3
   repeats then two of 2): 72k, 96k, 85k and 84k to 123k, 135k, 155k and 156k with the
   handler; 79k, 133k, 106k and 100k to 115k, 158k, 161k and 142k with relays. The paced cells
   stayed within their spread. With 2 000 receivers (1 000 per process, a message's output past
@@ -277,22 +278,33 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   sampling heap profiler over 2 000 connections, collected objects included, with
   \`connection-memory-cli.js\`: 18.3 KiB against 11.3; the scope, routing, the application
   instance, consumer, mailbox and channel, their promises) and keeps about 2 KiB more, which
-  costs scavenges as well as the
-  JavaScript itself; the rate ratio has moved between 0.65x and 1.05x across runs, on the
-  same code (0.68x, 0.84x and 0.84x in the runs at fee28ee, f07e73f and 01edc33; in the
-  first, our first repeat, on a fresh process, outran raw ws's, 4 345 against 4 073
-  connections/s, and raw ws gained more from the warm ones).
+  costs scavenges as well as the JavaScript itself: 5 000 connections from a plain ws client
+  cost node-channels 272 ms of scavenges against raw ws's 158 (\`--trace-gc-nvp\`; 28 MB
+  promoted to the old generation against 14.6), as a scavenge's cost follows what survives
+  it and an idle connection's objects all do. The one system call of ours that raw ws does
+  not make, \`getpeername\` for \`scope.client\` (needed by the per-address cap, which is on by
+  default), took 5-7 µs per connection in CPU profiles. A fresh process pays more for
+  both servers (its code not yet compiled): 124-136 µs user per connection for raw ws's and
+  196-222 for ours in a first burst of 5 000, 52-56 and 76-104 in the fourth. The rate ratio
+  has moved between 0.65x and 1.05x across runs, on the same code (0.67x-0.94x in this
+  page's machine's runs of the cell alone).
   Outside these cells: the server's origin check parsed the \`Origin\` and \`Host\` values
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
   its verdict per pair of values.
-- Idle memory: about 2 KiB more V8 heap per connection than raw ws (heap snapshots of 2 000
-  idle echo connections: 4.43 KiB against 2.58; \`connection-memory-cli.js\`, below, gives
-  4.76 against 2.64 from the heap used; the consumer, its mailbox and two sources, the
-  application instance, the connection object, the routed scope with \`url_route\`, the
-  channel's queue). One process's resident memory per connection moved by several
-  hundredths from process to process (raw ws: 7.3 and 7.8 KiB in two runs, with the same
-  heap), so the cell is now the median of three fresh processes' readings (see Method).`
+- Idle memory: about 2 KiB more V8 heap per connection than raw ws ("heap KiB/conn"; Node's
+  V8 has no pointer compression, so every field of an object takes 8 bytes). Heap
+  snapshots of 2 000 idle echo connections put it in the consumer (about 175 B), the
+  connection object (192), the routed scope's copy with \`url_route\` (about 280), the
+  mailbox, its two sources and the channel's queue (about 300), the application instance
+  (104), the server's input queue (56), four bound functions (192) and the consumer's
+  AsyncResource (40). Before 93d258b resident memory was read with the young generation
+  growing during the burst (see Method): raw ws then read 7.2-8.0 KiB per connection and
+  node-channels 9.6-9.7, 1.19x-1.32x, where with it fixed and filled they read 3.5-3.8 and
+  4.9-5.6, 1.39x-1.49x. What could go without changing behaviour is small beside the
+  difference: a routed scope built as one literal keeps 137 B where the copy keeps 174
+  (100 000 of them, one process), a shared empty \`args\` tuple 32 B; the rest is the
+  consumer model's own objects.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {

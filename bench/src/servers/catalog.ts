@@ -52,10 +52,10 @@ function extraNodeFlags(): string[] {
 /**
  * Every Node server's young generation is fixed at 16 MiB per semi-space (V8's largest on
  * 64-bit, which a busy server grows to anyway) and filled once before the program announces
- * itself (`announceReady`). Otherwise V8 grows it, and first touches its pages, during
- * whichever burst comes first: resident memory read around the connect-idle burst then
- * counted 5-6 KiB per connection of young generation for a process that had not grown it at
- * start-up (raw ws), and none for one that had (node-channels, which loads more code).
+ * itself (`announceReady`). Otherwise the first burst grows it, or first touches pages it
+ * reserved while starting, and resident memory read around the connect-idle burst counted
+ * that: 5.7 KiB per connection of growth for raw ws, which starts small; for node-channels,
+ * which allocates more while loading, pages reserved but not yet touched.
  */
 const YOUNG_GENERATION_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16']
 
