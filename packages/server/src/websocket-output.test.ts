@@ -67,6 +67,8 @@ function writeTo(batch: OutputBatch, socket: Writable, payload: string | Uint8Ar
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** Resolves after the process.nextTick queue has run (before the end of the turn). */
+const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
 
 /** Parses unmasked server frames back into [opcode, payload] pairs. */
 function parseFrames(bytes: Buffer): Array<[number, string]> {
@@ -211,7 +213,6 @@ describe('OutputBatch', () => {
   })
 
   it('writes a pass of the oldest sockets at the next tick past TURN_HOLD_BYTES, the rest in passes', async () => {
-    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
     const batch = new OutputBatch()
     const text = 'x'.repeat(1024)
     // A group send's worth: over three times the limit, over more than three passes' sockets.
@@ -231,7 +232,6 @@ describe('OutputBatch', () => {
   })
 
   it('counts toward TURN_HOLD_BYTES only what it still holds after a pass', async () => {
-    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
     const batch = new OutputBatch()
     const text = 'x'.repeat(600)
     const frameBytes = text.length + 4
@@ -395,7 +395,6 @@ describe('OutputBatch', () => {
   })
 
   it('writes at the end of the turn, or a pass at the next tick once it holds TURN_HOLD_BYTES in all', async () => {
-    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve))
     const batch = new OutputBatch()
     const [alone] = recordingSockets(1)
     if (alone === undefined) throw new Error('no socket')
