@@ -57,7 +57,10 @@ function extraNodeFlags(): string[] {
  * that: 5.7 KiB per connection of growth for raw ws, which starts small; for node-channels,
  * which allocates more while loading, pages reserved but not yet touched.
  */
-const YOUNG_GENERATION_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16']
+export const YOUNG_GENERATION_FLAGS: readonly string[] = [
+  '--min-semi-space-size=16',
+  '--max-semi-space-size=16',
+]
 
 function nodeProgram(name: string, variant = ''): (context: LaunchContext) => LaunchSpec {
   return (context) => ({
