@@ -21,6 +21,17 @@ class Entry implements Deadline {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('DeadlineQueue', () => {
+  it('keeps due times in whole milliseconds, rounded up, and still calls back no earlier', async () => {
+    const queue = new DeadlineQueue()
+    const entry = new Entry('fraction')
+    const due = performance.now() + 5.25
+    queue.schedule(entry, due)
+    expect(entry.deadlineAt).toBe(Math.ceil(due))
+    await sleep(20)
+    expect(entry.calls).toHaveLength(1)
+    expect(entry.calls[0]).toBeGreaterThanOrEqual(due)
+  })
+
   it('calls entries back in due order, not before their time', async () => {
     const queue = new DeadlineQueue()
     const order: string[] = []

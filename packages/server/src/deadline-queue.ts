@@ -2,7 +2,10 @@
 export interface Deadline {
   /** Where the entry sits in its queue, or -1 when it is not queued: the queue's to set. */
   deadlineSlot: number
-  /** When the entry is due (`performance.now()` milliseconds): the queue's to set. */
+  /**
+   * When the entry is due (`performance.now()`, rounded up to whole milliseconds so that V8
+   * keeps it in the object rather than in a number box of its own): the queue's to set.
+   */
   deadlineAt: number
   /** Called once the time has come, with the time; the entry has left the queue. */
   deadlineReached(now: number): void
@@ -28,8 +31,12 @@ export class DeadlineQueue {
     return this.#heap.length
   }
 
-  /** Queues `entry` to be called back at `at`, or moves it there when it is queued already. */
-  schedule(entry: Deadline, at: number): void {
+  /**
+   * Queues `entry` to be called back at `time` (rounded up to the millisecond), or moves it
+   * there when it is queued already.
+   */
+  schedule(entry: Deadline, time: number): void {
+    const at = Math.ceil(time)
     const heap = this.#heap
     const slot = entry.deadlineSlot
     const earlier = slot < 0 || at < entry.deadlineAt

@@ -46,7 +46,11 @@ export class WebSocketConnection
   /** The deadline queue's bookkeeping: the handshake timeout, then the next heartbeat check. */
   deadlineSlot = -1
   deadlineAt = 0
-  /** When the socket last gave bytes (`performance.now()`): the heartbeat's and rate limit's clock. */
+  /**
+   * When the socket last gave bytes (`performance.now()` in whole milliseconds, so that V8
+   * keeps it in the object rather than in a number box of its own): the heartbeat's and rate
+   * limit's clock.
+   */
   heardAt = 0
   /** When the unanswered heartbeat ping went out, or -1. */
   pingSentAt = -1
@@ -191,7 +195,7 @@ export class WebSocketConnection
     if (socket.isPaused()) socket.resume()
     this.#log('WSCONNECT')
     const now = performance.now()
-    this.heardAt = now
+    this.heardAt = Math.floor(now)
     const pingIntervalMs = options.pingIntervalMs
     if (pingIntervalMs > 0) this.#host.deadlines.schedule(this, now + pingIntervalMs)
     const rawBytes =
@@ -229,7 +233,7 @@ export class WebSocketConnection
   /** Bytes from the client, before ws parses them. */
   heard(chunk: Buffer): void {
     const now = performance.now()
-    this.heardAt = now
+    this.heardAt = Math.floor(now)
     let limits = this.#limits
     if (limits === null) {
       const { options } = this.#host.context

@@ -75,6 +75,15 @@ describe('checkHeartbeat', () => {
     expect(peer.pings.length).toBe(2)
   })
 
+  it('notes when a ping went out in whole milliseconds, as the connection notes hearing', () => {
+    const peer = new FakePeer()
+    expect(checkHeartbeat(peer, peer, 20.75, 20, 30)).toBe(30)
+    expect(peer.pingSentAt).toBe(20)
+    peer.heardAt = 20 // bytes read in the millisecond the ping went out answer it
+    expect(checkHeartbeat(peer, peer, 30.5, 20, 30)).toBe(9.5)
+    expect(peer.pingSentAt).toBe(-1)
+  })
+
   it('sends no ping while the peer is paused', () => {
     const peer = new FakePeer()
     peer.isPaused = true

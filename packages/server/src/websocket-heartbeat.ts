@@ -1,8 +1,11 @@
 /** A WebSocket connection as its heartbeat sees it. */
 export interface HeartbeatPeer {
-  /** When the client was last heard from (`performance.now()`): any bytes count. */
+  /** When the client was last heard from (`performance.now()` in whole ms): any bytes count. */
   readonly heardAt: number
-  /** When the unanswered ping went out, or -1 when none is outstanding. */
+  /**
+   * When the unanswered ping went out (`performance.now()` in whole ms, as `heardAt`: bytes
+   * heard in the millisecond the ping went out count as its answer), or -1 when none is.
+   */
   pingSentAt: number
 }
 
@@ -45,7 +48,7 @@ export function checkHeartbeat(
   if (socket.isPaused) return Math.max(1, intervalMs)
   const idle = now - peer.heardAt
   if (idle < intervalMs) return Math.max(1, intervalMs - idle)
-  peer.pingSentAt = now
+  peer.pingSentAt = Math.floor(now)
   socket.ping()
   return Math.max(1, timeoutMs)
 }
