@@ -3,7 +3,7 @@ import {
   type ChannelLayer,
   type ChannelReceiver,
   InMemoryChannelLayer,
-  kReceiveInto,
+  kServerPort,
   type Message,
   sendDone,
   setChannelLayer,
@@ -58,8 +58,8 @@ const REDIS_PREFIX = 'bench-consumer-path:'
 
 /**
  * Serves `members` connections of the form's consumer with a stand-in for the server, in
- * this process and without sockets: its `receive` hands events over through `kReceiveInto`
- * and its `send` counts `websocket.send` messages and is done at once, as the server's is.
+ * this process and without sockets: its port (`kServerPort`) hands events over through
+ * `receiveInto()` and counts `websocket.send` messages, done at once, as the server's does.
  * What it measures is the consumers' and the layer's part of a group delivery. A round ends
  * when every member has sent every message of the round (the in-memory layer's within the
  * turn of the group sends, Redis' after its round trips).
@@ -172,11 +172,13 @@ function serve(
   send: (message: Message) => Promise<void>,
 ): Promise<unknown> {
   readers[index] = null
-  const receive = Object.assign(() => new Promise<Message>(() => {}), {
-    [kReceiveInto]: (receiver: ChannelReceiver) => {
+  const port = {
+    receiveInto: (receiver: ChannelReceiver) => {
       readers[index] = receiver
     },
-  })
+    send,
+  }
+  const receive = Object.assign(() => new Promise<Message>(() => {}), { [kServerPort]: port })
   const scope: WebSocketScope = {
     type: 'websocket',
     path: '/group/',
@@ -184,5 +186,8 @@ function serve(
     headers: [],
     subprotocols: [],
   }
-  return application(scope, receive, send)
+  const sendThroughPort = Object.assign((message: Message) => port.send(message), {
+    [kServerPort]: port,
+  })
+  return application(scope, receive, sendThroughPort)
 }

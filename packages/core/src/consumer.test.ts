@@ -10,10 +10,10 @@ import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 import { getChannelLayer, resetChannelLayers, setChannelLayer } from './layers/registry.js'
 import {
   type Application,
-  kReceiveInto,
+  kServerPort,
   type Message,
-  type ReceiveInto,
   type Send,
+  type ServerPort,
   sendDone,
 } from './types.js'
 
@@ -152,27 +152,63 @@ describe('AsyncConsumer ordering', () => {
   })
 })
 
+describe('AsyncConsumer sends', () => {
+  it("go through the server's port when send carries one, else through send itself", async () => {
+    const through: string[] = []
+    class Greeter extends AsyncConsumer {
+      async websocket_connect(): Promise<void> {
+        await this.baseSend({ type: 'websocket.accept' })
+      }
+      websocket_disconnect(): void {
+        throw new StopConsumer()
+      }
+    }
+    const plain: Send = async () => {
+      through.push('function')
+    }
+    const port = {
+      receiveInto: () => {},
+      send: (): Promise<void> => {
+        through.push('port')
+        return sendDone
+      },
+    } satisfies ServerPort
+    const withPort = Object.assign(plain, { [kServerPort]: port })
+    for (const send of [withPort, async (message: Message) => plain(message)]) {
+      const running = startApp(Greeter.asAsgi(), wsScope, send)
+      running.input.put({ type: 'websocket.connect' })
+      await nextTurn()
+      running.input.put({ type: 'websocket.disconnect', code: 1000 })
+      await running.done
+    }
+    expect(through).toEqual(['port', 'function'])
+  })
+})
+
 describe('AsyncConsumer async context', () => {
-  /** The application as a server with the promise-free `kReceiveInto` would call it. */
-  const viaReceiveInto =
+  /** The application as a server with a port (`kServerPort`) would call it. */
+  const viaServerPort =
     (app: Application): Application =>
     (scope, receive, send) =>
       app(
         scope,
         Object.assign(() => receive(), {
-          [kReceiveInto]: ((receiver) => {
-            receive().then(
-              (message) => receiver.deliver(message),
-              (error: unknown) => receiver.fail(error),
-            )
-          }) satisfies ReceiveInto,
+          [kServerPort]: {
+            receiveInto: (receiver) => {
+              receive().then(
+                (message) => receiver.deliver(message),
+                (error: unknown) => receiver.fail(error),
+              )
+            },
+            send,
+          } satisfies ServerPort,
         }),
         send,
       )
 
   it.each([
     ['receive()', (app: Application): Application => app],
-    ['kReceiveInto', viaReceiveInto],
+    ['kServerPort', viaServerPort],
   ])(
     'runs every handler in the async context the application was called in, whoever sent the event (%s)',
     async (_label, serve) => {

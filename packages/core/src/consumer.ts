@@ -15,6 +15,7 @@ import {
   type Scope,
   type Send,
   sendDone,
+  serverPortOf,
 } from './types.js'
 
 /** A consumer class that `asAsgi()` can build: constructed with at most one `init` argument. */
@@ -95,7 +96,8 @@ export class AsyncConsumer {
    */
   declare channelName: string
 
-  #send: Send | null = null
+  /** Where sends go: the server's port, or a `FunctionSender` around the application's `send`. */
+  #sender: Sender | null = null
   /**
    * Settles once every message sent so far has been handed over (it never rejects); null
    * while no send is in flight, when the next one goes straight to the server.
@@ -181,21 +183,21 @@ export class AsyncConsumer {
   }
 
   #queueSend<TArg>(build: BuildMessage<TArg>, arg: TArg): Promise<void> {
-    const send = this.#send
+    const sender = this.#sender
     let message: Message
     try {
-      if (send === null) {
+      if (sender === null) {
         throw new TypeError('A consumer can send only while it is serving a connection.')
       }
       message = build(arg)
     } catch (error) {
       return this.#failedSend(error)
     }
-    return this.#queueBuilt(send, message)
+    return this.#queueBuilt(sender, message)
   }
 
-  /** `#queueSend` of a message already built, with the instance's `send`. */
-  #queueBuilt(send: Send, message: Message): Promise<void> {
+  /** `#queueSend` of a message already built, through the instance's `sender`. */
+  #queueBuilt(sender: Sender, message: Message): Promise<void> {
     const outbox = this.#outbox
     let sent: Promise<void>
     if (outbox === null) {
@@ -203,7 +205,7 @@ export class AsyncConsumer {
       if (this.#sendFailure) return this.#failedSend(this.#sendFailure.error)
       let result: Promise<void>
       try {
-        result = send(message)
+        result = sender.send(message)
       } catch (error) {
         return this.#failedSend(error)
       }
@@ -213,7 +215,7 @@ export class AsyncConsumer {
     } else {
       sent = outbox.then(() => {
         if (this.#sendFailure) throw this.#sendFailure.error
-        return send(message)
+        return sender.send(message)
       })
     }
     this.#settleSend ??= () => {
@@ -251,7 +253,7 @@ export class AsyncConsumer {
     relays: RelayTable | null,
   ): void {
     this.scope = scope
-    this.#send = send
+    this.#sender = serverPortOf(send, 'send') ?? new FunctionSender(send)
     this.#exit = exit
     this.#context = new AsyncResource('node-channels.consumer')
     const alias = (this.constructor as typeof AsyncConsumer).channelLayerAlias
@@ -338,12 +340,12 @@ export class AsyncConsumer {
    * type is not relayed here, a send failed, or the build threw.
    */
   #relay(memo: RelayMemo): boolean {
-    const send = this.#send
+    const sender = this.#sender
     const relays = this.#relays
-    if (this.#sendFailure !== null || send === null || relays === null) return false
+    if (this.#sendFailure !== null || sender === null || relays === null) return false
     const message = memo.builtFor(relays)
     if (message === null) return false
-    const sent = this.#queueBuilt(send, message)
+    const sent = this.#queueBuilt(sender, message)
     if (sent !== sendDone) {
       // No handler looks at a failed send while the instance sleeps: it ends here then.
       // (The server's send is done at once: only other senders get here.)
@@ -468,4 +470,23 @@ export function queueSendWith<TArg>(
 
 function callBuild(build: () => Message): Message {
   return build()
+}
+
+/** Where a consumer's sends go: the server's port, or this around any other `send`. */
+interface Sender {
+  send(message: Message): Promise<void>
+}
+
+/** A `Sender` for an application's `send` function (a test's, or one middleware wrapped). */
+class FunctionSender implements Sender {
+  readonly #send: Send
+
+  constructor(send: Send) {
+    this.#send = send
+  }
+
+  send(message: Message): Promise<void> {
+    const send = this.#send
+    return send(message)
+  }
 }

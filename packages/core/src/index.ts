@@ -108,18 +108,25 @@ export type {
   BaseScope,
   ChannelScope,
   ConnectionScope,
+  EventReceiver,
   Headers,
   HttpScope,
   LifespanScope,
   Message,
   Receive,
-  ReceiveInto,
   Scope,
   Send,
+  ServerPort,
   UrlRoute,
   WebSocketScope,
 } from './types.js'
-export { kNodeHttp, kPathRouting, kReceiveInto, kServerShutdown, sendDone } from './types.js'
+export {
+  kNodeHttp,
+  kPathRouting,
+  kServerPort,
+  kServerShutdown,
+  sendDone,
+} from './types.js'
 export type {
   AcceptOptions,
   CloseOptions,

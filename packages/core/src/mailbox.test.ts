@@ -7,7 +7,7 @@ import { InvalidChannelLayerError, StopConsumer } from './errors.js'
 import { InMemoryChannelLayer } from './layers/in-memory-layer.js'
 import { resetChannelLayers, setChannelLayer } from './layers/registry.js'
 import { Mailbox } from './mailbox.js'
-import { kReceiveInto, type Message, type Receive, type ReceiveInto } from './types.js'
+import { type EventReceiver, kServerPort, type Message, type Receive } from './types.js'
 
 afterEach(async () => {
   await resetChannelLayers()
@@ -42,7 +42,7 @@ async function takeAll(mailbox: TestMailbox, count: number): Promise<string[]> {
   return types
 }
 
-/** A client side as a server gives it: `receive()`, or only the promise-free `kReceiveInto`. */
+/** A client side as a server gives it: `receive()`, or only its port's promise-free `receiveInto()`. */
 type ClientSide = { put(message: Message): void; receive: Receive }
 
 function promiseClient(): ClientSide {
@@ -52,15 +52,15 @@ function promiseClient(): ClientSide {
 
 function pushClient(): ClientSide {
   const items: Message[] = []
-  let waiting: Parameters<ReceiveInto>[0] | null = null
-  const receiveInto: ReceiveInto = (receiver) => {
+  let waiting: EventReceiver | null = null
+  const receiveInto = (receiver: EventReceiver): void => {
     const item = items.shift()
     if (item === undefined) waiting = receiver
     else receiver.deliver(item)
   }
   const receive = Object.assign(
     (): Promise<Message> => Promise.reject(new Error('receive() is not to be called')),
-    { [kReceiveInto]: receiveInto },
+    { [kServerPort]: { receiveInto, send: () => Promise.reject(new Error('no sends here')) } },
   )
   const put = (message: Message): void => {
     const receiver = waiting
@@ -121,8 +121,8 @@ describe('Mailbox', () => {
   >([
     ['the in-memory fast path, receive()', fastLayer, promiseClient],
     ['a layer read through receive(), receive()', slowLayer, promiseClient],
-    ['the in-memory fast path, kReceiveInto', fastLayer, pushClient],
-    ['a layer read through receive(), kReceiveInto', slowLayer, pushClient],
+    ['the in-memory fast path, the server port', fastLayer, pushClient],
+    ['a layer read through receive(), the server port', slowLayer, pushClient],
   ])(
     'dispatches in arrival order, one read ahead per source, across interleaved events (%s)',
     async (_label, make, client) => {

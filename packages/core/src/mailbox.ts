@@ -1,6 +1,6 @@
 import type { ChannelLayer, ChannelReceiver } from './channel-layer.js'
 import type { RelayMemo } from './relay.js'
-import { kReceiveInto, type Message, type Receive, type ReceiveInto } from './types.js'
+import { type Message, type Receive, type ServerPort, serverPortOf } from './types.js'
 
 /**
  * Where a mailbox gets messages from: one read in flight at most, started by `arm()`. The
@@ -82,16 +82,14 @@ export class Mailbox<TReader = unknown> {
   }
 
   /**
-   * Reads the application's `receive()`, one event ahead: through the server's
-   * `receive[kReceiveInto]` when it has one (no promise per event), else through `receive()`.
+   * Reads the application's `receive()`, one event ahead: through the server's port
+   * (`receive[kServerPort]`) when it has one (no promise per event), else through `receive()`.
    */
   addReceive(receive: Receive): void {
     if (this.#client !== null) throw new TypeError('This mailbox already reads receive().')
-    const receiveInto = (receive as Partial<Record<typeof kReceiveInto, ReceiveInto>>)[kReceiveInto]
+    const port = serverPortOf(receive, 'receiveInto')
     this.#client =
-      typeof receiveInto === 'function'
-        ? new ServerPushSource(this, receiveInto)
-        : new ReceiveSource(this, receive)
+      port !== null ? new ServerPushSource(this, port) : new ReceiveSource(this, receive)
     this.#client.arm()
   }
 
@@ -267,7 +265,7 @@ class LayerReceiveSource implements MailboxSource {
 
 /**
  * A source that is handed its items by a call (`deliver`/`fail`), not a promise: the
- * in-memory layer's `receiveInto()` and the server's `receive[kReceiveInto]`. What it is
+ * in-memory layer's `receiveInto()` and the server's `ServerPort.receiveInto()`. What it is
  * handed is queued one microtask later, as a settled promise would be, so events keep their
  * order against the other sources and no handler runs inside the caller's call. The
  * hand-overs of one turn share that microtask (a group send to a thousand members schedules
@@ -335,18 +333,18 @@ class ReceiveIntoSource extends PushSource {
   }
 }
 
-/** The server's fast path for the application's events (`receive[kReceiveInto]`). */
+/** The server's fast path for the application's events (`ServerPort.receiveInto`). */
 class ServerPushSource extends PushSource {
-  readonly #receiveInto: ReceiveInto
+  readonly #port: ServerPort
 
-  constructor(mailbox: SourceMailbox, receiveInto: ReceiveInto) {
+  constructor(mailbox: SourceMailbox, port: ServerPort) {
     super(mailbox)
-    this.#receiveInto = receiveInto
+    this.#port = port
   }
 
   arm(): void {
     try {
-      this.#receiveInto(this)
+      this.#port.receiveInto(this)
     } catch (error) {
       this.fail(error)
     }

@@ -7,9 +7,9 @@ import { resetChannelLayers, setChannelLayer } from './layers/registry.js'
 import { InvalidRelaysError, relayTableOf } from './relay.js'
 import {
   type Application,
-  kReceiveInto,
+  type EventReceiver,
+  kServerPort,
   type Message,
-  type ReceiveInto,
   type Scope,
   sendDone,
 } from './types.js'
@@ -35,22 +35,21 @@ class PushConnection {
   readonly sent: Message[] = []
   exit: { returned: true } | { error: unknown } | null = null
   #events: Message[] = []
-  #waiting: Parameters<ReceiveInto>[0] | null = null
+  #waiting: EventReceiver | null = null
 
   constructor(app: Application, scope: Scope = wsScope) {
-    const receiveInto: ReceiveInto = (receiver) => {
+    const receiveInto = (receiver: EventReceiver): void => {
       const next = this.#events.shift()
       if (next === undefined) this.#waiting = receiver
       else receiver.deliver(next)
     }
-    const receive = Object.assign(
-      () => Promise.reject(new Error('read through kReceiveInto only')),
-      { [kReceiveInto]: receiveInto },
-    )
     const send = (message: Message): Promise<void> => {
       this.sent.push(message)
       return sendDone
     }
+    const receive = Object.assign(() => Promise.reject(new Error('read through the port only')), {
+      [kServerPort]: { receiveInto, send },
+    })
     app(scope, receive, send).then(
       () => {
         this.exit = { returned: true }

@@ -75,21 +75,40 @@ export type Scope = HttpScope | WebSocketScope | LifespanScope | ChannelScope
 /** Returns the next incoming event. */
 export type Receive = () => Promise<Message>
 
-/**
- * A server's promise-free form of `receive()`, found on its `receive` function under
- * `kReceiveInto`: hands the next event to `receiver.deliver()` (at once when one is waiting,
- * else when it comes) or an error to `receiver.fail()`. One call, one event.
- */
-export type ReceiveInto = (receiver: {
+/** Takes one event, or the error that ended the wait for it (see `ServerPort.receiveInto`). */
+export interface EventReceiver {
   deliver(message: Message): void
   fail(reason: unknown): void
-}) => void
+}
 
 /**
- * Where a server puts `ReceiveInto` on the `receive` function it passes to an application.
- * The consumers read through it; middleware that wraps `receive` simply loses it.
+ * What a server may put on the `receive` and the `send` it passes to an application, under
+ * `kServerPort`: the object behind both, so that a consumer keeps it, for as long as its
+ * connection lives, instead of the two functions. Middleware that wraps either function
+ * simply loses it there.
  */
-export const kReceiveInto: unique symbol = Symbol.for('node-channels.receive-into')
+export interface ServerPort {
+  /**
+   * `receive()` without a promise: hands the next event to `receiver.deliver()` (at once
+   * when one is waiting, else when it comes) or an error to `receiver.fail()`. One call, one event.
+   */
+  receiveInto(receiver: EventReceiver): void
+  /** What the `send` it was found on does. */
+  send(message: Message): Promise<void>
+}
+
+/** Where a server puts its `ServerPort` on the `receive` and the `send` it passes to an application. */
+export const kServerPort: unique symbol = Symbol.for('node-channels.server-port')
+
+/** The `ServerPort` a server put on `fn` (its `receive` or `send`), if it has `method`. */
+export function serverPortOf(fn: unknown, method: keyof ServerPort): ServerPort | null {
+  const port = (fn as Partial<Record<typeof kServerPort, unknown>> | null)?.[kServerPort]
+  return typeof port === 'object' &&
+    port !== null &&
+    typeof (port as Partial<ServerPort>)[method] === 'function'
+    ? (port as ServerPort)
+    : null
+}
 
 /** Emits an outgoing event. */
 export type Send = (message: Message) => Promise<void>

@@ -1,8 +1,8 @@
 import {
   type Application,
-  kReceiveInto,
+  kServerPort,
   type Message,
-  type ReceiveInto,
+  type ServerPort,
   sendDone,
 } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
@@ -70,7 +70,7 @@ describe('AppInstance', () => {
     expect(results[1]).toBe(later)
   })
 
-  it('serves receive[kReceiveInto] from the io without promises, and fails a waiting reader when abandoned', async () => {
+  it("serves its port's receiveInto() from the io without promises, and fails a waiting reader when abandoned", async () => {
     const got: unknown[] = []
     const receiver = {
       deliver: (message: Message) => got.push(message.type),
@@ -78,10 +78,10 @@ describe('AppInstance', () => {
     }
     const make = (withReceiveInto: boolean) => {
       const queue = new MessageQueue()
-      let receiveInto: ReceiveInto | undefined
+      let port: ServerPort | undefined
       const instance = new AppInstance({
         application: (_s, receive) => {
-          receiveInto = (receive as unknown as Record<symbol, ReceiveInto>)[kReceiveInto]
+          port = (receive as unknown as Record<symbol, ServerPort>)[kServerPort]
           return new Promise(() => {})
         },
         scope,
@@ -92,7 +92,7 @@ describe('AppInstance', () => {
         label: 'test',
         logger: logger(),
       })
-      return { queue, instance, read: () => receiveInto?.(receiver) }
+      return { queue, instance, read: () => port?.receiveInto(receiver) }
     }
     const direct = make(true)
     await Promise.resolve()
@@ -117,6 +117,35 @@ describe('AppInstance', () => {
     viaReceive.queue.put({ type: 'd' })
     await new Promise((resolve) => setImmediate(resolve))
     expect(got).toEqual(['c', 'd'])
+  })
+
+  it('puts itself on receive and send as their port, whose send() is the same send', async () => {
+    const sent: Message[] = []
+    let receive: unknown
+    let send: ((message: Message) => Promise<void>) | undefined
+    const instance = new AppInstance({
+      application: (_s, r, s) => {
+        receive = r
+        send = s
+        return new Promise(() => {})
+      },
+      scope,
+      receive: () => new Promise(() => {}),
+      send: (m) => {
+        sent.push(m)
+        return undefined
+      },
+      label: 'test',
+      logger: logger(),
+    })
+    await Promise.resolve()
+    const portOf = (fn: unknown) => (fn as Record<symbol, ServerPort>)[kServerPort]
+    expect(portOf(receive)).toBe(instance)
+    expect(portOf(send)).toBe(instance)
+    expect(send?.({ type: 'one' })).toBe(sendDone)
+    expect(instance.send({ type: 'two' })).toBe(sendDone)
+    expect(sent.map((m) => m.type)).toEqual(['one', 'two'])
+    await expect(instance.send({} as Message)).rejects.toThrow(/Message has no type defined/)
   })
 
   it('rejects a message without a type in send()', async () => {

@@ -1,12 +1,13 @@
 import {
   type Application,
+  type EventReceiver,
   type ExitReceiver,
-  kReceiveInto,
+  kServerPort,
   type Message,
   quoteValue,
-  type ReceiveInto,
   runApplication,
   type Scope,
+  type ServerPort,
   sendDone,
 } from '@node-channels/core'
 import type { ServerLogger } from './options.js'
@@ -29,9 +30,6 @@ export type AppExit =
   | { kind: 'raised'; error: unknown }
   | { kind: 'abandoned' }
 
-/** Takes one event, or the error that ended the wait for it (see `ReceiveInto`). */
-export type EventReceiver = Parameters<ReceiveInto>[0]
-
 /** The server's side of an application instance: where its `receive` and `send` go. */
 export interface AppIo {
   /**
@@ -42,7 +40,7 @@ export interface AppIo {
   /**
    * `receive()` without a promise: hands the next event to `receiver` (at once when one is
    * waiting); `cancelReceives` fails a receiver still waiting. Without it the instance
-   * serves `receive[kReceiveInto]` through `receive()`.
+   * serves its port's `receiveInto()` through `receive()`.
    */
   receiveInto?(receiver: EventReceiver): void
   /**
@@ -85,7 +83,7 @@ export type ExitListener = (exit: AppExit, instance: AppInstance) => void
  * Sends are dropped once the instance is abandoned. Mirrors the per-connection task Daphne's
  * `Server.create_application` starts and `application_checker` watches.
  */
-export class AppInstance implements ExitReceiver {
+export class AppInstance implements ExitReceiver, ServerPort {
   readonly #label: string | undefined
   readonly #io: AppIo
   readonly #logger: ServerLogger
@@ -113,14 +111,10 @@ export class AppInstance implements ExitReceiver {
   }
 
   #start(application: Application, scope: Scope): void {
-    // Bound methods rather than arrow functions calling private methods: a send is one call
-    // fewer (measured on a group send's relayed deliveries), and the instance keeps no
-    // closure context once `receive` itself is dropped (a consumer keeps only
-    // `receive[kReceiveInto]`).
-    const receiveInto: ReceiveInto = this.#receiveInto.bind(this)
-    const receive = Object.assign(() => this.#receive(), { [kReceiveInto]: receiveInto })
+    const receive = Object.assign(() => this.#receive(), { [kServerPort]: this })
+    const send = Object.assign((message: Message) => this.send(message), { [kServerPort]: this })
     // Through kRunInto when the application has it: no promise chain for the connection's life.
-    runApplication(application, scope, receive, this.#send.bind(this), this)
+    runApplication(application, scope, receive, send, this)
   }
 
   /** Names the connection in log lines: the options' `label`, else the io's. */
@@ -252,7 +246,8 @@ export class AppInstance implements ExitReceiver {
     })
   }
 
-  #receiveInto(receiver: EventReceiver): void {
+  /** `receive()` without a promise (`ServerPort`): the next event goes to `receiver`. */
+  receiveInto(receiver: EventReceiver): void {
     if (this.#exit?.kind === 'abandoned' || this.#io.receiveInto === undefined) {
       this.#receive().then(
         (message) => receiver.deliver(message),
@@ -263,7 +258,8 @@ export class AppInstance implements ExitReceiver {
     this.#io.receiveInto(receiver)
   }
 
-  #send(message: Message): Promise<void> {
+  /** The application's `send()` (`ServerPort`): carries out one outgoing event. */
+  send(message: Message): Promise<void> {
     if (this.#exit?.kind === 'abandoned') return sendDone
     if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
       return Promise.reject(new TypeError(`Message has no type defined: ${quoteValue(message)}.`))

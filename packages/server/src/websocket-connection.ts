@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Message, WebSocketScope } from '@node-channels/core'
+import type { EventReceiver, Message, WebSocketScope } from '@node-channels/core'
 import { WebSocket } from 'ws'
 import { clientHost } from './access-log.js'
 import {
@@ -8,7 +8,6 @@ import {
   AppInstance,
   type AppIo,
   type CancelledError,
-  type EventReceiver,
   isRouteNotFound,
   logApplicationError,
   MessageQueue,
