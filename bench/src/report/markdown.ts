@@ -297,8 +297,20 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   snapshots of 2 000 idle echo connections put it in the consumer (about 175 B), the
   connection object (192), the routed scope's copy with \`url_route\` (about 280), the
   mailbox, its two sources and the channel's queue (about 300), the application instance
-  (104), the server's input queue (56), four bound functions (192) and the consumer's
-  AsyncResource (40). Before 93d258b resident memory was read with the young generation
+  (104), the server's input queue (56), the consumer's two handler reactions (bound
+  functions, 96) and its AsyncResource (56). Two cuts in b0290fe and 82101b4: the consumer
+  kept the server's \`send\` and its \`receiveInto\` as two bound functions (96 B), and now
+  keeps the server's port (\`kServerPort\`), an object the connection keeps anyway; the
+  connection's heartbeat and deadline times, in fractional milliseconds, took a 16-byte
+  number box each, and whole milliseconds stay in the object. The heap per idle connection
+  went from 4.64 to 4.52 KiB (\`connection-memory-cli.js\`, 3 000 connections; raw ws
+  2.54), less than resident memory moves from one reading to the next. Resident memory also
+  holds what the C library's allocator kept of memory freed during the burst, more of it in
+  raw ws's reading than in ours: in a run of the cell with \`MALLOC_ARENA_MAX=1\` (one
+  allocator arena) raw ws read 2.4-2.8 KiB per connection (its heap: 2.6) and node-channels
+  4.7-4.8 (heap 4.5), 1.77x; in the run just before it, without, 3.4-3.7 and 4.8-5.4. The
+  benchmark sets no such variable; the heap column gives the difference without the
+  allocator's share. Before 93d258b resident memory was read with the young generation
   growing during the burst (see Method): raw ws then read 7.2-8.0 KiB per connection and
   node-channels 9.6-9.7, 1.19x-1.32x, where with it fixed and filled they read 3.5-3.8 and
   4.9-5.6, 1.39x-1.49x. What could go without changing behaviour is small beside the
