@@ -142,6 +142,8 @@ describe('AppInstance', () => {
     const portOf = (fn: unknown) => (fn as Record<symbol, ServerPort>)[kServerPort]
     expect(portOf(receive)).toBe(instance)
     expect(portOf(send)).toBe(instance)
+    // A wrapper that copies the function's own properties does not take the port along.
+    expect(portOf(Object.assign(() => undefined, send))).toBeUndefined()
     expect(send?.({ type: 'one' })).toBe(sendDone)
     expect(instance.send({ type: 'two' })).toBe(sendDone)
     expect(sent.map((m) => m.type)).toEqual(['one', 'two'])

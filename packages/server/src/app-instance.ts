@@ -111,8 +111,11 @@ export class AppInstance implements ExitReceiver, ServerPort {
   }
 
   #start(application: Application, scope: Scope): void {
-    const receive = Object.assign(() => this.#receive(), { [kServerPort]: this })
-    const send = Object.assign((message: Message) => this.send(message), { [kServerPort]: this })
+    // Both carry this instance as their port: a consumer keeps it rather than them, so that
+    // a connection keeps no function of its own for either. Not enumerable: a wrapper that
+    // copies a function's properties (Object.assign) does not take the port along.
+    const receive = withPort(() => this.#receive(), this)
+    const send = withPort((message: Message) => this.send(message), this)
     // Through kRunInto when the application has it: no promise chain for the connection's life.
     runApplication(application, scope, receive, send, this)
   }
@@ -270,6 +273,11 @@ export class AppInstance implements ExitReceiver, ServerPort {
       return Promise.reject(error)
     }
   }
+}
+
+/** `fn` with `port` under `kServerPort`, a property that is neither enumerable nor writable. */
+function withPort<T extends object>(fn: T, port: ServerPort): T {
+  return Object.defineProperty(fn, kServerPort, { value: port })
 }
 
 /** Rethrows `error` in a microtask, as an exception in a `.then()` of `exited` would be: after the other listeners ran. */
