@@ -97,7 +97,11 @@ export interface ServerPort {
   send(message: Message): Promise<void>
 }
 
-/** Where a server puts its `ServerPort` on the `receive` and the `send` it passes to an application. */
+/**
+ * Where a server puts its `ServerPort` on the `receive` and the `send` it passes to an
+ * application: best defined neither enumerable nor writable, so that a wrapper made by
+ * copying a function's properties (`Object.assign`) does not take it along.
+ */
 export const kServerPort: unique symbol = Symbol.for('node-channels.server-port')
 
 /** The `ServerPort` a server put on `fn` (its `receive` or `send`), if it has `method`. */
