@@ -14,6 +14,7 @@ import {
   type Receive,
   type Scope,
   type Send,
+  type ServerPort,
   sendDone,
   serverPortOf,
 } from './types.js'
@@ -472,10 +473,8 @@ function callBuild(build: () => Message): Message {
   return build()
 }
 
-/** Where a consumer's sends go: the server's port, or this around any other `send`. */
-interface Sender {
-  send(message: Message): Promise<void>
-}
+/** Where a consumer's sends go: the server's port, or a `FunctionSender` around any other `send`. */
+type Sender = Pick<ServerPort, 'send'>
 
 /** A `Sender` for an application's `send` function (a test's, or one middleware wrapped). */
 class FunctionSender implements Sender {

@@ -28,8 +28,9 @@ function useLayer(): InMemoryChannelLayer {
 }
 
 /**
- * A connection driven as the protocol server drives one: events pushed through
- * `receive[kReceiveInto]`, and a `send` carried out at once (it returns `sendDone`).
+ * A connection driven as the protocol server drives one: events pushed through the port's
+ * `receiveInto()` (on `receive`, under `kServerPort`), and a `send` carried out at once (it
+ * returns `sendDone`).
  */
 class PushConnection {
   readonly sent: Message[] = []
