@@ -1,9 +1,9 @@
 import type { Duplex } from 'node:stream'
 
 /**
- * Until ws owns a socket, an error on it (a reset) would be an unhandled 'error' event: this
+ * Until the WebSocket link owns a socket, an error on it (a reset) would be an unhandled 'error' event: this
  * listener destroys the socket instead. One function for all sockets (`this` is the socket),
- * added with `socket.on('error', destroyOnError)` and removed once ws listens itself.
+ * added with `socket.on('error', destroyOnError)` and removed once the link listens itself.
  */
 export function destroyOnError(this: Duplex): void {
   this.destroy()
@@ -17,7 +17,7 @@ const HANDSHAKE_BUFFER_LIMIT: number = 64 * 1024
 /**
  * Watches the socket of a WebSocket handshake while the application decides (Daphne's
  * `handshake_deferred`): reads it, so that a client leaving is noticed, and keeps what it sent
- * early (bounded) to hand to ws with the upgrade.
+ * early (bounded) to hand to the link with the upgrade.
  */
 export class HeldSocket {
   readonly #socket: Duplex
@@ -39,7 +39,7 @@ export class HeldSocket {
 
   /**
    * Stops watching; returns what the client sent early. The socket is left reading: the
-   * caller hands it to its next reader (ws) before returning to the event loop, so no byte
+   * caller hands it to its next reader (the link) before returning to the event loop, so no byte
    * is emitted with nobody listening (and no pause and resume, two system calls, are needed).
    */
   release(): Buffer {

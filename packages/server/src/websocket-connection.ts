@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { EventReceiver, Message, WebSocketScope } from '@node-channels/core'
-import { WebSocket } from 'ws'
 import { clientHost } from './access-log.js'
 import {
   type AppExit,
@@ -15,10 +14,10 @@ import {
 import { ClientLimits } from './client-limits.js'
 import type { ConnectionHost } from './connection-host.js'
 import type { Deadline } from './deadline-queue.js'
-import { destroyOnError, HeldSocket } from './held-socket.js'
-import { type LinkedWebSocket, linkEvents, type SocketEvents } from './socket-events.js'
+import { HeldSocket } from './held-socket.js'
 import { decodeText } from './websocket-frames.js'
 import { checkHeartbeat, type HeartbeatPeer, PEER_DEAD } from './websocket-heartbeat.js'
+import type { SocketEvents, WebSocketLink } from './websocket-link.js'
 import {
   type AcceptDecision,
   failCodeOf,
@@ -56,7 +55,7 @@ export class WebSocketConnection
   /** The output batch's bookkeeping: where this socket's output of the turn is kept. */
   batchSlot = -1
   readonly #host: ConnectionHost
-  /** The raw socket, which ws writes to after the upgrade (and so does `OutputBatch`). */
+  /** The raw socket, which the link writes to after the upgrade (and so does `OutputBatch`). */
   readonly #socket: Duplex
   /** What the connection needs of its scope (the application keeps the scope, not the connection). */
   readonly #path: string
@@ -69,7 +68,8 @@ export class WebSocketConnection
   readonly #queue = new MessageQueue()
   readonly #instance: AppInstance
   #state: State = 'connecting'
-  #ws: WebSocket | null = null
+  /** The WebSocket protocol on the socket, once the upgrade completed. */
+  #link: WebSocketLink | null = null
   #lifetimeTimer: NodeJS.Timeout | null = null
   /** Made when the client first sends bytes, with a message timeout or rate limit set. */
   #limits: ClientLimits | null = null
@@ -138,14 +138,14 @@ export class WebSocketConnection
       this.#refuse(504, 'Gateway Timeout')
       return
     }
-    const ws = this.#ws
-    if (this.#state === 'closed' || ws === null) return
-    const wait = checkHeartbeat(this, ws, now, options.pingIntervalMs, options.pingTimeoutMs)
+    const link = this.#link
+    if (this.#state === 'closed' || link === null) return
+    const wait = checkHeartbeat(this, link, now, options.pingIntervalMs, options.pingTimeoutMs)
     if (wait === PEER_DEAD) {
       options.logger.warn(
         `${this.label}: no answer to a ping within ${options.pingTimeoutMs} ms; dropped.`,
       )
-      ws.terminate()
+      link.terminate()
       return
     }
     this.#host.deadlines.schedule(this, now + wait)
@@ -162,13 +162,20 @@ export class WebSocketConnection
     const head = held.release()
     this.#held = null
     this.#req = null
-    // ws puts early bytes back into the socket; the resume() in #opened makes them flow.
+    // The link puts early bytes back into the socket; the resume() in #opened makes them flow.
     if (head.length > 0) socket.pause()
-    this.#host.upgrade(req, socket, head, decision, (ws) => this.#opened(ws))
-    if (this.#ws === null) {
-      // ws found the socket half-closed and destroyed it.
+    const { options } = this.#host.context
+    const rawBytes =
+      options.pingIntervalMs > 0 ||
+      options.websocketMessageTimeoutMs !== null ||
+      options.websocketRateLimit !== null
+    const link = this.#host.upgrade(req, socket, head, decision, this, rawBytes)
+    if (link === null) {
+      // The socket was half-closed already, and destroyed.
       this.#log('WSDISCONNECT', 1006)
       this.#finish(1006, '')
+    } else {
+      this.#opened(link)
     }
   }
 
@@ -185,23 +192,17 @@ export class WebSocketConnection
 
   // --- the open socket ---
 
-  #opened(ws: LinkedWebSocket): void {
+  #opened(link: WebSocketLink): void {
     const { options } = this.#host.context
     const socket = this.#socket
-    this.#ws = ws
+    this.#link = link
     this.#state = 'open'
-    socket.off('error', destroyOnError) // ws handles the socket's errors now
     if (socket.isPaused()) socket.resume()
     this.#log('WSCONNECT')
     const now = performance.now()
     this.heardAt = Math.floor(now)
     const pingIntervalMs = options.pingIntervalMs
     if (pingIntervalMs > 0) this.#host.deadlines.schedule(this, now + pingIntervalMs)
-    const rawBytes =
-      pingIntervalMs > 0 ||
-      options.websocketMessageTimeoutMs !== null ||
-      options.websocketRateLimit !== null
-    linkEvents(ws, this.#socket, this, rawBytes)
     const lifetimeMs = options.websocketTimeoutMs
     if (lifetimeMs !== null) {
       this.#lifetimeTimer = setTimeout(
@@ -213,7 +214,7 @@ export class WebSocketConnection
 
   // --- the socket's events (see socket-events.ts) ---
 
-  /** ws failed the connection; the application is told the code ws sent, if it is the client's fault. */
+  /** The client broke the protocol; the application is told the code the link sent. */
   failed(error: Error & { code?: string }): void {
     const code = error.code ?? 'error'
     if (code.startsWith('WS_ERR_')) this.#failCode ??= failCodeOf(code)
@@ -222,14 +223,14 @@ export class WebSocketConnection
 
   /** The socket closed. */
   ended(code: number, reason: Buffer): void {
-    // After failing a connection ws reads no more, so the client's reply is unknown: the
+    // After failing a connection the link reads no more, so the client's reply is unknown: the
     // application is told the code the server sent (1002/1007/1008/1009).
     const failed = this.#failCode
     this.#log('WSDISCONNECT', failed ?? code)
     this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
   }
 
-  /** Bytes from the client, before ws parses them. */
+  /** Bytes from the client, before they are parsed. */
   heard(chunk: Buffer): void {
     const now = performance.now()
     this.heardAt = Math.floor(now)
@@ -246,19 +247,20 @@ export class WebSocketConnection
     limits.push(chunk, now)
   }
 
-  /** A message from the client, as ws parsed it. */
-  received(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+  /** A message from the client. */
+  received(data: Buffer, isBinary: boolean): void {
     if (this.#limits !== null && !this.#limits.admit(this.heardAt)) return
     const queue = this.#queue
     if (isBinary) {
       queue.put({ type: 'websocket.receive', bytes: data })
     } else {
       const text = decodeText(data)
-      // ws checked the bytes are UTF-8: a large text sent back this turn can reuse them.
+      // ws's parser checked the bytes are UTF-8: a large text sent back this turn can reuse them.
       this.#host.output.decoded(text, data)
       queue.put({ type: 'websocket.receive', text })
     }
-    if (queue.size >= INPUT_HIGH_WATER && !ws.isPaused) ws.pause()
+    const link = this.#link
+    if (queue.size >= INPUT_HIGH_WATER && link !== null && !link.isPaused) link.pause()
   }
 
   /** Closes an open socket for the client's fault; the application is told the same code. */
@@ -271,9 +273,9 @@ export class WebSocketConnection
 
   /** Starts the closing handshake; frames sent before it leave first (same socket, in order). */
   #close(code: number, reason: string): void {
-    if (this.#state !== 'open' || this.#ws === null) return
+    if (this.#state !== 'open' || this.#link === null) return
     this.#state = 'closing'
-    this.#ws.close(code, reason)
+    this.#link.close(code, reason)
   }
 
   /** The connection is over: deliver `websocket.disconnect` exactly once, start the close timeout. */
@@ -285,7 +287,7 @@ export class WebSocketConnection
     this.#limits?.stop()
     this.#held = null
     this.#req = null
-    this.#ws?.resume()
+    this.#link?.resume()
     this.#queue.put({ type: 'websocket.disconnect', code, reason })
     this.#instance.closeWithin(this.#host.context.options.applicationCloseTimeoutMs)
     this.#host.connectionClosed(this)
@@ -310,8 +312,8 @@ export class WebSocketConnection
     const queue = this.#queue
     const message = queue.take()
     if (message === undefined) return undefined
-    const ws = this.#ws
-    if (ws?.isPaused && queue.size <= INPUT_LOW_WATER && this.#state !== 'closed') ws.resume()
+    const link = this.#link
+    if (link?.isPaused && queue.size <= INPUT_LOW_WATER && this.#state !== 'closed') link.resume()
     return message
   }
 
@@ -347,7 +349,7 @@ export class WebSocketConnection
       }
       return
     }
-    if (this.#state !== 'open' || this.#ws === null) return // after a disconnect: dropped, as Daphne
+    if (this.#state !== 'open' || this.#link === null) return // after a disconnect: dropped, as Daphne
     if (type === 'websocket.accept') throw new Error('Socket has already been accepted')
     if (type === 'websocket.close') {
       const { code, reason } = parseClose(message)
@@ -357,9 +359,8 @@ export class WebSocketConnection
 
   /** Sends one frame, then closes with 1008 if the client owes more than `maxBufferedBytes`. */
   #write(payload: string | Uint8Array): void {
-    const ws = this.#ws
-    // Once its closing handshake began, ws drops what is sent; so does the server.
-    if (ws === null || ws.readyState !== WebSocket.OPEN) return
+    // Once its closing handshake began, nothing more is sent.
+    if (this.#link === null || !this.#link.isOpen) return
     // What the batch holds for the socket plus what the socket holds unsent (see websocket-output.ts).
     const buffered = this.#host.output.write(this.#socket, payload, this)
     const { maxBufferedBytes, logger } = this.#host.context.options

@@ -11,7 +11,7 @@ export const WHOLE_FRAME_LIMIT = 4096
 const ASCII_CHECK_BYTES = 1024
 
 /**
- * The text of a client's text message, whose bytes ws checked are UTF-8. A large one that is
+ * The text of a client's text message, whose bytes ws's parser checked are UTF-8. A large one that is
  * all ASCII (most JSON) is copied as Latin-1, which gives the same string without V8's
  * byte-by-byte UTF-8 decoder (a third less time at 16 KiB); smaller ones are decoded directly.
  */
@@ -99,4 +99,16 @@ function writeHeader(target: Buffer, length: number, binary: boolean): void {
     target.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
     target.writeUInt32BE(length >>> 0, 6)
   }
+}
+
+/** An unmasked control frame (close 0x8, ping 0x9, pong 0xA) with at most 125 payload bytes. */
+export function controlFrame(opcode: number, payload: Uint8Array): Buffer {
+  if (payload.length > 125) {
+    throw new RangeError(`A control frame carries at most 125 bytes, not ${payload.length}.`)
+  }
+  const frame = Buffer.allocUnsafe(2 + payload.length)
+  frame[0] = 0x80 | opcode
+  frame[1] = payload.length
+  frame.set(payload, 2)
+  return frame
 }

@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto'
 import { type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocketScope } from '@node-channels/core'
-import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
 import { clientHost } from './access-log.js'
 import type { ConnectionHost } from './connection-host.js'
 import { type ConnectionLimits, connectionLimitsOf } from './connection-limits.js'
@@ -11,16 +11,10 @@ import { checkOrigin } from './origin-check.js'
 import { tooManyHeaders } from './request-limits.js'
 import { BadRequest, buildWebSocketScope, describePeer } from './scope.js'
 import type { ServerContext } from './server-context.js'
-import { LinkedWebSocket } from './socket-events.js'
 import { WebSocketConnection } from './websocket-connection.js'
+import { type SocketEvents, WebSocketLink } from './websocket-link.js'
 import type { AcceptDecision } from './websocket-messages.js'
 import { OutputBatch } from './websocket-output.js'
-
-/**
- * How long a server-initiated close waits for the client's close frame before the socket is
- * destroyed (autobahn's `closeHandshakeTimeout`, 1 s; ws's default is 30 s).
- */
-export const CLOSE_HANDSHAKE_TIMEOUT_MS = 1000
 
 /*
  * The life of one WebSocket connection (Daphne's, with the differences marked *):
@@ -54,9 +48,8 @@ export class WebSocketHandler implements ConnectionHost {
   readonly context: ServerContext
   readonly output: OutputBatch = new OutputBatch()
   readonly deadlines: DeadlineQueue = new DeadlineQueue()
-  readonly #wss: WebSocketServer
-  /** The handshake ws is completing now (its calls back are synchronous), with its decision. */
-  #upgrading: { req: IncomingMessage; decision: AcceptDecision } | null = null
+  /** The `Server` header line of every 101, or null (`serverName`). */
+  readonly #serverLine: string | null
   /** Open and pending connections, with the client address each one's place is counted for. */
   readonly #connections = new Map<WebSocketConnection, string>()
   readonly #limits: ConnectionLimits
@@ -69,31 +62,8 @@ export class WebSocketHandler implements ConnectionHost {
     this.context = context
     // One count per server, shared with long-poll sessions, so an address holds the cap once.
     this.#limits = connectionLimitsOf(context)
-    // `closeTimeout` (ws >= 8.18) is not in @types/ws yet.
-    const wsOptions: ServerOptions<typeof LinkedWebSocket> & { closeTimeout: number } = {
-      WebSocket: LinkedWebSocket,
-      noServer: true,
-      clientTracking: false,
-      // Off, and relied on: OutputBatch writes uncompressed frames beside ws (websocket-output.ts).
-      perMessageDeflate: false,
-      maxPayload: context.options.websocketMaxMessageSize,
-      closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS,
-      handleProtocols: (_offered, req) => this.#decisionFor(req)?.subprotocol ?? false,
-    }
-    this.#wss = new WebSocketServer(wsOptions)
     const { serverName } = context.options
-    const serverLine = serverName ? `Server: ${serverName}` : null
-    this.#wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const extra = this.#decisionFor(req)?.headers
-      if (extra === undefined || extra.length === 0) {
-        if (serverLine !== null) headers.push(serverLine)
-        return
-      }
-      if (serverLine !== null && !extra.some(([name]) => name.toLowerCase() === 'server')) {
-        headers.push(serverLine)
-      }
-      for (const [name, value] of extra) headers.push(`${name}: ${value}`)
-    })
+    this.#serverLine = serverName ? `Server: ${serverName}` : null
   }
 
   /** Open and pending connections. */
@@ -128,26 +98,40 @@ export class WebSocketHandler implements ConnectionHost {
     this.#connections.set(new WebSocketConnection(this, req, socket, head, scope), client)
   }
 
-  /** Completes a held handshake with ws (101); `onOpen` runs synchronously unless the socket died. */
+  /**
+   * Completes a held handshake: answers 101 (with the application's subprotocol and headers)
+   * and links the socket to `events`. Returns null, the socket destroyed, when the client
+   * already half-closed it (as ws's `handleUpgrade` does).
+   */
   upgrade(
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     decision: AcceptDecision,
-    onOpen: (ws: LinkedWebSocket) => void,
-  ): void {
-    this.#upgrading = { req, decision }
-    try {
-      // ws builds the LinkedWebSocket class it was given.
-      this.#wss.handleUpgrade(req, socket, head, onOpen as (ws: WebSocket) => void)
-    } finally {
-      this.#upgrading = null
+    events: SocketEvents,
+    rawBytes: boolean,
+  ): WebSocketLink | null {
+    if (!socket.readable || !socket.writable) {
+      socket.destroy()
+      return null
     }
-  }
-
-  #decisionFor(req: IncomingMessage): AcceptDecision | null {
-    const upgrading = this.#upgrading
-    return upgrading !== null && upgrading.req === req ? upgrading.decision : null
+    const lines = [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${acceptKey(req.headers['sec-websocket-key'] ?? '')}`,
+    ]
+    if (decision.subprotocol !== null) lines.push(`Sec-WebSocket-Protocol: ${decision.subprotocol}`)
+    const extra = decision.headers
+    if (this.#serverLine !== null && !extra.some(([name]) => name.toLowerCase() === 'server')) {
+      lines.push(this.#serverLine)
+    }
+    for (const [name, value] of extra) lines.push(`${name}: ${value}`)
+    lines.push('', '')
+    socket.write(lines.join('\r\n'))
+    socket.off('error', destroyOnError) // the link handles the socket's errors now
+    const maxPayload = this.context.options.websocketMaxMessageSize
+    return WebSocketLink.open(socket, head, events, { maxPayload, rawBytes })
   }
 
   /** Writes a body-less HTTP response on a raw socket and closes it. */
@@ -230,6 +214,16 @@ export class WebSocketHandler implements ConnectionHost {
     socket.once('finish', () => socket.destroy())
     socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), payload]))
   }
+}
+
+/** RFC 6455's GUID, appended to the client's key for `Sec-WebSocket-Accept`. */
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+
+/** The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key` (RFC 6455 §4.2.2). */
+function acceptKey(key: string): string {
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64')
 }
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/

@@ -9,7 +9,7 @@ export interface HeartbeatPeer {
   pingSentAt: number
 }
 
-/** The part of a `ws` WebSocket the heartbeat needs. */
+/** The part of a WebSocket link the heartbeat needs. */
 export interface Pingable {
   ping(): void
   /** True while the server does not read the socket (the application is behind on its input). */

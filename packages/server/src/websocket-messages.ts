@@ -8,7 +8,7 @@ export interface AcceptDecision {
   headers: Array<[string, string]>
 }
 
-// Headers of the 101 response that the server and ws set; an application may not override them.
+// Headers of the 101 response that the server sets; an application may not override them.
 const MANAGED = new Set([
   'upgrade',
   'connection',
@@ -101,7 +101,7 @@ function isSendableCloseCode(code: number): boolean {
   return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006
 }
 
-/** The close code ws sends for each of its receiver errors (it stops reading afterwards). */
+/** The close code sent for each error of ws's frame parser (nothing is read afterwards). */
 const FAIL_CODES: Record<string, number> = {
   WS_ERR_INVALID_UTF8: 1007,
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
@@ -109,7 +109,7 @@ const FAIL_CODES: Record<string, number> = {
   WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
 }
 
-/** The close code ws failed a connection with, from the code of its error (`WS_ERR_...`). */
+/** The close code a connection is failed with, from the code of the parser's error (`WS_ERR_...`). */
 export function failCodeOf(errorCode: string): number {
   return FAIL_CODES[errorCode] ?? 1002
 }

@@ -9,15 +9,12 @@ import {
 } from './websocket-frames.js'
 
 /*
- * The server's WebSocket output path, built beside ws rather than through `ws.send()`.
- *
- * ws (^8) owns the socket after the upgrade, and every frame of its own (close, ping, pong)
- * goes straight to that same socket with `socket.write()`: its Sender only queues when
- * permessage-deflate or Blob data is in use, and the server turns the one off and never sends
- * the other. So a data frame written here to the socket lands in order with ws's frames (the
- * batch releases what it holds for a socket before any of ws's writes: see `OutputBatch`), and
- * ws's `bufferedAmount` (the socket's `writableLength`) counts it once written. Tests in
- * websocket-output.test.ts hold ws to that.
+ * The server's WebSocket output path for data frames; the control frames (close, ping, pong)
+ * are the link's (websocket-link.ts), which writes each straight to the socket with
+ * `socket.write()`. So a data frame written here to the socket lands in order with the
+ * link's frames (the batch releases what it holds for a socket before any other write: see
+ * `OutputBatch`), and the socket's `writableLength` counts it once written. Tests in
+ * websocket-output.test.ts hold the two to that.
  */
 
 /** Sockets holding more than this are written at once rather than at the end of the turn. */
@@ -82,7 +79,7 @@ const streamWrite = Writable.prototype.write as (
  * Binary messages of WHOLE_FRAME_LIMIT bytes and more are neither copied nor kept: they go
  * out at once, after what the socket held, as `ws.send()` would send them.
  * Once the batch has written to a socket, the socket's `write` first writes out what the
- * batch holds for it: ws's own frames (pong, ping, close) then leave after every frame sent
+ * batch holds for it: the link's frames (pong, ping, close) then leave after every frame sent
  * before them, in order. Holding frames in arrays instead of corking the socket spares each
  * frame a stream write; one write per socket per turn is what a corked socket's `writev` costs.
  * The flush runs in `setImmediate`, once the I/O callbacks of the event-loop turn and the
@@ -312,7 +309,7 @@ export class OutputBatch {
     let to = 0
     for (let from = next; from < count; from++) {
       const held = pieces[from] as Piece | Piece[] | null
-      // Released early (EARLY_FLUSH_BYTES, a write of ws): dropped. Any later output of its
+      // Released early (EARLY_FLUSH_BYTES, a write of the link): dropped. Any later output of its
       // socket is in a later slot, whose move sets the socket's place.
       if (held === null) continue
       const place = places[from] as BatchPlace
@@ -373,7 +370,7 @@ export class OutputBatch {
     this.#pieces[slot] = null
     this.#heldBytes -= this.#bytes[slot] as number
     ;(this.#places[slot] as BatchPlace).batchSlot = -1
-    // Ended or destroyed meanwhile (ws ends a socket only after its close frame, which
+    // Ended or destroyed meanwhile (the link ends a socket only after its close frame, which
     // released this): what is held could not leave.
     if (!socket.writable) return
     if (!Array.isArray(held)) {
