@@ -1,4 +1,4 @@
-import type { Application, Receive, Scope, Send } from '@node-channels/core'
+import type { Application, Receive, Scope, Send, UrlRoute } from '@node-channels/core'
 import { kPathRouting } from '@node-channels/core'
 import { describe, expect, it } from 'vitest'
 import { RouteNotFound } from './route-not-found.js'
@@ -46,6 +46,17 @@ describe('URLRouter (test_url_router)', () => {
     expect(posarg.urlRoute).toEqual({ args: ['123'], kwargs: {} })
     expect(await call(router, { type: 'http', path: '/posarg/456/' })).toBe(4)
     expect(posarg.urlRoute).toEqual({ args: ['456'], kwargs: {} })
+  })
+
+  it('freezes args, as Channels keeps them in a tuple; every scope without any shares one', async () => {
+    const argsOf = (app: MockApplication) => (app.urlRoute as UrlRoute).args
+    await call(router, { type: 'http', path: '/posarg/123/' })
+    expect(Object.isFrozen(argsOf(posarg))).toBe(true)
+    await call(router, { type: 'http', path: '/kwarg/one/' })
+    const first = argsOf(kwarg)
+    await call(router, { type: 'http', path: '/kwarg/two/' })
+    expect(argsOf(kwarg)).toBe(first)
+    expect(Object.isFrozen(first)).toBe(true)
   })
 
   it('passes path() parameters as kwargs', async () => {

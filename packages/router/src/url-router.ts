@@ -123,7 +123,7 @@ export function URLRouter(routes: readonly Route[]): Application {
       // A fresh url_route per attempt also identifies the attempt: middleware copies the
       // scope with spread, so a nested router sees this very object (see failedAttempts).
       const urlRoute: UrlRoute = {
-        args: [...outer.args, ...found.args],
+        args: joinArgs(outer.args, found.args),
         kwargs: { ...outer.kwargs, ...found.kwargs, ...route.kwargs },
       }
       const routed = routedScope(scope, found.remaining, urlRoute)
@@ -190,8 +190,20 @@ class FallThrough implements ExitReceiver {
 // router that made that url_route object tries its next route, nobody else does.
 const failedAttempts = new WeakMap<RouteNotFound, object>()
 
+/** `url_route.args` of a route that captured none: one frozen empty array for every scope. */
+const NO_ARGS: string[] = Object.freeze([]) as unknown as string[]
+
 /** What an unrouted scope's matches extend: nothing (read only, never handed out). */
-const NO_ROUTE: Readonly<UrlRoute> = Object.freeze({ args: [], kwargs: {} })
+const NO_ROUTE: Readonly<UrlRoute> = Object.freeze({ args: NO_ARGS, kwargs: {} })
+
+/**
+ * A match's `url_route.args`, after those of the routers around it: frozen, as Channels'
+ * tuple is immutable, so that the common case, no positional args, shares one array.
+ */
+function joinArgs(outer: readonly string[], found: readonly string[]): string[] {
+  if (outer.length === 0 && found.length === 0) return NO_ARGS
+  return Object.freeze([...outer, ...found]) as unknown as string[]
+}
 
 /**
  * The path a router matches: `path_remaining` in a nested router, else `path` without the

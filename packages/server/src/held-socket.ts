@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 
 /**
@@ -20,13 +21,22 @@ const HANDSHAKE_BUFFER_LIMIT: number = 64 * 1024
  * early (bounded) to hand to the link with the upgrade.
  */
 export class HeldSocket {
+  /** The handshake request, kept until the handshake is answered. */
+  readonly req: IncomingMessage
   readonly #socket: Duplex
   readonly #onGone: () => void
   readonly #onOverflow: () => void
   #chunks: Buffer[]
   #bytes: number
 
-  constructor(socket: Duplex, head: Buffer, onGone: () => void, onOverflow: () => void) {
+  constructor(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    onGone: () => void,
+    onOverflow: () => void,
+  ) {
+    this.req = req
     this.#socket = socket
     this.#onGone = onGone
     this.#onOverflow = onOverflow

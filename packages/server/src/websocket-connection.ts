@@ -61,9 +61,7 @@ export class WebSocketConnection
   readonly #path: string
   readonly #client: WebSocketScope['client']
   readonly #subprotocols: readonly string[]
-  /** The handshake request, until the handshake is answered. */
-  #req: IncomingMessage | null
-  /** Watches the socket while the handshake is held. */
+  /** Watches the socket, and keeps the request, while the handshake is held. */
   #held: HeldSocket | null
   readonly #queue = new MessageQueue()
   readonly #instance: AppInstance
@@ -73,7 +71,6 @@ export class WebSocketConnection
   #lifetimeTimer: NodeJS.Timeout | null = null
   /** Made when the client first sends bytes, with a message timeout or rate limit set. */
   #limits: ClientLimits | null = null
-  #disconnectSent = false
   /** Set when the server failed the connection for the client's fault; the application gets it. */
   #failCode: number | null = null
 
@@ -85,13 +82,13 @@ export class WebSocketConnection
     scope: WebSocketScope,
   ) {
     this.#host = host
-    this.#req = req
     this.#socket = socket
     this.#path = scope.path
     this.#client = scope.client
     this.#subprotocols = scope.subprotocols
     const { options } = host.context
     this.#held = new HeldSocket(
+      req,
       socket,
       head,
       () => {
@@ -155,13 +152,11 @@ export class WebSocketConnection
 
   #accept(decision: AcceptDecision): void {
     const socket = this.#socket
-    const req = this.#req
     const held = this.#held
-    if (socket.destroyed || req === null || held === null) return
+    if (socket.destroyed || held === null) return
     this.#clearTimers()
     const head = held.release()
     this.#held = null
-    this.#req = null
     // The link puts early bytes back into the socket; the resume() in #opened makes them flow.
     if (head.length > 0) socket.pause()
     const { options } = this.#host.context
@@ -169,7 +164,7 @@ export class WebSocketConnection
       options.pingIntervalMs > 0 ||
       options.websocketMessageTimeoutMs !== null ||
       options.websocketRateLimit !== null
-    const link = this.#host.upgrade(req, socket, head, decision, this, rawBytes)
+    const link = this.#host.upgrade(held.req, socket, head, decision, this, rawBytes)
     if (link === null) {
       // The socket was half-closed already, and destroyed.
       this.#log('WSDISCONNECT', 1006)
@@ -184,7 +179,6 @@ export class WebSocketConnection
     if (this.#state !== 'connecting') return
     this.#held?.detach()
     this.#held = null
-    this.#req = null
     this.#host.refuse(this.#socket, status, reason)
     this.#log('WSREJECT', status)
     this.#finish(1006, '')
@@ -280,13 +274,11 @@ export class WebSocketConnection
 
   /** The connection is over: deliver `websocket.disconnect` exactly once, start the close timeout. */
   #finish(code: number, reason: string): void {
-    if (this.#disconnectSent) return
-    this.#disconnectSent = true
+    if (this.#state === 'closed') return
     this.#state = 'closed'
     this.#clearTimers()
     this.#limits?.stop()
     this.#held = null
-    this.#req = null
     this.#link?.resume()
     this.#queue.put({ type: 'websocket.disconnect', code, reason })
     this.#instance.closeWithin(this.#host.context.options.applicationCloseTimeoutMs)

@@ -65,9 +65,17 @@ const MAX_PENDING_PONGS = 60
  */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 1000
 
-const OPEN = 1
-const CLOSING = 2
-const CLOSED = 3
+// A link's state and switches, as bits of one number (one field rather than six).
+/** A close frame went out or the socket is ending: no more data frames. */
+const CLOSING = 1
+/** The end was reported. */
+const CLOSED = 2
+const PAUSED = 4
+const CLOSE_FRAME_RECEIVED = 8
+const CLOSE_FRAME_SENT = 16
+const ERROR_REPORTED = 32
+/** Every chunk read goes to `SocketEvents.heard` first. */
+const RAW_BYTES = 64
 
 /**
  * The WebSocket protocol on an upgraded socket, server side: ws's `Receiver` parses the
@@ -82,12 +90,8 @@ export class WebSocketLink {
   readonly #socket: LinkedSocket
   readonly #receiver: FrameReceiver
   readonly #events: SocketEvents
-  readonly #rawBytes: boolean
-  #state = OPEN
-  #paused = false
-  #closeFrameReceived = false
-  #closeFrameSent = false
-  #errorReported = false
+  /** CLOSING, CLOSED, PAUSED, ... (see above). */
+  #flags: number
   #pendingPongs = 0
   #closeCode = 1006
   #closeReason: Buffer = NO_REASON
@@ -117,7 +121,7 @@ export class WebSocketLink {
     this.#socket = socket
     this.#receiver = receiver
     this.#events = events
-    this.#rawBytes = options.rawBytes
+    this.#flags = options.rawBytes ? RAW_BYTES : 0
     receiver[kLink] = this
     ;(socket as LinkedSocket)[kLink] = this
     receiver.on('conclude', receiverOnConclude)
@@ -137,31 +141,31 @@ export class WebSocketLink {
 
   /** Whether data frames may still be sent: no close frame sent or received, the socket up. */
   get isOpen(): boolean {
-    return this.#state === OPEN
+    return (this.#flags & (CLOSING | CLOSED)) === 0
   }
 
   /** True while the socket is not read (`pause()`). */
   get isPaused(): boolean {
-    return this.#paused
+    return (this.#flags & PAUSED) !== 0
   }
 
   /** Stops reading the socket (the application is behind on its input). */
   pause(): void {
-    if (this.#state === CLOSED) return
-    this.#paused = true
+    if (this.#flags & CLOSED) return
+    this.#flags |= PAUSED
     this.#socket.pause()
   }
 
   /** Reads the socket again, unless the parser still holds more than it takes. */
   resume(): void {
-    if (this.#state === CLOSED) return
-    this.#paused = false
+    if (this.#flags & CLOSED) return
+    this.#flags &= ~PAUSED
     if (!this.#receiver._writableState.needDrain) this.#socket.resume()
   }
 
   /** Sends a ping (empty), while open. */
   ping(): void {
-    if (this.#state === OPEN) this.#socket.write(controlFrame(0x9, NO_REASON))
+    if (this.isOpen) this.#socket.write(controlFrame(0x9, NO_REASON))
   }
 
   /**
@@ -170,19 +174,20 @@ export class WebSocketLink {
    * destroyed if the client has not closed it within CLOSE_HANDSHAKE_TIMEOUT_MS.
    */
   close(code?: number, reason?: string | Buffer): void {
-    if (this.#state === CLOSED) return
-    if (this.#state === CLOSING) {
-      if (this.#closeFrameSent && (this.#closeFrameReceived || this.#receiverFailed)) {
+    const flags = this.#flags
+    if (flags & CLOSED) return
+    if (flags & CLOSING) {
+      if (flags & CLOSE_FRAME_SENT && (flags & CLOSE_FRAME_RECEIVED || this.#receiverFailed)) {
         this.#socket.end()
       }
       return
     }
-    this.#state = CLOSING
+    this.#flags |= CLOSING
     this.#socket.write(closeFrame(code, reason), (error) => {
       // A failed write is the socket's 'error' (it is destroyed); only a sent frame matters here.
       if (error) return
-      this.#closeFrameSent = true
-      if (this.#closeFrameReceived || this.#receiverFailed) this.#socket.end()
+      this.#flags |= CLOSE_FRAME_SENT
+      if (this.#flags & CLOSE_FRAME_RECEIVED || this.#receiverFailed) this.#socket.end()
     })
     const socket = this.#socket
     this.#closeTimer = setTimeout(() => socket.destroy(), CLOSE_HANDSHAKE_TIMEOUT_MS)
@@ -190,8 +195,8 @@ export class WebSocketLink {
 
   /** Drops the socket at once; the end is reported with 1006 unless a close frame came. */
   terminate(): void {
-    if (this.#state === CLOSED) return
-    this.#state = CLOSING
+    if (this.#flags & CLOSED) return
+    this.#flags |= CLOSING
     this.#socket.destroy()
   }
 
@@ -204,7 +209,7 @@ export class WebSocketLink {
 
   /** The client's close frame: no more is read, and it is answered with the same code. */
   concluded(code: number, reason: Buffer): void {
-    this.#closeFrameReceived = true
+    this.#flags |= CLOSE_FRAME_RECEIVED
     this.#closeCode = code
     // A copy: the reason is a view into the chunk the socket read, which it would keep alive.
     this.#closeReason = reason.length === 0 ? NO_REASON : Buffer.from(reason)
@@ -224,8 +229,8 @@ export class WebSocketLink {
       process.nextTick(resumeStream, socket)
       this.close(failCodeOf(error.code ?? ''))
     }
-    if (!this.#errorReported) {
-      this.#errorReported = true
+    if ((this.#flags & ERROR_REPORTED) === 0) {
+      this.#flags |= ERROR_REPORTED
       this.#events.failed(error)
     }
   }
@@ -237,7 +242,7 @@ export class WebSocketLink {
 
   /** A client's ping: answered with a pong of the same data, while open. */
   pinged(data: Buffer): void {
-    if (this.#state !== OPEN) return
+    if (!this.isOpen) return
     if (this.#pendingPongs >= MAX_PENDING_PONGS) {
       this.terminate()
       return
@@ -250,12 +255,12 @@ export class WebSocketLink {
 
   /** The parser took what it held: the socket is read again, unless paused. */
   drained(): void {
-    if (!this.#paused) this.#socket.resume()
+    if ((this.#flags & PAUSED) === 0) this.#socket.resume()
   }
 
   /** Bytes read: to `heard` (with `rawBytes`), then to the parser; a full parser pauses the socket. */
   read(chunk: Buffer): void {
-    if (this.#rawBytes) this.#events.heard(chunk)
+    if (this.#flags & RAW_BYTES) this.#events.heard(chunk)
     if (!this.#receiver.write(chunk)) this.#socket.pause()
   }
 
@@ -267,11 +272,12 @@ export class WebSocketLink {
     socket.removeListener('close', socketOnClose)
     socket.removeListener('data', socketOnData)
     socket.removeListener('end', socketOnEnd)
-    this.#state = CLOSING
+    this.#flags |= CLOSING
     const receiver = this.#receiver
     // A paused socket may hold bytes read but not parsed: they may end in a close frame.
     const unread = socket.readableLength
-    if (!socket.readableEnded && !this.#closeFrameReceived && !this.#receiverFailed && unread) {
+    const closeFrameReceived = (this.#flags & CLOSE_FRAME_RECEIVED) !== 0
+    if (!socket.readableEnded && !closeFrameReceived && !this.#receiverFailed && unread) {
       receiver.write(socket.read(unread) as Buffer)
     }
     receiver.end()
@@ -286,22 +292,22 @@ export class WebSocketLink {
 
   /** The client ended its side: so does the server, after what it still writes. */
   socketEnded(): void {
-    this.#state = CLOSING
+    this.#flags |= CLOSING
     this.#receiver.end()
     this.#socket.end()
   }
 
   /** The socket failed (a reset): it is destroyed, and its 'close' reports the end. */
   socketFailed(): void {
-    this.#state = CLOSING
+    this.#flags |= CLOSING
     this.#socket.destroy()
   }
 
   /** The parser is done with the last bytes: the end is reported, once. */
   finished(): void {
-    if (this.#state === CLOSED) return
+    if (this.#flags & CLOSED) return
     this.#receiver.removeAllListeners()
-    this.#state = CLOSED
+    this.#flags |= CLOSED
     this.#events.ended(this.#closeCode, this.#closeReason)
   }
 }
