@@ -274,11 +274,12 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   µs of user time per message, with the same profile shape (every function slower in
   proportion) and the same output-batch counts (one frame encoded per flush, the next three
   reused), so the rate ratio has come out anywhere from 0.69x to 1.11x.
-- Connection setup: per connection the server allocates about 7 KiB more than raw ws (V8's
-  sampling heap profiler over 2 000 connections, collected objects included, with
-  \`connection-memory-cli.js\`: 18.3 KiB against 11.3; the scope, routing, the application
-  instance, consumer, mailbox and channel, their promises) and keeps about 2 KiB more, which
-  costs scavenges as well as the JavaScript itself: 5 000 connections from a plain ws client
+- Connection setup: per connection the server allocates about 5 KiB more than raw ws (V8's
+  sampling heap profiler over 3 000 connections, collected objects included, with
+  \`connection-memory-cli.js\`: 16.3 KiB against 11.4, 18.3 before 335c70a; the scope,
+  routing, the application instance, consumer, mailbox and channel, their promises) and
+  keeps about 1.1 KiB more (2 KiB before), which costs scavenges as well as the JavaScript
+  itself: before 335c70a, 5 000 connections from a plain ws client
   cost node-channels 272 ms of scavenges against raw ws's 158 (\`--trace-gc-nvp\`; 28 MB
   promoted to the old generation against 14.6), as a scavenge's cost follows what survives
   it and an idle connection's objects all do. The one system call of ours that raw ws does
@@ -292,31 +293,36 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
   its verdict per pair of values.
-- Idle memory: about 2 KiB more V8 heap per connection than raw ws ("heap KiB/conn"; Node's
-  V8 has no pointer compression, so every field of an object takes 8 bytes). Heap
-  snapshots of 2 000 idle echo connections put it in the consumer (about 175 B), the
-  connection object (192), the routed scope's copy with \`url_route\` (about 280), the
-  mailbox, its two sources and the channel's queue (about 300), the application instance
-  (104), the server's input queue (56), the consumer's two handler reactions (bound
-  functions, 96) and its AsyncResource (56). Two cuts in b0290fe and 82101b4: the consumer
-  kept the server's \`send\` and its \`receiveInto\` as two bound functions (96 B), and now
-  keeps the server's port (\`kServerPort\`), an object the connection keeps anyway; the
-  connection's heartbeat and deadline times, in fractional milliseconds, took a 16-byte
-  number box each, and whole milliseconds stay in the object. The heap per idle connection
-  went from 4.64 to 4.52 KiB (\`connection-memory-cli.js\`, 3 000 connections; raw ws
-  2.54), less than resident memory moves from one reading to the next. Resident memory also
-  holds what the C library's allocator kept of memory freed during the burst, more of it in
-  raw ws's reading than in ours: in a run of the cell with \`MALLOC_ARENA_MAX=1\` (one
-  allocator arena) raw ws read 2.4-2.8 KiB per connection (its heap: 2.6) and node-channels
-  4.7-4.8 (heap 4.5), 1.77x; in the run just before it, without, 3.4-3.7 and 4.8-5.4. The
-  benchmark sets no such variable; the heap column gives the difference without the
-  allocator's share. Before 93d258b resident memory was read with the young generation
+- Idle memory: about 1.1 KiB more V8 heap per connection than raw ws ("heap KiB/conn"; Node's
+  V8 has no pointer compression, so every field of an object takes 8 bytes): 3.7 against
+  2.6 in the bench, 3.77 against 2.56 with \`connection-memory-cli.js\` (3 000
+  connections). The largest cut, in 335c70a: the server wrote data frames itself and kept
+  ws's \`WebSocket\` only for the closing handshake, pings and pongs, and each connection kept
+  that object, its \`Sender\`, their listeners and a pong callback; a \`WebSocketLink\` of
+  its own (one object over ws's frame parser, which stays) does that part, and the server
+  answers the upgrade with 101 itself. The heap per idle connection went from 4.53 to 3.88
+  KiB with it, and to 3.77 with smaller cuts in 76226cc (the link's switches in one field,
+  two fields of the connection, a shared frozen empty \`url_route.args\`, which Channels keeps
+  in a tuple); earlier, in b0290fe and 82101b4, from 4.64 to 4.52 (the consumer keeps the
+  server's port, \`kServerPort\`, rather than two bound functions, and the connection's times
+  are whole milliseconds, which V8 keeps in the object rather than in number boxes). What
+  is left beyond raw ws, from heap snapshots of 2 000 idle echo connections: the consumer
+  (176 B), the connection (176), the link (96), the routed scope's copy with \`url_route\`
+  and \`kwargs\` (about 260), the mailbox, its two sources and the channel's queue (about
+  300), the application instance (104), the server's input queue (56), the consumer's two
+  handler reactions (bound functions, 96) and its AsyncResource (40), the client address
+  (\`getpeername\`'s object, the scope's tuple and string, about 150). Tried and not kept:
+  making the handler reactions when a consumer wakes and dropping them when it sleeps saved
+  their 96 B but cost the in-memory burst with a handler about 7% (members wake once per
+  group message). Resident memory also holds what the C library's allocator kept of memory
+  freed during the burst, and moves more than the heap from one reading to the next:
+  node-channels read 4.4-5.2 KiB per connection in runs of the cell alone after these cuts
+  (1.26x-1.42x raw ws's 3.4-3.7), where in a run with \`MALLOC_ARENA_MAX=1\` (one allocator
+  arena) before them raw ws read 2.4-2.8 (its heap: 2.6) and node-channels 4.7-4.8 (heap
+  4.5). The benchmark sets no such variable; the heap column gives the difference without
+  the allocator's share. Before 93d258b resident memory was read with the young generation
   growing during the burst (see Method): raw ws then read 7.2-8.0 KiB per connection and
-  node-channels 9.6-9.7, 1.19x-1.32x, where with it fixed and filled they read 3.5-3.8 and
-  4.9-5.6, 1.39x-1.49x. What could go without changing behaviour is small beside the
-  difference: a routed scope built as one literal keeps 137 B where the copy keeps 174
-  (100 000 of them, one process), a shared empty \`args\` tuple 32 B; the rest is the
-  consumer model's own objects.`
+  node-channels 9.6-9.7.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
