@@ -224,6 +224,11 @@ export class WebSocketConnection
     this.#finish(failed ?? code, failed === null ? reason.toString('utf8') : '')
   }
 
+  /** The link writes a frame of its own next: what the batch holds for the socket goes first. */
+  releaseOutput(): void {
+    this.#host.output.release(this.#socket, this)
+  }
+
   /** Bytes from the client, before they are parsed. */
   heard(chunk: Buffer): void {
     const now = performance.now()

@@ -9,6 +9,8 @@ class Recorded implements SocketEvents {
   readonly messages: Array<{ data: string; isBinary: boolean }> = []
   readonly failures: string[] = []
   readonly ends: Array<{ code: number; reason: string }> = []
+  /** Calls of `releaseOutput()`: one before each frame the link writes. */
+  releases = 0
   #onEnd: (() => void) | null = null
 
   heard(chunk: Buffer): void {
@@ -23,6 +25,9 @@ class Recorded implements SocketEvents {
   ended(code: number, reason: Buffer): void {
     this.ends.push({ code, reason: reason.toString() })
     this.#onEnd?.()
+  }
+  releaseOutput(): void {
+    this.releases++
   }
   /** Resolves once the end was reported. */
   whenEnded(): Promise<void> {
@@ -162,11 +167,13 @@ describe('WebSocketLink', () => {
     await closed(client)
   })
 
-  it('answers a ping with a pong of the same data, and sends pings of its own', async () => {
-    const { link, client, read } = await linkedPair()
+  it('answers a ping with a pong of the same data, and sends pings of its own, each after the held output', async () => {
+    const { link, events, client, read } = await linkedPair()
     client.write(clientFrame(0x9, 'are you there'))
     link.ping()
     await expect.poll(() => parseFrames(read())).toHaveLength(2)
+    // Each frame of its own is written after the output held for the socket.
+    expect(events.releases).toBe(2)
     const frames = parseFrames(read()).map(({ opcode, payload }) => [opcode, payload.toString()])
     expect(frames).toContainEqual([0xa, 'are you there'])
     expect(frames).toContainEqual([0x9, ''])

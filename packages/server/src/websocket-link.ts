@@ -13,6 +13,8 @@ export interface SocketEvents {
   failed(error: Error & { code?: string }): void
   /** The socket closed: the client's close code (1005 for none, 1006 with no close frame) and reason. */
   ended(code: number, reason: Buffer): void
+  /** The link is about to write a frame of its own: output held for the socket goes first. */
+  releaseOutput(): void
 }
 
 /** What `WebSocketLink.open()` reads frames with: ws's limits on a message. */
@@ -83,8 +85,8 @@ const RAW_BYTES = 64
  * socket's end. What ws's `WebSocket` does for a server, less what the server does itself
  * (data frames: see websocket-output.ts; the handshake: websocket-handler.ts), in one object
  * per socket where ws keeps a WebSocket, a Sender, their listeners and a pong callback.
- * Frames it writes go through the socket's `write`, so they leave after data frames batched
- * before them.
+ * Before each frame it writes, the events' `releaseOutput()` writes the data frames held for
+ * the socket, so they leave in order.
  */
 export class WebSocketLink {
   readonly #socket: LinkedSocket
@@ -165,7 +167,9 @@ export class WebSocketLink {
 
   /** Sends a ping (empty), while open. */
   ping(): void {
-    if (this.isOpen) this.#socket.write(controlFrame(0x9, NO_REASON))
+    if (!this.isOpen) return
+    this.#events.releaseOutput()
+    this.#socket.write(controlFrame(0x9, NO_REASON))
   }
 
   /**
@@ -183,6 +187,7 @@ export class WebSocketLink {
       return
     }
     this.#flags |= CLOSING
+    this.#events.releaseOutput()
     this.#socket.write(closeFrame(code, reason), (error) => {
       // A failed write is the socket's 'error' (it is destroyed); only a sent frame matters here.
       if (error) return
@@ -248,6 +253,7 @@ export class WebSocketLink {
       return
     }
     this.#pendingPongs++
+    this.#events.releaseOutput()
     this.#socket.write(controlFrame(0xa, data), () => {
       this.#pendingPongs--
     })

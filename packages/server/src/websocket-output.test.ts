@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Duplex, Writable } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import * as wsModule from 'ws'
-import { WebSocket, WebSocketServer } from 'ws'
+import { WebSocket } from 'ws'
 import { decodeText, encodeFrame, WHOLE_FRAME_LIMIT } from './websocket-frames.js'
+import { type SocketEvents, WebSocketLink } from './websocket-link.js'
 import {
   type BatchPlace,
   CONCAT_BYTES,
@@ -56,14 +58,19 @@ function recordingSockets(count: number): RecordingSocket[] {
 /** Each socket's place in the batches (a connection keeps its own: itself). */
 const places = new WeakMap<Writable, BatchPlace>()
 
-/** `batch.write()` to `socket`, with the one place that socket is always written with. */
-function writeTo(batch: OutputBatch, socket: Writable, payload: string | Uint8Array): number {
+/** The one place `socket` is always written with. */
+function placeOf(socket: Writable): BatchPlace {
   let place = places.get(socket)
   if (place === undefined) {
     place = { batchSlot: -1 }
     places.set(socket, place)
   }
-  return batch.write(socket, payload, place)
+  return place
+}
+
+/** `batch.write()` to `socket`, with its place. */
+function writeTo(batch: OutputBatch, socket: Writable, payload: string | Uint8Array): number {
+  return batch.write(socket, payload, placeOf(socket))
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -525,13 +532,33 @@ describe('OutputBatch', () => {
   })
 })
 
-/** A ws server on 127.0.0.1 whose connections come with their raw sockets, and a client. */
-async function wsPair(): Promise<{ server: WebSocket; socket: Duplex; client: WebSocket }> {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+/**
+ * A WebSocketLink on the server's end of a loopback connection, writing beside `batch` as a
+ * connection does (its `releaseOutput()` releases what the batch holds), and a ws client.
+ */
+async function linkPair(
+  batch: OutputBatch,
+): Promise<{ link: WebSocketLink; socket: Duplex; client: WebSocket }> {
   const http = createServer()
-  const opened = new Promise<{ server: WebSocket; socket: Duplex }>((resolve) => {
-    http.on('upgrade', (req, socket, head) => {
-      wss.handleUpgrade(req, socket, head, (server) => resolve({ server, socket }))
+  const opened = new Promise<{ link: WebSocketLink; socket: Duplex }>((resolve) => {
+    http.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      const key = String(req.headers['sec-websocket-key'])
+      const accept = createHash('sha1')
+        .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+        .digest('base64')
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      )
+      const events: SocketEvents = {
+        heard() {},
+        received() {},
+        failed() {},
+        ended() {},
+        releaseOutput: () => batch.release(socket, placeOf(socket)),
+      }
+      const link = WebSocketLink.open(socket, head, events, { maxPayload: 0, rawBytes: false })
+      resolve({ link, socket })
     })
   })
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
@@ -542,9 +569,9 @@ async function wsPair(): Promise<{ server: WebSocket; socket: Duplex; client: We
   const { port } = http.address() as AddressInfo
   const client = new WebSocket(`ws://127.0.0.1:${port}/`)
   onTestFinished(() => client.terminate())
-  const { server, socket } = await opened
+  const { link, socket } = await opened
   await new Promise((resolve) => client.once('open', resolve))
-  return { server, socket, client }
+  return { link, socket, client }
 }
 
 /** Records what a client sees, in order: messages (`m:<text>`), pings and the close. */
@@ -579,51 +606,50 @@ function transcript(client: WebSocket): {
   }
 }
 
-describe('OutputBatch beside ws (the ws ^8 behaviour it relies on)', () => {
-  it('keeps its frames in order with the pings and sends ws writes on the same socket', async () => {
-    const { server, socket, client } = await wsPair()
-    const seen = transcript(client)
+describe('OutputBatch beside the WebSocketLink', () => {
+  it("keeps its frames in order with the link's pings", async () => {
     const batch = new OutputBatch()
+    const { link, socket, client } = await linkPair(batch)
+    const seen = transcript(client)
     writeTo(batch, socket, 'a')
-    server.ping()
+    link.ping()
     writeTo(batch, socket, 'b')
-    server.send('c')
-    writeTo(batch, socket, Buffer.from('d'))
-    await seen.until(5)
-    expect(seen.events).toEqual(['m:a', 'ping', 'm:b', 'm:c', 'b:d'])
+    writeTo(batch, socket, Buffer.from('c'))
+    await seen.until(4)
+    expect(seen.events).toEqual(['m:a', 'ping', 'm:b', 'b:c'])
   })
 
   it('sends everything written before a close, then the close', async () => {
-    const { server, socket, client } = await wsPair()
-    const seen = transcript(client)
     const batch = new OutputBatch()
+    const { link, socket, client } = await linkPair(batch)
+    const seen = transcript(client)
     for (const text of ['one', 'two', 'three']) writeTo(batch, socket, text)
-    server.close(4001, 'done')
+    link.close(4001, 'done')
     await seen.until(4)
     expect(seen.events).toEqual(['m:one', 'm:two', 'm:three', 'close:4001:done'])
   })
 
-  it("returns what it holds for a socket plus ws's bufferedAmount, for maxBufferedBytes", async () => {
-    const { server, socket } = await wsPair()
+  it("returns what it holds for a socket plus the socket's writableLength, for maxBufferedBytes", async () => {
     const batch = new OutputBatch()
+    const { socket } = await linkPair(batch)
     expect(writeTo(batch, socket, 'x'.repeat(1000))).toBe(1004)
     expect(writeTo(batch, socket, new Uint8Array(100))).toBe(1004 + 102)
     // Held by the batch until the flush: the socket has not been written yet.
-    expect(server.bufferedAmount).toBe(0)
+    expect(socket.writableLength).toBe(0)
     batch.flush()
-    expect(server.bufferedAmount).toBeLessThanOrEqual(1004 + 102)
-    ;(socket as Duplex & { cork(): void }).cork()
-    expect(writeTo(batch, socket, 'y')).toBe(3 + server.bufferedAmount)
+    expect(socket.writableLength).toBeLessThanOrEqual(1004 + 102)
+    socket.cork()
+    expect(writeTo(batch, socket, 'y')).toBe(3 + socket.writableLength)
     socket.uncork()
   })
 
-  it('writes what it holds for a socket before a write of ws (a pong)', async () => {
-    const { server, socket, client } = await wsPair()
-    const seen = transcript(client)
+  it("writes what it holds for a socket before the link's pong", async () => {
     const batch = new OutputBatch()
+    const { socket, client } = await linkPair(batch)
+    const seen = transcript(client)
     writeTo(batch, socket, 'held')
-    // A pong (ws answers the client's ping at once) leaves after the frame sent before it.
-    server.pong()
+    // A client's ping read in the same turn: the link answers it at once.
+    socket.emit('data', Buffer.from([0x89, 0x80, 1, 2, 3, 4]))
     await seen.until(2)
     expect(seen.events).toEqual(['m:held', 'pong'])
   })

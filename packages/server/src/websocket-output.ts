@@ -11,9 +11,9 @@ import {
 /*
  * The server's WebSocket output path for data frames; the control frames (close, ping, pong)
  * are the link's (websocket-link.ts), which writes each straight to the socket with
- * `socket.write()`. So a data frame written here to the socket lands in order with the
- * link's frames (the batch releases what it holds for a socket before any other write: see
- * `OutputBatch`), and the socket's `writableLength` counts it once written. Tests in
+ * `socket.write()`, after having the batch write what it holds for the socket
+ * (`OutputBatch.release`). So a data frame written here lands in order with the link's
+ * frames, and the socket's `writableLength` counts it once written. Tests in
  * websocket-output.test.ts hold the two to that.
  */
 
@@ -45,9 +45,6 @@ const CACHED_FRAMES = 32
 const CACHED_FRAME_BYTES = 64 * 1024
 /** Large texts decoded from clients that are remembered, with their bytes, until the flush. */
 const DECODED_KEPT = 16
-/** The place (see `BatchPlace`) a socket was written with, for the socket's own `write`. */
-const kPlace = Symbol('OutputBatch place')
-
 /** One piece of a socket's output: a whole frame, a large frame's header, or its payload. */
 type Piece = Buffer | string
 /**
@@ -61,10 +58,7 @@ export interface BatchPlace {
   batchSlot: number
 }
 
-/** A socket an OutputBatch writes to; it takes over the socket's `write` (see below). */
-type BatchedSocket = Writable & { [kPlace]?: BatchPlace }
-
-/** The stream's own `write`, which the batch calls on sockets whose `write` it took over. */
+/** The stream's `write`, called with one piece. */
 const streamWrite = Writable.prototype.write as (
   this: Writable,
   chunk: Piece | Uint8Array,
@@ -78,9 +72,9 @@ const streamWrite = Writable.prototype.write as (
  * the flush, text by its value, bytes by the array's identity (and checked to be unchanged).
  * Binary messages of WHOLE_FRAME_LIMIT bytes and more are neither copied nor kept: they go
  * out at once, after what the socket held, as `ws.send()` would send them.
- * Once the batch has written to a socket, the socket's `write` first writes out what the
- * batch holds for it: the link's frames (pong, ping, close) then leave after every frame sent
- * before them, in order. Holding frames in arrays instead of corking the socket spares each
+ * A frame written beside the batch (the link's pong, ping or close) is written after
+ * `release()`, which writes out what the batch holds for its socket: it then leaves after
+ * every frame sent before it, in order. Holding frames in arrays instead of corking the socket spares each
  * frame a stream write; one write per socket per turn is what a corked socket's `writev` costs.
  * The flush runs in `setImmediate`, once the I/O callbacks of the event-loop turn and the
  * microtasks they started are done: a turn that reads several clients (echoes, many senders)
@@ -102,7 +96,7 @@ export class OutputBatch {
    * first `#count` entries (the arrays keep their length between turns, so a turn does not
    * grow them again; entries are cleared at the flush).
    */
-  readonly #sockets: (BatchedSocket | null)[] = []
+  readonly #sockets: (Writable | null)[] = []
   readonly #places: (BatchPlace | null)[] = []
   readonly #pieces: (Piece | Piece[] | null)[] = []
   readonly #bytes: number[] = []
@@ -145,18 +139,6 @@ export class OutputBatch {
     this.#atTurnEnd = true
     setImmediate(this.#turnEnded)
   }
-  /** Each batched socket's `write`: what the batch holds for the socket goes first. */
-  readonly #releasingWrite: Writable['write']
-
-  constructor() {
-    const batch = this
-    this.#releasingWrite = function releasingWrite(this: BatchedSocket, ...args: unknown[]) {
-      const slot = this[kPlace]?.batchSlot ?? -1
-      if (slot >= 0) batch.#release(this, slot)
-      return Reflect.apply(streamWrite, this, args) as boolean
-    } as Writable['write']
-  }
-
   /** Sockets holding output now, waiting for the flush. */
   get pending(): number {
     let count = 0
@@ -177,7 +159,7 @@ export class OutputBatch {
    */
   write(socket: Writable, payload: string | Uint8Array, place: BatchPlace): number {
     let held: number
-    const target = socket as BatchedSocket
+    const target = socket
     if (typeof payload === 'string') {
       const frame = this.#textFrame(payload)
       if (frame instanceof LargeText) {
@@ -287,7 +269,7 @@ export class OutputBatch {
     // Against `#count` each time: a socket taking output during the flush (none is expected)
     // is written in the same call.
     for (; slot < end && slot < this.#count; slot++) {
-      if (pieces[slot] !== null) this.#release(sockets[slot] as BatchedSocket, slot)
+      if (pieces[slot] !== null) this.#release(sockets[slot] as Writable, slot)
       sockets[slot] = null
       this.#places[slot] = null
     }
@@ -313,7 +295,7 @@ export class OutputBatch {
       // socket is in a later slot, whose move sets the socket's place.
       if (held === null) continue
       const place = places[from] as BatchPlace
-      sockets[to] = sockets[from] as BatchedSocket
+      sockets[to] = sockets[from] as Writable
       places[to] = place
       pieces[to] = held
       this.#bytes[to] = this.#bytes[from] as number
@@ -331,7 +313,7 @@ export class OutputBatch {
   }
 
   /** Adds `piece` (`length` bytes) to what `socket` holds this turn; returns the bytes it holds. */
-  #hold(socket: BatchedSocket, place: BatchPlace, piece: Piece, length: number): number {
+  #hold(socket: Writable, place: BatchPlace, piece: Piece, length: number): number {
     this.#heldBytes += length
     if (this.#heldBytes >= TURN_HOLD_BYTES && !this.#atNextTick) {
       this.#atNextTick = true
@@ -339,10 +321,6 @@ export class OutputBatch {
     }
     const slot = place.batchSlot
     if (slot < 0) {
-      if (socket[kPlace] === undefined) {
-        socket[kPlace] = place
-        socket.write = this.#releasingWrite
-      }
       const next = this.#count++
       place.batchSlot = next
       this.#sockets[next] = socket
@@ -364,8 +342,17 @@ export class OutputBatch {
     return bytes
   }
 
+  /**
+   * Writes what the batch holds for `socket` (written with `place`) now, before a frame
+   * written beside the batch: the link's pings, pongs and close frame.
+   */
+  release(socket: Writable, place: BatchPlace): void {
+    const slot = place.batchSlot
+    if (slot >= 0) this.#release(socket, slot)
+  }
+
   /** Writes what `socket` holds in `slot` now; it holds nothing afterwards. */
-  #release(socket: BatchedSocket, slot: number): void {
+  #release(socket: Writable, slot: number): void {
     const held = this.#pieces[slot] as Piece | Piece[]
     this.#pieces[slot] = null
     this.#heldBytes -= this.#bytes[slot] as number
