@@ -201,6 +201,28 @@ describe('WebSocketLink', () => {
     client.destroy()
   })
 
+  it('ends its side when the client ends its own without a close frame, and reports 1006', async () => {
+    const { link, events, client } = await linkedPair()
+    client.end()
+    await events.whenEnded()
+    await closed(client)
+    expect(events.ends).toEqual([{ code: 1006, reason: '' }])
+    expect(link.isOpen).toBe(false)
+  })
+
+  it('takes a close frame that crosses its own, and ends once both are through', async () => {
+    const { link, events, client, read } = await linkedPair()
+    link.close(1001, 'going away')
+    client.write(clientFrame(0x8, closePayload(1000, 'bye')))
+    await events.whenEnded()
+    await closed(client)
+    // Its own close frame only: a close already sent is not answered again.
+    expect(parseFrames(read())).toEqual([
+      { opcode: 0x8, payload: closePayload(1001, 'going away') },
+    ])
+    expect(events.ends).toEqual([{ code: 1000, reason: 'bye' }])
+  })
+
   it('reports a reset socket once, as 1006', async () => {
     const { link, events, client } = await linkedPair()
     client.resetAndDestroy()
