@@ -206,7 +206,7 @@ export class WebSocketConnection
     }
   }
 
-  // --- the socket's events (see socket-events.ts) ---
+  // --- the socket's events (see websocket-link.ts) ---
 
   /** The client broke the protocol; the application is told the code the link sent. */
   failed(error: Error & { code?: string }): void {
