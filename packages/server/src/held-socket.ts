@@ -2,9 +2,10 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 
 /**
- * Until the WebSocket link owns a socket, an error on it (a reset) would be an unhandled 'error' event: this
- * listener destroys the socket instead. One function for all sockets (`this` is the socket),
- * added with `socket.on('error', destroyOnError)` and removed once the link listens itself.
+ * Until the WebSocket link owns a socket, an error on it (a reset) would be an unhandled
+ * 'error' event: this listener destroys the socket instead. One function for all sockets
+ * (`this` is the socket), added with `socket.on('error', destroyOnError)` and removed once
+ * the link listens itself.
  */
 export function destroyOnError(this: Duplex): void {
   this.destroy()
@@ -49,8 +50,9 @@ export class HeldSocket {
 
   /**
    * Stops watching; returns what the client sent early. The socket is left reading: the
-   * caller hands it to its next reader (the link) before returning to the event loop, so no byte
-   * is emitted with nobody listening (and no pause and resume, two system calls, are needed).
+   * caller hands it to its next reader (the link) before returning to the event loop, so no
+   * byte is emitted with nobody listening (and no pause and resume, two system calls, are
+   * needed).
    */
   release(): Buffer {
     this.detach()

@@ -9,9 +9,9 @@ export interface SocketEvents {
   heard(chunk: Buffer): void
   /** A message parsed from the client's frames. */
   received(data: Buffer, isBinary: boolean): void
-  /** The client broke the protocol (ws's `WS_ERR_...` code on the error); a close frame is on its way. */
+  /** The client broke the protocol (`WS_ERR_...` on the error); a close frame is on its way. */
   failed(error: Error & { code?: string }): void
-  /** The socket closed: the client's close code (1005 for none, 1006 with no close frame) and reason. */
+  /** The socket closed: the client's close code (1005: none given; 1006: no close) and reason. */
   ended(code: number, reason: Buffer): void
   /** The link is about to write a frame of its own: output held for the socket goes first. */
   releaseOutput(): void
@@ -19,7 +19,7 @@ export interface SocketEvents {
 
 /** What `WebSocketLink.open()` reads frames with: ws's limits on a message. */
 export interface LinkOptions {
-  /** The largest message accepted, in bytes (ws's `maxPayload`); over it the link closes with 1009. */
+  /** The largest message accepted, in bytes (ws's `maxPayload`); over it, a close with 1009. */
   maxPayload: number
   /** Whether every chunk read goes to `SocketEvents.heard` first. */
   rawBytes: boolean
@@ -58,7 +58,10 @@ const NO_REASON: Buffer = Buffer.alloc(0)
 const MAX_BUFFERED_CHUNKS = 256 * 1024
 const MAX_FRAGMENTS = 16 * 1024
 
-/** Pongs owed at once (written, not yet flushed) before a client sending pings is dropped (ws's `maxPendingAutoPongs`). */
+/**
+ * Pongs owed at once (written, not yet flushed) before a client sending pings is dropped
+ * (ws's `maxPendingAutoPongs`).
+ */
 const MAX_PENDING_PONGS = 60
 
 /**
@@ -99,7 +102,7 @@ export class WebSocketLink {
   #closeReason: Buffer = NO_REASON
   #closeTimer: NodeJS.Timeout | null = null
 
-  /** Links `socket`, just answered 101, to `events`; `head` is what the client sent after its handshake. */
+  /** Links `socket`, just answered 101, to `events`; `head`: what the client sent early. */
   static open(
     socket: Duplex,
     head: Buffer,
@@ -264,7 +267,7 @@ export class WebSocketLink {
     if ((this.#flags & PAUSED) === 0) this.#socket.resume()
   }
 
-  /** Bytes read: to `heard` (with `rawBytes`), then to the parser; a full parser pauses the socket. */
+  /** Bytes read: to `heard` (with `rawBytes`), then to the parser; a full parser pauses reads. */
   read(chunk: Buffer): void {
     if (this.#flags & RAW_BYTES) this.#events.heard(chunk)
     if (!this.#receiver.write(chunk)) this.#socket.pause()

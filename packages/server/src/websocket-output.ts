@@ -74,8 +74,9 @@ const streamWrite = Writable.prototype.write as (
  * out at once, after what the socket held, as `ws.send()` would send them.
  * A frame written beside the batch (the link's pong, ping or close) is written after
  * `release()`, which writes out what the batch holds for its socket: it then leaves after
- * every frame sent before it, in order. Holding frames in arrays instead of corking the socket spares each
- * frame a stream write; one write per socket per turn is what a corked socket's `writev` costs.
+ * every frame sent before it, in order. Holding frames in arrays instead of corking the
+ * socket spares each frame a stream write; one write per socket per turn is what a corked
+ * socket's `writev` costs.
  * The flush runs in `setImmediate`, once the I/O callbacks of the event-loop turn and the
  * microtasks they started are done: a turn that reads several clients (echoes, many senders)
  * writes each socket once, and the turn pays one scheduled callback, not one `nextTick` (and
@@ -159,33 +160,32 @@ export class OutputBatch {
    */
   write(socket: Writable, payload: string | Uint8Array, place: BatchPlace): number {
     let held: number
-    const target = socket
     if (typeof payload === 'string') {
       const frame = this.#textFrame(payload)
       if (frame instanceof LargeText) {
-        this.#hold(target, place, frame.header, frame.header.length)
-        held = this.#hold(target, place, frame.payload, frame.length - frame.header.length)
+        this.#hold(socket, place, frame.header, frame.header.length)
+        held = this.#hold(socket, place, frame.payload, frame.length - frame.header.length)
       } else {
-        held = this.#hold(target, place, frame, frame.length)
+        held = this.#hold(socket, place, frame, frame.length)
       }
     } else if (payload.byteLength + headerLength(payload.byteLength) >= WHOLE_FRAME_LIMIT) {
       // Uncopied, so it leaves now: the caller may reuse the array once the socket took it.
       const slot = place.batchSlot
       // Corked first, so what the socket held leaves with it in one writev.
       socket.cork()
-      if (slot >= 0) this.#release(target, slot)
+      if (slot >= 0) this.#release(socket, slot)
       streamWrite.call(socket, frameHeader(payload.byteLength, true))
       streamWrite.call(socket, payload)
       socket.uncork()
       return socket.writableLength
     } else {
       const frame = this.#binaryFrame(payload)
-      held = this.#hold(target, place, frame, frame.length)
+      held = this.#hold(socket, place, frame, frame.length)
     }
     // The socket's own backlog as of its first output this turn: it only shrinks meanwhile.
     if (held < EARLY_FLUSH_BYTES) return held + (this.#unsent[place.batchSlot] as number)
     // Large output leaves now, so the batch never holds back more than a socket buffer's worth.
-    this.#release(target, place.batchSlot)
+    this.#release(socket, place.batchSlot)
     return socket.writableLength
   }
 
@@ -291,7 +291,7 @@ export class OutputBatch {
     let to = 0
     for (let from = next; from < count; from++) {
       const held = pieces[from] as Piece | Piece[] | null
-      // Released early (EARLY_FLUSH_BYTES, a write of the link): dropped. Any later output of its
+      // Released early (EARLY_FLUSH_BYTES, a frame of the link's): dropped. Any later output of its
       // socket is in a later slot, whose move sets the socket's place.
       if (held === null) continue
       const place = places[from] as BatchPlace
