@@ -317,7 +317,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   group message). Resident memory also holds what the C library's allocator kept of memory
   freed during the burst, and moves more than the heap from one reading to the next:
   after these cuts node-channels read 3.7-5.2 KiB per connection (heap 3.7 each time) in two
-  full runs and three runs of the cell alone, medians 1.26x-1.44x raw ws's 3.4-3.7 (heap
+  full runs and three runs of the cell alone, medians 1.26x-1.44x raw ws's 3.4-3.8 (heap
   2.6), where in a run with \`MALLOC_ARENA_MAX=1\` (one allocator
   arena) before them raw ws read 2.4-2.8 (its heap: 2.6) and node-channels 4.7-4.8 (heap
   4.5). The benchmark sets no such variable; the heap column gives the difference without
