@@ -152,6 +152,34 @@ describe('AsyncConsumer ordering', () => {
   })
 })
 
+describe('AsyncConsumer between turns', () => {
+  it('follows async handlers again after sleeping through turns, and ends with a later rejection', async () => {
+    memoryLayer()
+    const log: string[] = []
+    class Sleeper extends AsyncConsumer {
+      async test_echo(message: Message): Promise<void> {
+        await Promise.resolve()
+        log.push(`echo:${String(message.n)}`)
+      }
+      async test_fail(): Promise<void> {
+        await Promise.resolve()
+        throw new Error('failed after a sleep')
+      }
+    }
+    const running = startApp(Sleeper.asAsgi(), wsScope)
+    running.input.put({ type: 'test.echo', n: 1 })
+    // Asleep at the end of these turns: the instance drops its handler reactions.
+    await nextTurn()
+    await nextTurn()
+    running.input.put({ type: 'test.echo', n: 2 })
+    await nextTurn()
+    await nextTurn()
+    expect(log).toEqual(['echo:1', 'echo:2'])
+    running.input.put({ type: 'test.fail' })
+    await expect(running.done).rejects.toThrow('failed after a sleep')
+  })
+})
+
 describe('AsyncConsumer sends', () => {
   it("go through the server's port when send carries one, else through send itself", async () => {
     const through: string[] = []
