@@ -293,37 +293,40 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
   its verdict per pair of values.
-- Idle memory: about 1.1 KiB more V8 heap per connection than raw ws ("heap KiB/conn"; Node's
-  V8 has no pointer compression, so every field of an object takes 8 bytes): 3.7 against
-  2.6 in the bench, 3.77 against 2.56 with \`connection-memory-cli.js\` (3 000
-  connections). The largest cut, in 335c70a: the server wrote data frames itself and kept
-  ws's \`WebSocket\` only for the closing handshake, pings and pongs, and each connection kept
-  that object, its \`Sender\`, their listeners and a pong callback; a \`WebSocketLink\` of
-  its own (one object over ws's frame parser, which stays) does that part, and the server
-  answers the upgrade with 101 itself. The heap per idle connection went from 4.53 to 3.88
-  KiB with it, and to 3.77 with smaller cuts in 76226cc (the link's switches in one field,
-  two fields of the connection, a shared frozen empty \`url_route.args\`, which Channels keeps
-  in a tuple); earlier, in b0290fe and 82101b4, from 4.64 to 4.52 (the consumer keeps the
-  server's port, \`kServerPort\`, rather than two bound functions, and the connection's times
-  are whole milliseconds, which V8 keeps in the object rather than in number boxes). What
-  is left beyond raw ws, from heap snapshots of 2 000 idle echo connections: the consumer
-  (176 B), the connection (176), the link (96), the routed scope's copy with \`url_route\`
-  and \`kwargs\` (about 260), the mailbox, its two sources and the channel's queue (about
-  300), the application instance (104), the server's input queue (56), the consumer's two
-  handler reactions (bound functions, 96) and its AsyncResource (40), the client address
-  (\`getpeername\`'s object, the scope's tuple and string, about 150). Tried and not kept:
-  making the handler reactions when a consumer wakes and dropping them when it sleeps saved
-  their 96 B but cost the in-memory burst with a handler about 7% (members wake once per
-  group message). Resident memory also holds what the C library's allocator kept of memory
-  freed during the burst, and moves more than the heap from one reading to the next:
-  after these cuts node-channels read 3.7-5.2 KiB per connection (heap 3.7 each time) in two
-  full runs and three runs of the cell alone, medians 1.26x-1.44x raw ws's 3.4-3.8 (heap
-  2.6), where in a run with \`MALLOC_ARENA_MAX=1\` (one allocator
-  arena) before them raw ws read 2.4-2.8 (its heap: 2.6) and node-channels 4.7-4.8 (heap
-  4.5). The benchmark sets no such variable; the heap column gives the difference without
-  the allocator's share. Before 93d258b resident memory was read with the young generation
-  growing during the burst (see Method): raw ws then read 7.2-8.0 KiB per connection and
-  node-channels 9.6-9.7.`
+- Idle memory: about 1 KiB more V8 heap per connection than raw ws ("heap KiB/conn"; Node's
+  V8 has no pointer compression, so every field of an object takes 8 bytes): 3.65-3.70
+  against 2.55-2.62 with \`connection-memory-cli.js\` (3 000 connections). The largest cut,
+  in 335c70a: the server wrote data frames itself and kept ws's \`WebSocket\` only for the
+  closing handshake, pings and pongs, and each connection kept that object, its \`Sender\`,
+  their listeners and a pong callback; a \`WebSocketLink\` of its own (one object over ws's
+  frame parser, which stays) does that part, and the server answers the upgrade with 101
+  itself. The heap per idle connection went from 4.53 to 3.88 KiB with it; to 3.77 with
+  smaller cuts in 76226cc (the link's switches in one field, two fields of the connection, a
+  shared frozen empty \`url_route.args\`, which Channels keeps in a tuple); to 3.65-3.70 when
+  a consumer stopped keeping its two handler reactions (bound functions) while idle: it makes
+  them when a handler first returns a promise and drops them once it has slept through the
+  end of an event-loop turn. Dropping them at every sleep instead cost the in-memory burst
+  with a handler about 7% of its rate (members wake once per group message, and made them
+  again each time); at the end of the turn, nothing measurable in alternating runs. Earlier,
+  in b0290fe and 82101b4, 4.64 to 4.52 (the consumer keeps the server's port,
+  \`kServerPort\`, rather than two bound functions, and the connection's times are whole
+  milliseconds, which V8 keeps in the object rather than in number boxes). What is left
+  beyond raw ws, from heap snapshots of 2 000 idle echo connections: the consumer (176 B),
+  the connection (176), the link (96), the routed scope's copy with \`url_route\` and
+  \`kwargs\` (about 260), the mailbox, its two sources and the channel's queue (about 300),
+  the application instance (104), the server's input queue (56), the consumer's
+  AsyncResource (40), the client address (\`getpeername\`'s object, the scope's tuple and
+  string, about 150), less what raw ws keeps and node-channels does not (ws's \`WebSocket\`,
+  \`Sender\`, their closures, and a listener table in dictionary mode: about 780). Resident memory also
+  holds what the C library's allocator kept of memory freed during the burst, and moves more
+  than the heap from one reading to the next: with a heap of 3.7 KiB per connection,
+  node-channels read 3.7-5.2 KiB in two full runs and three runs of the cell alone (medians
+  1.26x-1.44x raw ws's 3.4-3.8, heap 2.6), where in a run with \`MALLOC_ARENA_MAX=1\` (one
+  allocator arena) before these cuts raw ws read 2.4-2.8 (its heap: 2.6) and node-channels
+  4.7-4.8 (heap 4.5). The benchmark sets no such variable; the heap column gives the
+  difference without the allocator's share. Before 93d258b resident memory was read with the
+  young generation growing during the burst (see Method): raw ws then read 7.2-8.0 KiB per
+  connection and node-channels 9.6-9.7.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
