@@ -53,6 +53,7 @@ let dropReactionsIfAsleep: (consumer: AsyncConsumer) => void
 
 /** Instances that fell asleep holding handler reactions this turn (an instance may recur). */
 const dozing: AsyncConsumer[] = []
+/** Past this many, `dozing` is swept at once rather than at the end of the turn. */
 const MAX_DOZING = 65_536
 
 /**
@@ -149,7 +150,7 @@ export class AsyncConsumer {
   /**
    * The reactions to a handler's promise: made for the first handler that returns one, and
    * dropped once the instance has slept through the end of an event-loop turn (see
-   * `dropIdleReactions`), so an idle connection keeps neither.
+   * `dropReactionsAtTurnEnd`), so an idle connection keeps neither.
    */
   #handled: (() => void) | null = null
   #handlerFailed: ((error: unknown) => void) | null = null
