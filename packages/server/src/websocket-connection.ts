@@ -18,13 +18,7 @@ import { HeldSocket } from './held-socket.js'
 import { decodeText } from './websocket-frames.js'
 import { checkHeartbeat, type HeartbeatPeer, PEER_DEAD } from './websocket-heartbeat.js'
 import type { SocketEvents, WebSocketLink } from './websocket-link.js'
-import {
-  type AcceptDecision,
-  failCodeOf,
-  parseAccept,
-  parseClose,
-  parseSend,
-} from './websocket-messages.js'
+import { type AcceptDecision, parseAccept, parseClose, parseSend } from './websocket-messages.js'
 import type { BatchPlace } from './websocket-output.js'
 
 /** Incoming messages queued for a slow application before the socket stops being read. */
@@ -208,11 +202,12 @@ export class WebSocketConnection
 
   // --- the socket's events (see websocket-link.ts) ---
 
-  /** The client broke the protocol; the application is told the code the link sent. */
-  failed(error: Error & { code?: string }): void {
-    const code = error.code ?? 'error'
-    if (code.startsWith('WS_ERR_')) this.#failCode ??= failCodeOf(code)
-    this.#host.context.options.logger.warn(`${this.label}: ${error.message} (${code}); closing.`)
+  /** The client broke the protocol; the application is told the code the link closes with. */
+  failed(error: Error & { code?: string }, closeCode: number): void {
+    this.#failCode ??= closeCode
+    this.#host.context.options.logger.warn(
+      `${this.label}: ${error.message} (${error.code ?? 'error'}); closing.`,
+    )
   }
 
   /** The socket closed. */

@@ -9,8 +9,8 @@ export interface SocketEvents {
   heard(chunk: Buffer): void
   /** A message parsed from the client's frames. */
   received(data: Buffer, isBinary: boolean): void
-  /** The client broke the protocol (`WS_ERR_...` on the error); a close frame is on its way. */
-  failed(error: Error & { code?: string }): void
+  /** The client broke the protocol (`WS_ERR_...` on the error); the link closes with closeCode. */
+  failed(error: Error & { code?: string }, closeCode: number): void
   /** The socket closed: the client's close code (1005: none given; 1006: no close) and reason. */
   ended(code: number, reason: Buffer): void
   /** The link is about to write a frame of its own: output held for the socket goes first. */
@@ -53,6 +53,8 @@ type LinkedSocket = Duplex & { [kLink]?: WebSocketLink }
 /** No extensions are negotiated (permessage-deflate is off): one empty set for every receiver. */
 const NO_EXTENSIONS: object = Object.freeze({})
 const NO_REASON: Buffer = Buffer.alloc(0)
+/** Every ping the link sends (empty): one frame for all sockets (a written buffer is only read). */
+const PING_FRAME: Buffer = controlFrame(0x9, NO_REASON)
 
 /** ws's server defaults for the parts of a message it buffers. */
 const MAX_BUFFERED_CHUNKS = 256 * 1024
@@ -172,7 +174,7 @@ export class WebSocketLink {
   ping(): void {
     if (!this.isOpen) return
     this.#events.releaseOutput()
-    this.#socket.write(controlFrame(0x9, NO_REASON))
+    this.#socket.write(PING_FRAME)
   }
 
   /**
@@ -221,26 +223,31 @@ export class WebSocketLink {
     this.#closeCode = code
     // A copy: the reason is a view into the chunk the socket read, which it would keep alive.
     this.#closeReason = reason.length === 0 ? NO_REASON : Buffer.from(reason)
-    const socket = this.#socket
-    if (socket[kLink] === undefined) return
-    socket.removeListener('data', socketOnData)
-    process.nextTick(resumeStream, socket)
+    if (!this.#stopReading()) return
     if (code === 1005) this.close()
     else this.close(code, reason)
   }
 
   /** The client broke the protocol: close with the code that says how, once. */
   failedWith(error: Error & { code?: string }): void {
-    const socket = this.#socket
-    if (socket[kLink] !== undefined) {
-      socket.removeListener('data', socketOnData)
-      process.nextTick(resumeStream, socket)
-      this.close(failCodeOf(error.code ?? ''))
-    }
+    const closeCode = failCodeOf(error.code ?? '')
+    if (this.#stopReading()) this.close(closeCode)
     if ((this.#flags & ERROR_REPORTED) === 0) {
       this.#flags |= ERROR_REPORTED
-      this.#events.failed(error)
+      this.#events.failed(error, closeCode)
     }
+  }
+
+  /**
+   * After a close frame or a protocol error: no more bytes go to the parser, and the socket
+   * is read on (its data dropped) until it ends. False once the socket has closed.
+   */
+  #stopReading(): boolean {
+    const socket = this.#socket
+    if (socket[kLink] === undefined) return false
+    socket.removeListener('data', socketOnData)
+    process.nextTick(resumeStream, socket)
+    return true
   }
 
   /** A message parsed. */
