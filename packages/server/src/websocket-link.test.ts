@@ -1,6 +1,6 @@
 import net, { type AddressInfo } from 'node:net'
-import { Duplex } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { Duplex, Writable } from 'node:stream'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CLOSE_HANDSHAKE_TIMEOUT_MS, type SocketEvents, WebSocketLink } from './websocket-link.js'
 
 /** What a link reported to its events. */
@@ -221,6 +221,39 @@ describe('WebSocketLink', () => {
       { opcode: 0x8, payload: closePayload(1001, 'going away') },
     ])
     expect(events.ends).toEqual([{ code: 1000, reason: 'bye' }])
+  })
+
+  it('ends the socket and the parser once each, however the connection closes', async () => {
+    // end() on a stream already ended builds an error to say so: count those calls.
+    const end = Writable.prototype.end
+    let endedAgain = 0
+    const spy = vi.spyOn(Writable.prototype, 'end').mockImplementation(function (
+      this: Writable,
+      ...args: Parameters<Writable['end']>
+    ) {
+      if (this.writableEnded) endedAgain++
+      return end.apply(this, args)
+    })
+    try {
+      // The client closes, the server answers and ends, then the client ends: the socket's
+      // 'end' and 'close' come after the server's own end().
+      const closing = await linkedPair()
+      closing.client.write(clientFrame(0x8, closePayload(1000)))
+      await closing.events.whenEnded()
+      closing.client.end()
+      await closed(closing.client)
+      // The client ends without a close frame: the 'end' and then the 'close' each end.
+      const ending = await linkedPair()
+      ending.client.end()
+      await ending.events.whenEnded()
+      await closed(ending.client)
+      expect(closing.events.ends).toEqual([{ code: 1000, reason: '' }])
+      expect(ending.events.ends).toEqual([{ code: 1006, reason: '' }])
+      expect(spy).toHaveBeenCalled()
+      expect(endedAgain).toBe(0)
+    } finally {
+      spy.mockRestore()
+    }
   })
 
   it('reports a reset socket once, as 1006', async () => {

@@ -296,7 +296,7 @@ export class WebSocketLink {
     if (!socket.readableEnded && !closeFrameReceived && !this.#receiverFailed && unread) {
       receiver.write(socket.read(unread) as Buffer)
     }
-    receiver.end()
+    endOnce(receiver)
     socket[kLink] = undefined
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer)
     if (receiver._writableState.finished || this.#receiverFailed) this.finished()
@@ -309,8 +309,8 @@ export class WebSocketLink {
   /** The client ended its side: so does the server, after what it still writes. */
   socketEnded(): void {
     this.#flags |= CLOSING
-    this.#receiver.end()
-    this.#socket.end()
+    endOnce(this.#receiver)
+    endOnce(this.#socket)
   }
 
   /** The socket failed (a reset): it is destroyed, and its 'close' reports the end. */
@@ -388,4 +388,12 @@ function ignoreError(): void {}
 
 function resumeStream(stream: Duplex): void {
   stream.resume()
+}
+
+/**
+ * Ends the writable side of `stream` unless it was ended already: `end()` again does nothing
+ * but build an error (with its stack) to say so, which a closing connection could do twice.
+ */
+function endOnce(stream: Writable): void {
+  if (!stream.writableEnded) stream.end()
 }
