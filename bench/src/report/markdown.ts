@@ -329,7 +329,11 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   space had 4.0-4.7 KiB of pages per connection for 3.4 KiB of live objects (six readings),
   raw ws's 2.4-2.6 for 2.5 (four): V8 kept about 1 KiB per connection of pages it committed
   while node-channels' old space grew, beyond its live objects, and none beyond raw ws's; that
-  part moves with the count (none in one reading at 2 500 connections). Before 93d258b
+  part moves with the count (none in one reading at 2 500 connections). Both servers promote
+  objects that die soon after; in traced runs V8 collected raw ws's old generation during the
+  burst and not node-channels' (larger from the start, by its modules: about 10 MB against 4),
+  so the holes those objects leave depend on when V8 collects as much as on what node-channels
+  keeps. Before 93d258b
   resident memory was read with the young generation growing during the burst (see Method):
   raw ws then read 7.2-8.0 KiB per connection and node-channels 9.6-9.7.`
 
