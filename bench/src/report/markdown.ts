@@ -317,25 +317,26 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   the application instance (104), the server's input queue (56), the consumer's
   AsyncResource (40), the client address (\`getpeername\`'s object, the scope's tuple and
   string, about 150), less what raw ws keeps and node-channels does not (ws's \`WebSocket\`,
-  \`Sender\`, their closures, and a listener table in dictionary mode: about 780). Resident memory also
-  holds what the C library's allocator kept of memory freed during the burst, and moves more
-  than the heap from one reading to the next: with a heap of 3.6-3.7 KiB per connection,
-  node-channels' readings differ by more than 1 KiB from one run to the next (medians
-  1.17x-1.44x raw ws's in six full runs and twelve runs of the cell alone since 335c70a; raw
-  ws's heap: 2.6), where in a run with \`MALLOC_ARENA_MAX=1\` (one allocator arena) before
-  these cuts raw ws read 2.4-2.8 (its heap: 2.6) and node-channels 4.7-4.8 (heap 4.5). The benchmark sets no such variable; the heap column gives the
-  difference without the allocator's share. The rest is V8's own: in a server started as the
-  benchmark starts it, after 5 000 idle connections and a full collection, node-channels' old
-  space had 4.0-4.7 KiB of pages per connection for 3.4 KiB of live objects (six readings),
-  raw ws's 2.4-2.6 for 2.5 (four): V8 kept about 1 KiB per connection of pages it committed
-  while node-channels' old space grew, beyond its live objects, and none beyond raw ws's; that
-  part moves with the count (none in one reading at 2 500 connections). Both servers promote
-  objects that die soon after; in traced runs V8 collected raw ws's old generation during the
-  burst and not node-channels' (larger from the start, by its modules: about 10 MB against 4),
-  so the holes those objects leave depend on when V8 collects as much as on what node-channels
-  keeps. Before 93d258b
-  resident memory was read with the young generation growing during the burst (see Method):
-  raw ws then read 7.2-8.0 KiB per connection and node-channels 9.6-9.7.`
+  \`Sender\`, their closures, and a listener table in dictionary mode: about 780). Resident
+  memory also holds what the C library's allocator kept of memory freed during the burst, and
+  moves more than the heap from one reading to the next: with a heap of 3.6-3.7 KiB per
+  connection, node-channels' readings differ by more than 1 KiB from one run to the next
+  (medians 1.17x-1.44x raw ws's in six full runs and twelve runs of the cell alone since
+  335c70a; raw ws's heap: 2.6), where in a run with \`MALLOC_ARENA_MAX=1\` (one allocator
+  arena) before these cuts raw ws read 2.4-2.8 (its heap: 2.6) and node-channels 4.7-4.8 (heap
+  4.5). The benchmark sets no such variable; the heap column gives the difference without the
+  allocator's share. The rest is V8's own: in a server started as the benchmark starts it,
+  after 5 000 idle connections and a full collection, node-channels' old space had 4.0-4.7 KiB
+  of pages per connection for 3.4 KiB of live objects (fifteen readings), raw ws's 2.4-2.7 for
+  2.5 (ten): V8 kept about 1 KiB per connection of pages it committed while node-channels' old
+  space grew, beyond its live objects, and none beyond raw ws's; that part moves with the
+  count (none in one reading at 2 500 connections). Both servers' old space takes objects that
+  die soon after (each socket Node makes gets hidden classes of its own, for one); in traced
+  runs V8 collected raw ws's old generation during the burst and not node-channels' (larger
+  from the start, by its modules: about 10 MB against 4), so the holes those objects leave
+  depend on when V8 collects as much as on what node-channels keeps. Before 93d258b resident
+  memory was read with the young generation growing during the burst (see Method): raw ws then
+  read 7.2-8.0 KiB per connection and node-channels 9.6-9.7.`
 
 /** The docs/benchmarks.md page for a run. */
 export function renderMarkdown(suite: SuiteResult): string {
