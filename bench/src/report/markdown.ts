@@ -287,8 +287,8 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   default), took 5-7 µs per connection in CPU profiles. A fresh process pays more for
   both servers (its code not yet compiled): 124-136 µs user per connection for raw ws's and
   196-222 for ours in a first burst of 5 000, 52-56 and 76-104 in the fourth. The rate ratio
-  has moved between 0.65x and 1.05x across runs, on the same code (0.67x-0.94x in this
-  page's machine's runs of the cell alone).
+  has moved between 0.65x and 1.05x across runs, on the same code (0.84x-0.99x in five runs
+  of the cell alone on this page's machine, 0.72x and 0.83x in its two full runs).
   Outside these cells: the server's origin check parsed the \`Origin\` and \`Host\` values
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
