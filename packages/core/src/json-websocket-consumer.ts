@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import type { z } from 'zod'
 import { queueSend } from './consumer.js'
 import { quoteValue as quote } from './quote-value.js'
 import type { Message } from './types.js'
@@ -112,9 +112,12 @@ export class JsonWebsocketConsumer<TContent = unknown> extends WebsocketConsumer
   async #receiveValid(schema: z.ZodType<TContent>, content: unknown): Promise<void> {
     const result = await schema.safeParseAsync(content)
     if (!result.success) {
+      // Loaded here, not with the module: a schema's owner has zod loaded already, and an
+      // application without one need not pay for it (about 3 MB of heap).
+      const { prettifyError } = await import('zod')
       return this.receiveInvalid(
         new InvalidFrameError(
-          `The JSON content does not match the schema:\n${z.prettifyError(result.error)}`,
+          `The JSON content does not match the schema:\n${prettifyError(result.error)}`,
           1007,
           { issues: result.error.issues, cause: result.error },
         ),

@@ -1,10 +1,10 @@
-import { z } from 'zod'
 import type { ChannelLayer, ChannelReceiver, ReceiveOptions } from '../channel-layer.js'
 import { ChannelFull, InvalidChannelLayerError } from '../errors.js'
 import { RelayMemo } from '../relay.js'
 import type { Message } from '../types.js'
 import { callbackNow } from './callback-clock.js'
 import { CapacityTable, type ChannelCapacity } from './capacity.js'
+import { checkInMemoryOptions } from './in-memory-options.js'
 import { copyAgain, copyKindOf, copyMessage, requireLayerMessage } from './message.js'
 import { requireValidChannelName, requireValidGroupName } from './names.js'
 import { randomLetters } from './random-letters.js'
@@ -20,13 +20,6 @@ export interface InMemoryChannelLayerOptions {
   /** Per-channel capacities by glob pattern or RegExp; the first match wins. */
   channelCapacity?: ChannelCapacity
 }
-
-const optionsSchema = z.strictObject({
-  expiryMs: z.number().positive().finite().optional(),
-  groupExpiryMs: z.number().positive().finite().optional(),
-  capacity: z.number().int().positive().optional(),
-  channelCapacity: z.unknown().optional(),
-})
 
 /**
  * A read-ahead message this close to the layer's first expiry is checked against the time
@@ -154,10 +147,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
   #closed = false
 
   constructor(options: InMemoryChannelLayerOptions = {}) {
-    const parsed = optionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new TypeError(`Invalid InMemoryChannelLayer options: ${z.prettifyError(parsed.error)}`)
-    }
+    checkInMemoryOptions(options)
     this.expiryMs = options.expiryMs ?? 60_000
     this.groupExpiryMs = options.groupExpiryMs ?? 86_400_000
     this.capacity = options.capacity ?? 100

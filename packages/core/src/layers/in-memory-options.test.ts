@@ -51,36 +51,43 @@ describe('InMemoryChannelLayer options', () => {
   })
 
   it.each<[string, unknown, string]>([
-    ['a Python option name', { expiry: 60 }, '✖ Unrecognized key: "expiry"'],
-    ['a misspelt option', { capcity: 3 }, '✖ Unrecognized key: "capcity"'],
-    ['a zero capacity', { capacity: 0 }, '✖ Too small: expected number to be >0\n  → at capacity'],
-    [
-      'a fractional capacity',
-      { capacity: 1.5 },
-      '✖ Invalid input: expected int, received number\n  → at capacity',
-    ],
-    [
-      'a capacity as a string',
-      { capacity: '3' },
-      '✖ Invalid input: expected number, received string\n  → at capacity',
-    ],
-    ['a zero expiry', { expiryMs: 0 }, '✖ Too small: expected number to be >0\n  → at expiryMs'],
+    ['a Python option name', { expiry: 60 }, 'unknown option "expiry"'],
+    ['a misspelt option', { capcity: 3 }, 'unknown option "capcity"'],
+    ['an inherited name', { toString: 3 }, 'unknown option "toString"'],
+    ['a zero capacity', { capacity: 0 }, 'capacity must be a positive integer, got 0'],
+    ['a fractional capacity', { capacity: 1.5 }, 'capacity must be a positive integer, got 1.5'],
+    ['a capacity as a string', { capacity: '3' }, 'capacity must be a positive integer, got "3"'],
+    ['a zero expiry', { expiryMs: 0 }, 'expiryMs must be a positive finite number, got 0'],
     [
       'an infinite expiry',
       { expiryMs: Number.POSITIVE_INFINITY },
-      '✖ Invalid input: expected number, received Infinity\n  → at expiryMs',
+      'expiryMs must be a positive finite number, got Infinity',
     ],
     [
       'a negative group expiry',
       { groupExpiryMs: -1 },
-      '✖ Too small: expected number to be >0\n  → at groupExpiryMs',
+      'groupExpiryMs must be a positive finite number, got -1',
     ],
-    ['null', null, '✖ Invalid input: expected object, received null'],
-    ['a number', 5, '✖ Invalid input: expected object, received number'],
+    [
+      'two bad options at once',
+      { expiryMs: 'soon', capacity: -2 },
+      'expiryMs must be a positive finite number, got "soon"; capacity must be a positive integer, got -2',
+    ],
+    ['null', null, 'expected an object, got null'],
+    ['a number', 5, 'expected an object, got 5'],
+    ['an array', [], 'expected an object, got []'],
   ])('refuses %s with a TypeError naming it', (_label, options, detail) => {
     expect(() => new InMemoryChannelLayer(options as InMemoryChannelLayerOptions)).toThrow(
-      new TypeError(`Invalid InMemoryChannelLayer options: ${detail}`),
+      new TypeError(
+        `Invalid InMemoryChannelLayer options: ${detail} (known: expiryMs, groupExpiryMs, capacity, channelCapacity).`,
+      ),
     )
+  })
+
+  it('takes options left undefined as not given', () => {
+    const layer = create({ expiryMs: undefined, capacity: 7 })
+    expect(layer.expiryMs).toBe(60_000)
+    expect(layer.capacity).toBe(7)
   })
 })
 
