@@ -6,7 +6,6 @@ import {
   WebsocketConsumer,
   type WebsocketFrame,
 } from '@node-channels/core'
-import { RedisChannelLayer, RedisPubSubChannelLayer } from '@node-channels/redis'
 import { ProtocolTypeRouter, path, URLRouter } from '@node-channels/router'
 import { serve } from '@node-channels/server'
 import { EchoConsumer } from '../echo-consumer.js'
@@ -57,11 +56,17 @@ class RelayingChatConsumer extends ChatConsumer {
 
 const RELAYS = '-relays'
 
-function channelLayer(options: ProgramOptions, variant: string): ChannelLayer {
+/**
+ * The variant's layer. The Redis package is loaded only for the Redis variants, as an
+ * application on the in-memory layer would not load it: what a process has loaded moves its
+ * idle-memory reading (see the benchmark page).
+ */
+async function channelLayer(options: ProgramOptions, variant: string): Promise<ChannelLayer> {
   if (variant === 'memory') return new InMemoryChannelLayer()
   if (options.redisUrl === null) {
     throw new TypeError(`The ${JSON.stringify(variant)} variant needs --redis-url.`)
   }
+  const { RedisChannelLayer, RedisPubSubChannelLayer } = await import('@node-channels/redis')
   const redisOptions = { hosts: [options.redisUrl], prefix: options.redisPrefix }
   if (variant === 'redis') return new RedisChannelLayer(redisOptions)
   if (variant === 'redis-pubsub') return new RedisPubSubChannelLayer(redisOptions)
@@ -73,7 +78,10 @@ function channelLayer(options: ProgramOptions, variant: string): ChannelLayer {
 const options = programOptions()
 const relaying = options.variant.endsWith(RELAYS)
 setChannelLayer(
-  channelLayer(options, relaying ? options.variant.slice(0, -RELAYS.length) : options.variant),
+  await channelLayer(
+    options,
+    relaying ? options.variant.slice(0, -RELAYS.length) : options.variant,
+  ),
 )
 const application = ProtocolTypeRouter({
   websocket: URLRouter([
