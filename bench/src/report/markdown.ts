@@ -287,8 +287,8 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   default), took 5-7 µs per connection in CPU profiles. A fresh process pays more for
   both servers (its code not yet compiled): 124-136 µs user per connection for raw ws's and
   196-222 for ours in a first burst of 5 000, 52-56 and 76-104 in the fourth. The rate ratio
-  has moved between 0.65x and 1.05x across runs, on the same code (0.84x-0.99x in five runs
-  of the cell alone on this page's machine, 0.72x and 0.83x in its two full runs).
+  has moved between 0.65x and 1.05x across runs, on the same code (0.84x-1.08x in eight
+  runs of the cell alone on this page's machine, 0.72x-0.95x in its three full runs).
   Outside these cells: the server's origin check parsed the \`Origin\` and \`Host\` values
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
@@ -318,23 +318,25 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   AsyncResource (40), the client address (\`getpeername\`'s object, the scope's tuple and
   string, about 150), less what raw ws keeps and node-channels does not (ws's \`WebSocket\`,
   \`Sender\`, their closures, and a listener table in dictionary mode: about 780). Resident
-  memory also holds what the C library's allocator kept of memory freed during the burst, and
-  moves more than the heap from one reading to the next: with a heap of 3.6-3.7 KiB per
-  connection, node-channels' readings differ by more than 1 KiB from one run to the next
-  (medians 1.17x-1.44x raw ws's in six full runs and twelve runs of the cell alone since
-  335c70a; raw ws's heap: 2.6), where in a run with \`MALLOC_ARENA_MAX=1\` (one allocator
-  arena) before these cuts raw ws read 2.4-2.8 (its heap: 2.6) and node-channels 4.7-4.8 (heap
-  4.5). The benchmark sets no such variable; the heap column gives the difference without the
-  allocator's share. The rest is V8's own: in a server started as the benchmark starts it,
-  after 5 000 idle connections and a full collection, node-channels' old space had 4.0-4.7 KiB
-  of pages per connection for 3.4 KiB of live objects (fifteen readings), raw ws's 2.4-2.7 for
-  2.5 (ten): V8 kept about 1 KiB per connection of pages it committed while node-channels' old
-  space grew, beyond its live objects, and none beyond raw ws's; that part moves with the
-  count (none in one reading at 2 500 connections). Both servers' old space takes objects that
-  die soon after (each socket Node makes gets hidden classes of its own, for one); in traced
-  runs V8 collected raw ws's old generation during the burst and not node-channels' (larger
-  from the start, by its modules: about 10 MB against 4), so the holes those objects leave
-  depend on when V8 collects as much as on what node-channels keeps. Before 93d258b resident
+  memory adds what V8 and the C library's allocator keep around those objects, and that
+  depends on what else the process holds. Until 9f707e6 and cac34da node-channels' server
+  started with about 10 MB of old generation against raw ws's 4 (core loaded zod, about 3 MB
+  of heap, and the benchmark's program loaded the Redis package in every variant). V8 then ran
+  no full collection during the burst of 5 000 connections and kept about 1 KiB per connection
+  of old-space pages beyond the live objects (4.0-4.7 KiB of pages for 3.4 KiB live in fifteen
+  readings, raw ws 2.4-2.7 for 2.5 in ten): the holes of objects that die soon after (each
+  socket Node makes gets hidden classes of its own, for one), where raw ws's old generation
+  was collected during the burst. Readings then moved by more than 1 KiB per connection from
+  run to run (medians 1.17x-1.44x raw ws's in six full runs and twelve runs of the cell alone
+  since 335c70a), and raw ws given 7.8 MB of long-lived objects at start read 4.52 and 4.60
+  KiB per connection, against 3.45-3.69 without (eleven runs of a server started as the
+  benchmark starts it). Since those commits importing core takes 1.3 MB of heap instead of 4.3
+  and the program loads Redis only for its variants: node-channels read 3.92-4.02 KiB per
+  connection in three such runs (old space 3.28 KiB of pages for a heap of 3.62; raw ws 3.60),
+  and medians of 1.10x-1.26x raw ws's in one full run and three runs of the cell alone (single
+  readings 3.9-5.1, raw ws's 3.4-3.8). An application that loads more (zod for its own
+  schemas, as the chat example does, or any large module) can read more per connection for the
+  same heap. The heap column gives the difference without any of this. Before 93d258b resident
   memory was read with the young generation growing during the burst (see Method): raw ws then
   read 7.2-8.0 KiB per connection and node-channels 9.6-9.7.`
 
