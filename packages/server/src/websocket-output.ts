@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import {
   encodeFrame,
   frameHeader,
@@ -57,12 +57,6 @@ type Piece = Buffer | string
 export interface BatchPlace {
   batchSlot: number
 }
-
-/** The stream's `write`, called with one piece. */
-const streamWrite = Writable.prototype.write as (
-  this: Writable,
-  chunk: Piece | Uint8Array,
-) => boolean
 
 /**
  * Batches a server's WebSocket output per event-loop turn: what one turn sends to a socket is
@@ -170,12 +164,11 @@ export class OutputBatch {
       }
     } else if (payload.byteLength + headerLength(payload.byteLength) >= WHOLE_FRAME_LIMIT) {
       // Uncopied, so it leaves now: the caller may reuse the array once the socket took it.
-      const slot = place.batchSlot
       // Corked first, so what the socket held leaves with it in one writev.
       socket.cork()
-      if (slot >= 0) this.#release(socket, slot)
-      streamWrite.call(socket, frameHeader(payload.byteLength, true))
-      streamWrite.call(socket, payload)
+      this.release(socket, place)
+      socket.write(frameHeader(payload.byteLength, true))
+      socket.write(payload)
       socket.uncork()
       return socket.writableLength
     } else {
@@ -361,16 +354,16 @@ export class OutputBatch {
     // released this): what is held could not leave.
     if (!socket.writable) return
     if (!Array.isArray(held)) {
-      streamWrite.call(socket, held)
+      socket.write(held)
       return
     }
     const bytes = this.#bytes[slot] as number
     if (bytes <= CONCAT_BYTES && allSmall(held)) {
-      streamWrite.call(socket, this.#joined(held, bytes))
+      socket.write(this.#joined(held, bytes))
       return
     }
     socket.cork()
-    for (const piece of held) streamWrite.call(socket, piece)
+    for (const piece of held) socket.write(piece)
     socket.uncork()
   }
 
