@@ -155,7 +155,14 @@ const METHOD = `## Method
   process started stays up). The cells run scenario by scenario and, within a scenario,
   repeat by repeat in server order (every server's first repeat, then every server's
   second...), so the figures a ratio compares were measured seconds apart: a
-  slow spell of the machine lands on several servers' repeats rather than on all of one's.`
+  slow spell of the machine lands on several servers' repeats rather than on all of one's.
+  It still moves single cells: on the Intel Xeon of the run at 0b2a08c, repeats of one
+  cell spread by up to 77%, the frame-once + cork server read 1.26M deliveries/s in one full
+  run and 1.91M in the next, and every cell whose target those two runs missed met it in runs
+  of the cell alone (3 repeats) but one: echo-64B-50x1 1.02x, echo-16KiB-200x10
+  1.04x, the in-memory paced cell with relays 1.04x (burst: 1.16x and 1.05x in two runs),
+  RedisChannelLayer paced 1.11x and with relays 1.36x against socket.io's adapter; not the
+  in-memory burst with a handler (0.46x-0.50x, see below).`
 
 /** Why the missed targets are missed, as measured with profiles, syscall counts and the figures above. */
 const BEHIND = `What the list above shows, with what profiles, syscall traces and experiments added:
@@ -265,6 +272,22 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   copy: the rest of the turn's user time went from 203 to 160 ns per delivery (medians of
   twelve alternating runs of the tool), and sends plus the rest of the turn came to 916 ns
   per delivery against the frame-once + cork server's 904 (medians of eight runs).
+  On the Intel Xeon of the run at 0b2a08c the handler form read 0.46x-0.52x of the bar (two
+  full runs and two runs of the cell alone; relays 0.87x-1.16x in six), spending 3.3-3.7
+  times the bar's user time per delivery (0.63-1.07 µs against 0.19-0.30) for about its
+  kernel time (0.31-0.56 µs against 0.31-0.46). Both forms wrote a burst's ten frames to a
+  socket in one write (660 bytes a write in both, counted by a preloaded counter of socket
+  writes), so what remains is user-mode work per member. \`perf\` over
+  \`consumer-path-cli.js\` (with Node's \`--perf-basic-prof\`, so V8's built-in functions are
+  named too, where a CPU profile charges them to their callers) put about 16% of the samples in
+  the promise machinery (fulfilling promises, their reaction jobs, \`then\`, the microtask
+  queue, the handler's \`await\`), 8% in the channel's lookup by name when a member's read is
+  re-armed, 4% in the handler check's read of the handler by name on the consumer (a
+  megamorphic keyed load once an application has several handler names), 3% in write
+  barriers and 2% in each member's copy of the message. Skipping the handler check (unsafe,
+  tried only to measure) took the tool from 274-338 to 241-258 ns per delivery in four
+  alternating runs, and skipping the lookup as well gave no steady further gain: an eighth of
+  the path without sockets, about 4% of the handler form's user time in the cell.
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
   its async handler and send, and the output batch (written out at the end of the event-loop
@@ -288,7 +311,8 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   both servers (its code not yet compiled): 124-136 µs user per connection for raw ws's and
   196-222 for ours in a first burst of 5 000, 52-56 and 76-104 in the fourth. The rate ratio
   has moved between 0.65x and 1.05x across runs, on the same code (0.84x-1.08x in eight
-  runs of the cell alone on this page's machine, 0.72x-0.95x in its three full runs).
+  runs of the cell alone on the AMD EPYC of the run at cac34da, 0.72x-0.95x in its three
+  full runs; 0.86x and 0.96x in two full runs on the Intel Xeon of the run at 0b2a08c).
   Outside these cells: the server's origin check parsed the \`Origin\` and \`Host\` values
   of every handshake that has an \`Origin\` (browsers'; the benchmark's clients send none),
   0.9 KiB of the 19.5 KiB such a handshake allocated in one sampling profile; it now keeps
@@ -334,7 +358,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   and the program loads Redis only for its variants: node-channels read 3.92-4.02 KiB per
   connection in three such runs (old space 3.28 KiB of pages for a heap of 3.62; raw ws 3.60),
   and medians of 1.10x-1.26x raw ws's in one full run and three runs of the cell alone (single
-  readings 3.9-5.1, raw ws's 3.4-3.8). An application that loads more (zod for its own
+  readings 3.9-5.1, raw ws's 3.4-3.8); on the Intel Xeon of the run at 0b2a08c, 1.27x and
+  1.16x in two full runs (readings 4.5-5.1, raw ws's 3.5-4.1; heap 3.68 against 2.65 in
+  both). An application that loads more (zod for its own
   schemas, as the chat example does, or any large module) can read more per connection for the
   same heap. The heap column gives the difference without any of this. Before 93d258b resident
   memory was read with the young generation growing during the burst (see Method): raw ws then
