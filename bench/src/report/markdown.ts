@@ -277,9 +277,9 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   times the bar's user time per delivery (0.63-1.07 µs against 0.19-0.30) for about its
   kernel time (0.31-0.56 µs against 0.31-0.46). Both forms wrote a burst's ten frames to a
   socket in one write (660 bytes a write in both, counted by a preloaded counter of socket
-  writes), so what remains is user-mode work per member. \`perf\` over
-  \`consumer-path-cli.js\` (with Node's \`--perf-basic-prof\`, so V8's built-in functions are
-  named too, where a CPU profile charges them to their callers) put about 16% of the samples in
+  writes), so what remains is user-mode work per member. Linux's \`perf\` over
+  \`consumer-path-cli.js\` (it names V8's built-in functions, which a CPU profile charges to
+  their callers; Node's \`--perf-basic-prof\` names the JavaScript) put about 16% of the samples in
   the promise machinery (fulfilling promises, their reaction jobs, \`then\`, the microtask
   queue, the handler's \`await\`), 8% in the channel's lookup by name when a member's read is
   re-armed, 4% in the handler check's read of the handler by name on the consumer (a
@@ -287,7 +287,7 @@ const BEHIND = `What the list above shows, with what profiles, syscall traces an
   barriers and 2% in each member's copy of the message. Skipping the handler check (unsafe,
   tried only to measure) took the tool from 274-338 to 241-258 ns per delivery in four
   alternating runs, and skipping the lookup as well gave no steady further gain: an eighth of
-  the path without sockets, about 4% of the handler form's user time in the cell.
+  the path without sockets, 4%-6% of the handler form's user time in the cell.
 - Echo: the difference is mostly user mode (for 64-byte messages our kernel time per message
   is raw ws's or less): each message passes the server's input queue, the consumer's mailbox,
   its async handler and send, and the output batch (written out at the end of the event-loop
